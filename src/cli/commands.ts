@@ -1,0 +1,4 @@
+import type { Command } from './run.js';
+
+/** Every `s2` subcommand by name, in the order `s2 --help` lists them. */
+export const COMMANDS: Record<string, Command> = {};

@@ -1,0 +1,26 @@
+/**
+ * s2-engine — the public API. Everything exported here is supported; anything else is internal.
+ */
+export * from './typebox/common/index.js';
+export * from './typebox/frbc/index.js';
+export * from './typebox/ppbc/index.js';
+export * from './typebox/ombc/index.js';
+export * from './typebox/pebc/index.js';
+export * from './typebox/ddbc/index.js';
+export {
+  MESSAGES,
+  MESSAGE_TYPES,
+  messageSpec,
+  CONTROL_TYPE_OF_SHORT,
+  shortOfControlType,
+  type MessageType,
+  type MessageOf,
+  type S2Message,
+  type IdentifiedMessage,
+} from './typebox/registry.js';
+export { CONTROL_TYPE_SHORT, type ControlTypeShort, type MessageArea, type MessageSpec, type Sender } from './typebox/message-spec.js';
+export { S2Error, type S2ErrorCode } from './typebox/errors.js';
+export type { Problem } from './typebox/problem.js';
+export type { IdMode } from './typebox/validators.js';
+export { decode, encode, codecFor, Codec, NIL_UUID, diagnosticLabel, type CodecOptions, type DecodeFailure, type DecodeResult } from './codec/index.js';
+export { ALL_RULES, checkRules, type Rule, type RuleTable } from './rules/index.js';

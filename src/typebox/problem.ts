@@ -1,0 +1,30 @@
+/**
+ * One thing wrong with a received or outgoing message: where (a JSONPath such as
+ * `$.actuators[0].operation_modes[2].id`), what value stood there (JSON, truncated), a sentence a
+ * person can read, and — for semantic rules — the S2-RULES.md rule id.
+ */
+export interface Problem {
+  readonly path: string;
+  readonly message: string;
+  readonly value?: string;
+  readonly rule?: string;
+}
+
+const MAX_VALUE_CHARS = 80;
+
+/** JSON text of a value, cut to a length fit for logs and diagnostic labels. */
+export function showValue(value: unknown): string {
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
+}
+
+/** Appends a property name or array index to a JSONPath. */
+export function joinPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
