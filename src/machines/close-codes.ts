@@ -1,0 +1,29 @@
+/**
+ * WebSocket close codes used by s2-engine. 1000–1011 are RFC 6455 codes; 4000–4999 is the range
+ * RFC 6455 leaves to applications, used here for S2 session endings that have no standard code.
+ */
+export const CloseCode = {
+  /** Orderly end: SessionRequest RECONNECT/TERMINATE sent or received, or the application closed. */
+  NORMAL: 1000,
+  /** The server or client is shutting down (SIGINT/SIGTERM, server.close()). */
+  GOING_AWAY: 1001,
+  /** The peer broke the S2 handshake (wrong role, a version it never offered). */
+  PROTOCOL_ERROR: 1002,
+  /** A binary frame: S2 is JSON text only. */
+  UNSUPPORTED_DATA: 1003,
+  /** The connection ended without a close frame. */
+  ABNORMAL: 1006,
+  /** Authentication or a send-buffer limit. */
+  POLICY_VIOLATION: 1008,
+  /** A frame above the size limit. */
+  MESSAGE_TOO_BIG: 1009,
+  /** An exception inside the session (a bug, or a user handler that threw). */
+  INTERNAL_ERROR: 1011,
+  /** No handshake within the handshake timeout. */
+  HANDSHAKE_TIMEOUT: 4000,
+  /** No protocol version both sides support (R29). */
+  NO_COMMON_VERSION: 4001,
+  /** A ReceptionStatus PERMANENT_ERROR was received or sent (R18). */
+  PERMANENT_ERROR: 4002,
+} as const;
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

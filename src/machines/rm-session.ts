@@ -1,0 +1,123 @@
+import { assign, enqueueActions, not } from 'xstate';
+import type { ResourceManagerDetails } from '../typebox/common/resource-manager-details.js';
+import type { MessageOf } from '../typebox/registry.js';
+import { CloseCode } from './close-codes.js';
+import type { InboundEvent } from './events.js';
+import {
+  ACTIVE_STATES,
+  endingStates,
+  enqueueClose,
+  enqueueRefuse,
+  enqueueSend,
+  initialContext,
+  sessionSetup,
+  type RmDetailsInput,
+  sharedRootHandlers,
+} from './session-setup.js';
+
+/** The stored form of our own details; message_id is given anew on every send. */
+const asDetails = (details: RmDetailsInput): ResourceManagerDetails => ({ ...details, message_type: 'ResourceManagerDetails', message_id: '' });
+
+const deliverFromCem = { guard: 'sentByPeer', actions: 'deliver' } as const;
+
+/** An active control type on the RM side: the CEM's messages of that type (instructions) are accepted. */
+function activeState(short: string) {
+  return {
+    entry: ['setActiveArea', 'emitControlType'],
+    exit: 'clearActiveArea',
+    on: {
+      [`s2.${short}.*`]: deliverFromCem,
+      's2.RevokeObject': deliverFromCem,
+    },
+  } as const;
+}
+
+/**
+ * The RM side of one S2 session (S2-RULES.md §2.2–2.8). Sends its Handshake at once (R22, R23),
+ * accepts the CEM's Handshake in either order, and on a HandshakeResponse naming a version it
+ * offered (R27) announces its ResourceManagerDetails (R28). SelectControlType activates a type
+ * it offered (R35, Q8: NO_SELECTION is always accepted); another selection switches (R36).
+ */
+export const rmSessionMachine = sessionSetup
+  .extend({
+    actions: {
+      sendDetails: enqueueActions(({ context, enqueue }) => {
+        const details = context.rmDetails;
+        if (details) enqueueSend(context, enqueue, { ...details, message_id: context.deps.newId() });
+      }),
+      storeOwnDetails: assign(({ context, event }) =>
+        event.type === 'app.updateDetails' ? { rmDetails: asDetails(event.details) } : { rmDetails: context.rmDetails },
+      ),
+      refuseWrongRole: enqueueActions(({ context, event, enqueue }) => {
+        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', 'Handshake.role must be CEM: a session joins one CEM and one RM (R24)');
+        enqueueClose(context, enqueue, CloseCode.PROTOCOL_ERROR, 'peer is not a CEM');
+      }),
+      refuseSecondHandshake: enqueueActions(({ event, enqueue }) =>
+        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', 'a second Handshake in one session (R30)'),
+      ),
+      refuseVersion: enqueueActions(({ context, event, enqueue }) => {
+        const chosen = ((event as InboundEvent).message as MessageOf<'HandshakeResponse'>).selected_protocol_version;
+        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', `selected_protocol_version ${chosen} was not offered; the RM supports ${context.versions.join(', ')} (R27)`);
+        enqueueClose(context, enqueue, CloseCode.NO_COMMON_VERSION, `CEM selected version ${chosen}, which the RM did not offer`);
+      }),
+      refuseNotOffered: enqueueActions(({ context, event, enqueue }) => {
+        const ct = ((event as InboundEvent).message as MessageOf<'SelectControlType'>).control_type;
+        const offered = context.rmDetails?.available_control_types.join(', ') ?? 'nothing';
+        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', `control type ${ct} was not offered; available: ${offered} (R34, R35)`);
+      }),
+      storeSelection: assign(({ event }) => ({
+        controlType: ((event as InboundEvent).message as MessageOf<'SelectControlType'>).control_type,
+      })),
+    },
+  })
+  .createMachine({
+    id: 'rmSession',
+    context: ({ input }) => ({ ...initialContext(input), rmDetails: input.details ? asDetails(input.details) : undefined }),
+    initial: 'handshake',
+    on: sharedRootHandlers,
+    states: {
+      handshake: {
+        entry: 'sendOwnHandshake',
+        after: { handshakeTimeout: { target: 'closing', actions: { type: 'setClose', params: { code: CloseCode.HANDSHAKE_TIMEOUT, reason: 'handshake timeout' } } } },
+        on: {
+          's2.Handshake': [
+            { guard: 'peerHandshakeSeen', actions: 'refuseSecondHandshake' },
+            { guard: not('peerRoleOk'), actions: 'refuseWrongRole', target: 'closing' },
+            { actions: ['deliver', 'markPeerHandshake'] },
+          ],
+          's2.HandshakeResponse': [
+            { guard: not('offeredVersion'), actions: 'refuseVersion', target: 'closing' },
+            { actions: ['deliver', 'storeSelectedVersion', 'emitHandshake'], target: 'connected' },
+          ],
+        },
+      },
+      connected: {
+        entry: [{ type: 'setPhase', params: 'connected' }, 'sendDetails'],
+        on: {
+          'app.updateDetails': { actions: ['storeOwnDetails', 'sendDetails'] },
+          's2.SelectControlType': [
+            { guard: not('offeredControlType'), actions: 'refuseNotOffered' },
+            ...ACTIVE_STATES.map(([short, wire]) => ({
+              guard: { type: 'selects' as const, params: wire },
+              actions: ['deliver', 'storeSelection'] as const,
+              target: `.active.${short}`,
+            })),
+            { guard: 'selectsNoControl', actions: ['deliver', 'storeSelection', 'emitControlType'], target: '.noControlType' },
+          ],
+        },
+        initial: 'awaitingSelection',
+        states: {
+          /** Details sent; the CEM has not selected a control type yet. */
+          awaitingSelection: {},
+          /** NO_SELECTION or NOT_CONTROLABLE: measurements and forecasts only (R38). */
+          noControlType: {},
+          active: {
+            // Always entered through an explicit target; XState needs an initial child anyway.
+            initial: 'FRBC',
+            states: Object.fromEntries(ACTIVE_STATES.map(([short]) => [short, activeState(short)])),
+          },
+        },
+      },
+      ...endingStates,
+    },
+  });

@@ -1,0 +1,345 @@
+import { assign, emit, enqueueActions, setup } from 'xstate';
+import type { ControlType, ReceptionStatusValues } from '../typebox/common/enums.js';
+import type { ResourceManagerDetails } from '../typebox/common/resource-manager-details.js';
+import type { MessageArea } from '../typebox/message-spec.js';
+import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageOf } from '../typebox/registry.js';
+import { CloseCode } from './close-codes.js';
+import type { InboundEvent, Role, SessionEmitted, SessionEvent } from './events.js';
+import { outgoingMessageMachine, type OutgoingInput } from './outgoing.js';
+import { refusal, type Phase } from './permissions.js';
+
+/** The S2 message version this library speaks (S2-RULES.md §4.1). */
+export const S2_VERSION = '0.0.2-beta';
+
+/** Chooses the control type to select after (new) RM details; undefined = keep the current one. */
+export type ControlTypePolicy = (details: ResourceManagerDetails, current: ControlType) => ControlType | undefined;
+
+/** The CEM's default policy: the first type the RM offers in the order FRBC, PPBC, OMBC, PEBC, DDBC, NOT_CONTROLABLE. */
+export const defaultControlTypePolicy: ControlTypePolicy = (details) => {
+  const order: ControlType[] = [
+    'FILL_RATE_BASED_CONTROL',
+    'POWER_PROFILE_BASED_CONTROL',
+    'OPERATION_MODE_BASED_CONTROL',
+    'POWER_ENVELOPE_BASED_CONTROL',
+    'DEMAND_DRIVEN_BASED_CONTROL',
+    'NOT_CONTROLABLE',
+  ];
+  return order.find((ct) => details.available_control_types.includes(ct)) ?? 'NO_SELECTION';
+};
+
+/** ResourceManagerDetails as the application gives them: without message_type and message_id. */
+export type RmDetailsInput = Omit<ResourceManagerDetails, 'message_id' | 'message_type'>;
+
+/** Injected so that machines stay pure: no clocks, no randomness inside (DESIGN.md §Statecharts). */
+export interface SessionDeps {
+  /** A fresh message id; s2-engine's default is a lowercase UUID v4. */
+  newId(): string;
+}
+
+export interface SessionInput {
+  readonly role: Role;
+  readonly deps: SessionDeps;
+  /** Protocol versions we support, most preferred first. Default [S2_VERSION]. */
+  readonly versions: readonly string[];
+  readonly handshakeTimeoutMs: number;
+  readonly receptionTimeoutMs: number;
+  /** How long we wait for the peer to close after a SessionRequest, and for the transport to confirm a close. */
+  readonly closeGraceMs: number;
+  /** RM: the details it announces (message_type and message_id are filled per send). */
+  readonly details?: RmDetailsInput;
+  /** CEM: which control type to select. */
+  readonly policy?: ControlTypePolicy;
+}
+
+export interface SessionContext extends SessionInput {
+  readonly phase: Phase;
+  readonly activeArea: MessageArea | undefined;
+  /** Wire value of the selected control type; NO_SELECTION until one is selected. */
+  readonly controlType: ControlType;
+  readonly version: string | undefined;
+  /** CEM: the RM's Handshake has arrived. RM: the CEM's Handshake has arrived. */
+  readonly peerHandshake: boolean;
+  /** CEM: the RM's latest details. RM: its own current details. */
+  readonly rmDetails: ResourceManagerDetails | undefined;
+  /** CEM: a SelectControlType waiting for its ReceptionStatus (R41). */
+  readonly pendingSelection: { readonly messageId: string; readonly controlType: ControlType } | undefined;
+  /**
+   * Ids (lowercase, R4) of sent messages still waiting for a ReceptionStatus → their type. A
+   * mutable map on purpose: copying it on every send would cost O(in-flight) per message.
+   */
+  readonly pending: Map<string, string>;
+  readonly closeCode: number | undefined;
+  readonly closeReason: string | undefined;
+}
+
+const peerOf = (role: Role): Role => (role === 'CEM' ? 'RM' : 'CEM');
+const inbound = (event: SessionEvent) => event as InboundEvent;
+
+function rs(subject: string, status: ReceptionStatusValues, label?: string): MessageOf<'ReceptionStatus'> {
+  return label === undefined
+    ? { message_type: 'ReceptionStatus', subject_message_id: subject, status }
+    : { message_type: 'ReceptionStatus', subject_message_id: subject, status, diagnostic_label: label };
+}
+
+function subjectOf(event: InboundEvent): string {
+  return (event.message as IdentifiedMessage).message_id;
+}
+
+/** The part of XState's action enqueuer the helpers below use. */
+export interface Enqueue {
+  emit(event: SessionEmitted): void;
+  spawnChild(src: 'outgoingMessage', options: { id: string; input: OutgoingInput }): void;
+  assign(values: Partial<SessionContext>): void;
+}
+
+/** Emits the message and, unless it is a ReceptionStatus, starts waiting for its status. */
+export function enqueueSend(context: SessionContext, enqueue: Enqueue, message: IdentifiedMessage): void {
+  enqueue.emit({ type: 'send', message });
+  const id = message.message_id.toLowerCase();
+  context.pending.set(id, message.message_type);
+  enqueue.spawnChild('outgoingMessage', {
+    id,
+    input: { messageId: message.message_id, messageType: message.message_type, timeoutMs: context.receptionTimeoutMs },
+  });
+  if (message.message_type === 'SelectControlType') {
+    enqueue.assign({ pendingSelection: { messageId: message.message_id, controlType: message.control_type } });
+  }
+}
+
+export function enqueueRefuse(enqueue: Enqueue, event: InboundEvent, status: ReceptionStatusValues, reason: string): void {
+  enqueue.emit({ type: 'send', message: rs(subjectOf(event), status, reason) });
+  enqueue.emit({ type: 'refused', message: event.message, status, reason });
+}
+
+/** Everything both session machines share: types, guards, actions, delays. */
+export const sessionSetup = setup({
+  types: {
+    context: {} as SessionContext,
+    input: {} as SessionInput,
+    events: {} as SessionEvent,
+    emitted: {} as SessionEmitted,
+  },
+  actors: { outgoingMessage: outgoingMessageMachine },
+  delays: {
+    handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
+    closeGrace: ({ context }) => context.closeGraceMs,
+  },
+  guards: {
+    /** R24: the peer's Handshake names the opposite role. */
+    peerRoleOk: ({ context, event }) => (inbound(event).message as MessageOf<'Handshake'>).role === peerOf(context.role),
+    peerHandshakeSeen: ({ context }) => context.peerHandshake,
+    /** R25/R27: the RM's list and ours share a version (exact string match). */
+    hasCommonVersion: ({ context, event }) => {
+      const theirs = (inbound(event).message as MessageOf<'Handshake'>).supported_protocol_versions ?? [];
+      return context.versions.some((v) => theirs.includes(v));
+    },
+    /** R27: the CEM selected a version we offered. */
+    offeredVersion: ({ context, event }) =>
+      context.versions.includes((inbound(event).message as MessageOf<'HandshakeResponse'>).selected_protocol_version),
+    /** The message comes from the role that may send it (S2-RULES §1). */
+    sentByPeer: ({ context, event }) => {
+      const sender = inbound(event).spec.sender;
+      return sender === 'both' || sender === peerOf(context.role);
+    },
+    /** R35, Q8: SelectControlType names a type the RM offered, or NO_SELECTION. */
+    offeredControlType: ({ context, event }) => {
+      const ct = (inbound(event).message as MessageOf<'SelectControlType'>).control_type;
+      return ct === 'NO_SELECTION' || (context.rmDetails?.available_control_types.includes(ct) ?? false);
+    },
+    selects: ({ event }, ct: ControlType) => (inbound(event).message as MessageOf<'SelectControlType'>).control_type === ct,
+    selectsNoControl: ({ event }) => {
+      const ct = (inbound(event).message as MessageOf<'SelectControlType'>).control_type;
+      return ct === 'NO_SELECTION' || ct === 'NOT_CONTROLABLE';
+    },
+    /** R41: our SelectControlType(ct) was answered OK. */
+    selectionAccepted: ({ context, event }, ct: ControlType) =>
+      event.type === 'outgoing.answered' &&
+      event.status === 'OK' &&
+      context.pendingSelection?.messageId === event.messageId &&
+      context.pendingSelection.controlType === ct,
+    selectionRefused: ({ context, event }) =>
+      event.type === 'outgoing.answered' && event.status !== 'OK' && context.pendingSelection?.messageId === event.messageId,
+    /** R18: the peer answered PERMANENT_ERROR: the session is over. */
+    isPermanentError: ({ event }) => event.type === 'outgoing.answered' && event.status === 'PERMANENT_ERROR',
+  },
+  actions: {
+    /** Put a message on the wire and, unless it is a ReceptionStatus, wait for its status. */
+    send: enqueueActions(({ context, enqueue }, message: IdentifiedMessage) => enqueueSend(context, enqueue, message)),
+    sendApp: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type === 'app.send') enqueueSend(context, enqueue, event.message);
+    }),
+    sendOwnHandshake: enqueueActions(({ context, enqueue }) =>
+      enqueueSend(context, enqueue, {
+        message_type: 'Handshake',
+        message_id: context.deps.newId(),
+        role: context.role,
+        supported_protocol_versions: [...context.versions],
+      }),
+    ),
+    /** Hand an accepted message to the application; roles answer it with the handler's status. */
+    deliver: emit(({ event }) => ({ type: 'deliver' as const, message: inbound(event).message as IdentifiedMessage })),
+    /** Answer with a refusal and change nothing else (R16). */
+    refuse: enqueueActions(({ event, enqueue }, params: { status: ReceptionStatusValues; reason: string }) =>
+      enqueueRefuse(enqueue, inbound(event), params.status, params.reason),
+    ),
+    /** The root catch-all: a valid message that is not allowed here (Q6 ⇒ INVALID_CONTENT). */
+    refuseNotAllowed: enqueueActions(({ context, event, enqueue }) => {
+      const ev = inbound(event);
+      const type = ev.message.message_type;
+      const reason =
+        refusal(peerOf(context.role), ev.spec, type, context) ?? `${type} is not allowed in this state of the session`;
+      enqueueRefuse(enqueue, ev, 'INVALID_CONTENT', reason);
+    }),
+    /** A frame the codec refused: send the reply it prepared (none for a ReceptionStatus, R11). */
+    replyDecodeError: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'frame.invalid') return;
+      if (event.error.reply) enqueue.emit({ type: 'send', message: event.error.reply });
+      enqueue.emit({ type: 'refused', message: undefined, status: event.error.status, reason: event.error.diagnosticLabel });
+    }),
+    /** R14: a ReceptionStatus goes straight to the message it answers, never through a queue. */
+    routeReceptionStatus: enqueueActions(({ context, event, enqueue }) => {
+      const status = inbound(event).message as MessageOf<'ReceptionStatus'>;
+      const id = status.subject_message_id.toLowerCase();
+      if (context.pending.has(id)) {
+        enqueue.sendTo(id, { type: 'receptionStatus', status: status.status, diagnosticLabel: status.diagnostic_label });
+      } else {
+        enqueue.emit({
+          type: 'report',
+          kind: 'unknown-reception-status',
+          detail: `ReceptionStatus ${status.status} for ${status.subject_message_id}, which is not awaiting one (unknown, answered before, or timed out) (R12)`,
+        });
+      }
+    }),
+    forgetPending: ({ context, event }) => {
+      if (event.type === 'outgoing.answered' || event.type === 'outgoing.timeout') context.pending.delete(event.messageId.toLowerCase());
+    },
+    emitAnswered: emit(({ event }) => {
+      if (event.type !== 'outgoing.answered') throw new Error('emitAnswered outside outgoing.answered');
+      return { type: 'answered' as const, messageId: event.messageId, messageType: event.messageType, status: event.status, diagnosticLabel: event.diagnosticLabel };
+    }),
+    emitTimeout: emit(({ event }) => {
+      if (event.type !== 'outgoing.timeout') throw new Error('emitTimeout outside outgoing.timeout');
+      return { type: 'timeout' as const, messageId: event.messageId, messageType: event.messageType };
+    }),
+    emitHandshake: emit(({ context }) => ({ type: 'handshake' as const, version: context.version ?? '' })),
+    emitControlType: emit(({ context }) => ({ type: 'controlType' as const, controlType: context.controlType })),
+    setPhase: assign((_, phase: Phase) => ({ phase })),
+    setActiveArea: assign(({ context }) => ({ activeArea: shortOfControlType(context.controlType) })),
+    clearActiveArea: assign({ activeArea: undefined }),
+    markPeerHandshake: assign({ peerHandshake: true }),
+    storeOfferedVersion: assign(({ context, event }) => {
+      const theirs = (inbound(event).message as MessageOf<'Handshake'>).supported_protocol_versions ?? [];
+      return { peerHandshake: true, version: context.versions.find((v) => theirs.includes(v)) };
+    }),
+    storeSelectedVersion: assign(({ event }) => ({
+      version: (inbound(event).message as MessageOf<'HandshakeResponse'>).selected_protocol_version,
+    })),
+    /** Record why the session ends (first reason wins). */
+    setClose: assign(({ context }, params: { code: number; reason: string }) =>
+      context.closeCode === undefined ? { closeCode: params.code, closeReason: params.reason } : {},
+    ),
+    setCloseFromEvent: assign(({ context, event }) => {
+      if (context.closeCode !== undefined) return {};
+      switch (event.type) {
+        case 'transport.closed':
+        case 'app.close':
+          return { closeCode: event.code, closeReason: event.reason };
+        case 'app.failed':
+          return { closeCode: CloseCode.INTERNAL_ERROR, closeReason: event.reason };
+        case 'outgoing.answered':
+          return { closeCode: CloseCode.PERMANENT_ERROR, closeReason: `peer answered PERMANENT_ERROR to ${event.messageType}${event.diagnosticLabel ? `: ${event.diagnosticLabel}` : ''}` };
+        case 's2.SessionRequest': {
+          const req = (event.message as MessageOf<'SessionRequest'>).request;
+          return { closeCode: CloseCode.NORMAL, closeReason: `peer sent SessionRequest ${req}` };
+        }
+        default:
+          return {};
+      }
+    }),
+    sendSessionRequest: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'app.sessionRequest') return;
+      const message: MessageOf<'SessionRequest'> = { message_type: 'SessionRequest', message_id: context.deps.newId(), request: event.request };
+      enqueueSend(context, enqueue, event.reason ? { ...message, diagnostic_label: event.reason } : message);
+      enqueueClose(context, enqueue, CloseCode.NORMAL, `sent SessionRequest ${event.request}`);
+    }),
+    emitClose: emit(({ context }) => ({
+      type: 'close' as const,
+      code: context.closeCode ?? CloseCode.NORMAL,
+      reason: context.closeReason ?? '',
+    })),
+    reportTimeout: emit(({ event }) => ({
+      type: 'report' as const,
+      kind: 'reception-status-timeout' as const,
+      detail: event.type === 'outgoing.timeout' ? `no ReceptionStatus for ${event.messageType} ${event.messageId} in time (R21)` : '',
+    })),
+  },
+});
+
+/** Root-level transitions both roles share: ReceptionStatus routing, endings, the catch-all. */
+export const sharedRootHandlers = {
+  's2.ReceptionStatus': { actions: 'routeReceptionStatus' },
+  'frame.invalid': { actions: 'replyDecodeError' },
+  'outgoing.answered': [
+    { guard: 'isPermanentError', actions: ['forgetPending', 'emitAnswered', 'setCloseFromEvent'], target: '.closing' },
+    { actions: ['forgetPending', 'emitAnswered'] },
+  ],
+  'outgoing.timeout': { actions: ['forgetPending', 'emitTimeout', 'reportTimeout'] },
+  // Q11, Q22: a SessionRequest is acknowledged and ends the session in any phase.
+  's2.SessionRequest': { guard: 'sentByPeer', actions: ['deliver', 'setCloseFromEvent'], target: '.closing' },
+  'app.send': { actions: 'sendApp' },
+  'app.sessionRequest': { actions: 'sendSessionRequest', target: '.ending' },
+  'app.close': { actions: 'setCloseFromEvent', target: '.closing' },
+  'app.failed': { actions: 'setCloseFromEvent', target: '.closing' },
+  'transport.closed': { actions: 'setCloseFromEvent', target: '.closed' },
+  // Q6: anything valid that no state above accepted gets INVALID_CONTENT and changes nothing.
+  's2.*': { actions: 'refuseNotAllowed' },
+} as const;
+
+/** The states every session ends in. */
+export const endingStates = {
+  /** We asked the peer to go (SessionRequest); it should close; if it does not, we do (Q11). */
+  ending: {
+    entry: [{ type: 'setPhase', params: 'closing' }],
+    after: { closeGrace: { target: 'closing' } },
+  },
+  /** We close the transport and wait for it to confirm. */
+  closing: {
+    entry: [{ type: 'setPhase', params: 'closing' }, 'emitClose'],
+    after: { closeGrace: { target: 'closed' } },
+  },
+  /** All session state is dropped (§2.6). */
+  closed: { type: 'final' },
+} as const;
+
+/** Records why the session ends; the first reason wins. */
+export function enqueueClose(context: SessionContext, enqueue: Enqueue, code: number, reason: string): void {
+  if (context.closeCode === undefined) enqueue.assign({ closeCode: code, closeReason: reason });
+}
+
+/** Initial context shared by both roles. */
+export function initialContext(input: SessionInput): SessionContext {
+  return {
+    ...input,
+    phase: 'handshake',
+    activeArea: undefined,
+    controlType: 'NO_SELECTION',
+    version: undefined,
+    peerHandshake: false,
+    rmDetails: undefined,
+    pendingSelection: undefined,
+    pending: new Map(),
+    closeCode: undefined,
+    closeReason: undefined,
+  };
+}
+
+/** The five real control types, by the name of their `active` substate. */
+export const ACTIVE_STATES = [
+  ['FRBC', 'FILL_RATE_BASED_CONTROL'],
+  ['PPBC', 'POWER_PROFILE_BASED_CONTROL'],
+  ['OMBC', 'OPERATION_MODE_BASED_CONTROL'],
+  ['PEBC', 'POWER_ENVELOPE_BASED_CONTROL'],
+  ['DDBC', 'DEMAND_DRIVEN_BASED_CONTROL'],
+] as const;
+
+export { messageSpec };
