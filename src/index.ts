@@ -24,3 +24,28 @@ export type { Problem } from './typebox/problem.js';
 export type { IdMode } from './typebox/validators.js';
 export { decode, encode, codecFor, Codec, NIL_UUID, diagnosticLabel, type CodecOptions, type DecodeFailure, type DecodeResult } from './codec/index.js';
 export { ALL_RULES, checkRules, type Rule, type RuleTable } from './rules/index.js';
+export * from './roles/index.js';
+export {
+  createMemoryPair,
+  createWsServer,
+  connectWs,
+  createReconnectingClient,
+  backoffDelay,
+  TransportConnectError,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_SEND_HIGH_WATER_MARK,
+  type Transport,
+  type TransportHandlers,
+  type WsServer,
+  type WsServerOptions,
+  type WsClientOptions,
+  type ConnectionInfo,
+  type BackoffOptions,
+} from './transport/index.js';
+export { CloseCode, type CloseCodeValue } from './machines/close-codes.js';
+export { cemSessionMachine } from './machines/cem-session.js';
+export { rmSessionMachine } from './machines/rm-session.js';
+export { outgoingMessageMachine } from './machines/outgoing.js';
+export { S2_VERSION, defaultControlTypePolicy, type ControlTypePolicy, type RmDetailsInput } from './machines/session-setup.js';
+export type { Role } from './machines/events.js';

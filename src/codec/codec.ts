@@ -2,7 +2,7 @@ import type { ReceptionStatus } from '../typebox/common/reception-status.js';
 import { ID_PATTERN, UUID_PATTERN } from '../typebox/common/primitives.js';
 import { S2Error } from '../typebox/errors.js';
 import type { MessageSpec } from '../typebox/message-spec.js';
-import { showValue, type Problem } from '../typebox/problem.js';
+import { clip, showValue, type Problem } from '../typebox/problem.js';
 import type { S2Message } from '../typebox/registry.js';
 import { SchemaValidators, type IdMode } from '../typebox/validators.js';
 import { checkRules, type RuleTable } from '../rules/rule.js';
@@ -145,7 +145,7 @@ export class Codec {
     if (problems.length) {
       throw new S2Error(
         'INVALID_OUTGOING_MESSAGE',
-        `refusing to send an invalid ${(message as { message_type?: unknown }).message_type ?? 'message'}: ${diagnosticLabel('invalid', problems)}`,
+        `refusing to send an invalid ${typeof message === 'object' && message !== null && typeof message.message_type === 'string' ? message.message_type : 'message'}: ${diagnosticLabel('invalid', problems)}`,
         { problems },
       );
     }
@@ -158,6 +158,7 @@ export class Codec {
       type === 'ReceptionStatus'
         ? undefined
         : { message_type: 'ReceptionStatus', subject_message_id: subject, status, diagnostic_label: label };
-    return { ok: false, error: { status, subjectMessageId: subject, messageType: type, problems, diagnosticLabel: label, reply } };
+    const messageType = type === undefined ? undefined : clip(type, 80);
+    return { ok: false, error: { status, subjectMessageId: subject, messageType, problems, diagnosticLabel: label, reply } };
   }
 }

@@ -4,17 +4,15 @@ import { Codec, type CodecOptions, type DecodeResult } from './codec.js';
 
 export { Codec, NIL_UUID, diagnosticLabel, type CodecOptions, type DecodeFailure, type DecodeResult } from './codec.js';
 
-const codecs = new Map<string, Codec>();
+// One codec per option combination, so validators compile once per process.
+const codecs: Record<string, Codec> = {};
 
 /** A codec for all 35 messages with these options (shared: validators compile once per process). */
-export function codecFor(options: CodecOptions = {}): Codec {
-  const key = `${options.ids ?? 'schema'}/${options.rules ?? true}`;
-  let codec = codecs.get(key);
-  if (!codec) {
-    codec = new Codec(MESSAGES, ALL_RULES, options);
-    codecs.set(key, codec);
-  }
-  return codec;
+export function codecFor(options?: CodecOptions): Codec {
+  const ids = options?.ids ?? 'schema';
+  const rules = options?.rules ?? true;
+  const key = ids === 'uuid' ? (rules ? 'uuid+rules' : 'uuid') : rules ? 'schema+rules' : 'schema';
+  return (codecs[key] ??= new Codec(MESSAGES, ALL_RULES, { ids, rules }));
 }
 
 /**

@@ -11,9 +11,11 @@ export const CloseCode = {
   PROTOCOL_ERROR: 1002,
   /** A binary frame: S2 is JSON text only. */
   UNSUPPORTED_DATA: 1003,
-  /** The connection ended without a close frame. */
+  /** Reported only, never sent: the connection ended without a close frame (or we terminated it). */
   ABNORMAL: 1006,
-  /** Authentication or a send-buffer limit. */
+  /** A text frame that is not valid UTF-8. */
+  INVALID_PAYLOAD: 1007,
+  /** The peer does not read fast enough (send high-water mark). */
   POLICY_VIOLATION: 1008,
   /** A frame above the size limit. */
   MESSAGE_TOO_BIG: 1009,

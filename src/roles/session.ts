@@ -113,6 +113,7 @@ export class S2Session {
   private readonly listeners = new Map<keyof SessionEvents, Set<Listener<never>>>();
   private readonly waiting = new Map<string, (result: SendResult) => void>();
   private lastState = '';
+  private receivedRequest: SessionRequestType | undefined;
   private done = false;
   private resolveClosed!: (v: { code: number; reason: string }) => void;
 
@@ -178,6 +179,10 @@ export class S2Session {
   }
   get isClosed(): boolean {
     return this.done;
+  }
+  /** The SessionRequest the peer sent, if any (an RM client reconnects at once on RECONNECT). */
+  get peerRequest(): SessionRequestType | undefined {
+    return this.receivedRequest;
   }
 
   on<K extends keyof SessionEvents>(event: K, listener: Listener<K>): () => void {
@@ -281,6 +286,7 @@ export class S2Session {
   }
 
   private deliver(message: IdentifiedMessage): void {
+    if (message.message_type === 'SessionRequest') this.receivedRequest = message.request;
     this.emitEvent('message', { message });
     const handler = this.options.onMessage;
     let result: ReturnType<MessageHandler>;

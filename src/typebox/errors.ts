@@ -12,14 +12,16 @@ export type S2ErrorCode =
   /** An instruction or other reference names an object the session does not know. */
   | 'UNKNOWN_REFERENCE'
   /** Bad options given to a factory or command. */
-  | 'INVALID_OPTIONS';
+  | 'INVALID_OPTIONS'
+  /** A WebSocket connection could not be opened (refused, TLS, HTTP 401 …). */
+  | 'TRANSPORT_CONNECT_FAILED';
 
 /**
  * The one error root of s2-engine. `status` is the ReceptionStatus the failure maps to when it
  * concerns a received message; `closeCode` the WebSocket close code when it ends a connection.
  */
 export class S2Error extends Error {
-  override readonly name = 'S2Error';
+  override name = 'S2Error';
   readonly code: S2ErrorCode;
   readonly problems: readonly Problem[];
   readonly status: ReceptionStatusValues | undefined;

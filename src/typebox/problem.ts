@@ -12,6 +12,11 @@ export interface Problem {
 
 const MAX_VALUE_CHARS = 80;
 
+/** Cuts a text to `max` characters (ending in …): a peer must not make our logs grow without bound. */
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 /** JSON text of a value, cut to a length fit for logs and diagnostic labels. */
 export function showValue(value: unknown): string {
   let text: string;
@@ -20,7 +25,7 @@ export function showValue(value: unknown): string {
   } catch {
     text = String(value);
   }
-  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
+  return clip(text, MAX_VALUE_CHARS);
 }
 
 /** Appends a property name or array index to a JSONPath. */

@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 import { ID_PATTERN, UUID_PATTERN } from './common/primitives.js';
-import { joinPath, showValue, type Problem } from './problem.js';
+import { clip, joinPath, showValue, type Problem } from './problem.js';
 
 // ajv-formats is CommonJS with a `default` export; under NodeNext the module object is what arrives.
 const addFormats = (addFormatsModule as unknown as { default: FormatsPlugin }).default;
@@ -121,7 +121,10 @@ function describeErrors(errors: readonly ErrorObject[], root: unknown, ids: IdMo
     if (seen.has(key)) continue;
     seen.add(key);
     const v = valueAt(root, s.pointer);
-    out.push(v === undefined ? { path: s.path, message: s.message } : { path: s.path, message: s.message, value: showValue(v) });
+    // Property names come from the peer: clip them so a 10 kB key cannot flood a log.
+    const path = clip(s.path, 200);
+    const message = clip(s.message, 200);
+    out.push(v === undefined ? { path, message } : { path, message, value: showValue(v) });
     if (out.length >= MAX_PROBLEMS) break;
   }
   return out;

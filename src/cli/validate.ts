@@ -1,0 +1,183 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { codecFor, type DecodeResult } from '../codec/index.js';
+import type { IdMode } from '../typebox/validators.js';
+import { EXIT_USAGE, type CliIO, type Command } from './run.js';
+
+const USAGE = `Usage: s2 validate [--schema-only] [--ids schema|uuid] [FILE|-]
+
+Checks S2 messages (s2-ws-json 0.0.2-beta): JSON Schema first, then the intra-message rules of
+S2-RULES.md §3, exactly as a received frame is checked.
+
+Input: FILE, or standard input when FILE is '-' or absent. Either ONE JSON document (it may be
+pretty-printed over many lines) or JSON lines (one message per line; blank lines are skipped).
+The input is one document when it parses as a whole, or when it does not parse but its first
+non-blank line opens an object or array that continues on the next line (a malformed
+pretty-printed document is reported once, not line by line); otherwise it is JSON lines.
+
+Options:
+  --schema-only        check the JSON Schemas only, not the semantic rules  (default: off, rules on)
+  --ids schema|uuid    how ID fields are checked: 'schema' = the official loose pattern,
+                       'uuid' = canonical UUIDs as the spec means them (R3)  (default: schema)
+  -h, --help           print this help and exit
+
+Output: one JSON line per message on stdout, in input order:
+  {"line":N,"valid":true|false,"status":"OK"|"INVALID_DATA"|"INVALID_MESSAGE",
+   "message_type":"…"|null,"problems":[{"path":"$…","message":"…","value":"…","rule":"R…"}]}
+  line: the input line the message starts on. message_type: the frame's own message_type
+  string, null when it has none. value and rule appear only when known.
+
+Exit status: 0 every message valid; 1 at least one invalid; 2 usage error (unknown flag, bad
+--ids, more than one FILE, unreadable FILE) or an input with no messages (empty or blank).`;
+
+/** One line of `s2 validate` output. */
+export interface ValidateRecord {
+  readonly line: number;
+  readonly valid: boolean;
+  readonly status: 'OK' | 'INVALID_DATA' | 'INVALID_MESSAGE';
+  readonly message_type: string | null;
+  readonly problems: readonly { path: string; message: string; value?: string; rule?: string }[];
+}
+
+/** A message found in the input: the line it starts on and its text or already parsed value. */
+type Item = { readonly line: number } & ({ readonly text: string } | { readonly value: unknown });
+
+/**
+ * Splits the input into messages (see USAGE for the rule). Returns an empty list for an input
+ * with nothing but whitespace.
+ */
+export function splitInput(input: string): Item[] {
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input; // tolerate a UTF-8 BOM
+  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const firstIndex = lines.findIndex((l) => l.trim() !== '');
+  if (firstIndex < 0) return [];
+  const firstLine = firstIndex + 1;
+  try {
+    return [{ line: firstLine, value: JSON.parse(text) as unknown }];
+  } catch {
+    // not one document: JSON lines, or one malformed document
+  }
+  const nonBlank = lines.filter((l) => l.trim() !== '').length;
+  if (nonBlank === 1 || opensMultiLineValue(lines[firstIndex]!)) {
+    // One document that does not parse: the codec reports it as INVALID_DATA (not JSON).
+    return [{ line: firstLine, text }];
+  }
+  const items: Item[] = [];
+  lines.forEach((l, i) => {
+    if (l.trim() !== '') items.push({ line: i + 1, text: l });
+  });
+  return items;
+}
+
+/**
+ * True when `line` leaves an object or array open outside a string, i.e. it is the start of a
+ * pretty-printed document rather than a complete (or garbled) JSON line. A string cannot span
+ * lines in JSON, so a line ending inside a string is a truncated JSON line, not an opening.
+ */
+function opensMultiLineValue(line: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      if (--depth < 0) return false;
+    }
+  }
+  return depth > 0 && !inString;
+}
+
+function record(line: number, r: DecodeResult): ValidateRecord {
+  if (r.ok) return { line, valid: true, status: 'OK', message_type: r.message.message_type, problems: [] };
+  const { error } = r;
+  return {
+    line,
+    valid: false,
+    status: error.status,
+    message_type: error.messageType ?? null,
+    problems: error.problems.map((p) => ({
+      path: p.path,
+      message: p.message,
+      ...(p.value !== undefined ? { value: p.value } : {}),
+      ...(p.rule !== undefined ? { rule: p.rule } : {}),
+    })),
+  };
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function usageError(io: CliIO, message: string): number {
+  io.stderr.write(`s2 validate: ${message}\nRun 's2 validate --help' for usage.\n`);
+  return EXIT_USAGE;
+}
+
+async function run(args: string[], io: CliIO): Promise<number> {
+  let values: { 'schema-only'?: boolean; ids?: string; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      options: {
+        'schema-only': { type: 'boolean' },
+        ids: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (err) {
+    return usageError(io, (err as Error).message);
+  }
+  if (values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const ids = values.ids ?? 'schema';
+  if (ids !== 'schema' && ids !== 'uuid') return usageError(io, `--ids must be 'schema' or 'uuid', got '${ids}'`);
+  if (positionals.length > 1) return usageError(io, `expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
+  const file = positionals[0] ?? '-';
+
+  let input: string;
+  if (file === '-') {
+    if ((io.stdin as { isTTY?: boolean }).isTTY) io.stderr.write('s2 validate: reading messages from standard input (end with Ctrl-D)\n');
+    input = await readAll(io.stdin);
+  } else {
+    try {
+      input = await readFile(file, 'utf8');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
+      return usageError(io, `cannot read '${file}': ${why}`);
+    }
+  }
+
+  const items = splitInput(input);
+  if (items.length === 0) return usageError(io, `no messages in input (${file === '-' ? 'standard input' : `'${file}'`} is empty or blank)`);
+
+  const codec = codecFor({ ids: ids satisfies IdMode, rules: !values['schema-only'] });
+  let allValid = true;
+  const out: string[] = [];
+  for (const item of items) {
+    const r = 'value' in item ? codec.decodeValue(item.value) : codec.decode(item.text);
+    if (!r.ok) allValid = false;
+    out.push(JSON.stringify(record(item.line, r)));
+  }
+  io.stdout.write(`${out.join('\n')}\n`);
+  return allValid ? 0 : 1;
+}
+
+/** `s2 validate`: checks S2 messages from a file or stdin and prints one JSON verdict per message. */
+export const validateCommand: Command = {
+  summary: 'check S2 messages (one JSON document or JSON lines) against the schemas and rules',
+  usage: USAGE,
+  run,
+};

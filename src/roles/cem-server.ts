@@ -1,0 +1,50 @@
+import { CloseCode } from '../machines/close-codes.js';
+import { createWsServer, type ConnectionInfo, type WsServerOptions } from '../transport/ws-server.js';
+import { connectSession, type S2Session, type SessionOptions } from './session.js';
+
+export interface CemServerOptions
+  extends Omit<SessionOptions, 'role' | 'details' | 'sessionId'>,
+    Omit<WsServerOptions, 'onConnection'> {
+  /** Called for every new session, before its first frame is read. */
+  readonly onSession?: (session: S2Session, info: ConnectionInfo) => void;
+}
+
+export interface CemServer {
+  readonly url: string;
+  readonly port: number;
+  /** Live sessions. */
+  readonly sessions: ReadonlySet<S2Session>;
+  /** Closes every session (default 1001 GOING_AWAY) and stops listening. */
+  close(code?: number, reason?: string): Promise<void>;
+}
+
+/**
+ * A CEM that accepts RMs over WebSocket (S2-RULES.md §2.1: the CEM is usually the server). Each
+ * connection runs its own session actor; one session's failure never touches another.
+ */
+export async function createCemServer(options: CemServerOptions): Promise<CemServer> {
+  const sessions = new Set<S2Session>();
+  const { onSession, ...rest } = options;
+  const server = await createWsServer({
+    ...rest,
+    onConnection: (transport, info) => {
+      const session = connectSession(transport, { ...rest, role: 'CEM' });
+      sessions.add(session);
+      void session.closed.then(() => sessions.delete(session));
+      onSession?.(session, info);
+    },
+  });
+  return {
+    get url() {
+      return server.url;
+    },
+    get port() {
+      return server.port;
+    },
+    sessions,
+    async close(code = CloseCode.GOING_AWAY, reason = 'CEM shutting down') {
+      await server.close(code, reason);
+      await Promise.all([...sessions].map((s) => s.closed));
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { S2Error } from '../typebox/errors.js';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type ClientOptions } from 'ws';
+import {
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_SEND_HIGH_WATER_MARK,
+  type Transport,
+} from './transport.js';
+import { wrapWebSocket } from './ws-transport.js';
+
+export interface WsClientOptions {
+  /** Sent as `Authorization: Bearer <token>` on the upgrade request (S2 Connect). */
+  readonly token?: string;
+  /** Extra trusted CA certificate(s), PEM, for a `wss://` server with a private CA. */
+  readonly ca?: string | Buffer | Array<string | Buffer>;
+  /** Incoming frame limit, default {@link DEFAULT_MAX_FRAME_BYTES}; larger ⇒ close 1009. */
+  readonly maxFrameBytes?: number;
+  /**
+   * Ping interval, default {@link DEFAULT_HEARTBEAT_MS} (the same as the server). The client
+   * pings too because it is the side that must notice a dead server in order to reconnect,
+   * and it cannot count on every server pinging. 0 disables.
+   */
+  readonly heartbeatMs?: number;
+  /** Default {@link DEFAULT_SEND_HIGH_WATER_MARK}; exceeded ⇒ close 1008. */
+  readonly sendHighWaterMark?: number;
+  /** Wait for the peer's close frame at most this long, default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
+  readonly closeTimeoutMs?: number;
+  /** TCP/TLS connect plus HTTP upgrade, default {@link DEFAULT_HANDSHAKE_TIMEOUT_MS}. */
+  readonly handshakeTimeoutMs?: number;
+  /** Offer RFC 7692 compression; off by default, like the server. */
+  readonly perMessageDeflate?: boolean;
+}
+
+/**
+ * Why a connection could not be opened. `httpStatus` is set when the server answered the upgrade
+ * with an HTTP response instead of switching protocols (401 = bad or missing token).
+ */
+export class TransportConnectError extends S2Error {
+  override name = 'TransportConnectError';
+  readonly url: string;
+  readonly httpStatus: number | undefined;
+
+  constructor(url: string, message: string, status?: number, cause?: unknown) {
+    super('TRANSPORT_CONNECT_FAILED', `WebSocket connection to ${url} failed: ${message}`, cause === undefined ? {} : { cause });
+    this.url = url;
+    this.httpStatus = status;
+  }
+}
+
+/** The URL with any credentials removed, for messages and logs. */
+function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Opens a WebSocket to an S2 peer and resolves once it is open. Rejects with a
+ * {@link TransportConnectError} (never hangs: the handshake has a timeout).
+ */
+export function connectWs(url: string, options: WsClientOptions = {}): Promise<Transport> {
+  const shownUrl = safeUrl(url);
+  const wsOptions: ClientOptions = {
+    maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    perMessageDeflate: options.perMessageDeflate ?? false,
+    handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  };
+  if (options.token !== undefined) wsOptions.headers = { Authorization: `Bearer ${options.token}` };
+  if (options.ca !== undefined) wsOptions.ca = options.ca;
+
+  return new Promise<Transport>((resolve, reject) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, wsOptions);
+    } catch (err) {
+      reject(new TransportConnectError(shownUrl, errorMessage(err), undefined, err));
+      return;
+    }
+    let settled = false;
+    const fail = (error: TransportConnectError): void => {
+      if (settled) return;
+      settled = true;
+      reject(error);
+    };
+    const onError = (err: Error): void =>
+      fail(new TransportConnectError(shownUrl, err.message, undefined, err));
+    const onClose = (code: number): void =>
+      fail(new TransportConnectError(shownUrl, `closed during handshake (code ${code})`));
+    ws.on('error', onError);
+    ws.once('close', onClose);
+    ws.once('unexpected-response', (_req, res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      const text = `HTTP ${status} ${res.statusMessage ?? ''}`.trim();
+      fail(new TransportConnectError(shownUrl, text, status));
+      res.resume();
+      ws.terminate(); // releases the request; the resulting 'error'/'close' find us settled
+    });
+    ws.once('open', () => {
+      if (settled) return;
+      settled = true;
+      ws.off('error', onError);
+      ws.off('close', onClose);
+      const host = new URL(url).host;
+      resolve(
+        wrapWebSocket(ws, host, {
+          heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+          sendHighWaterMark: options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK,
+          closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+        }),
+      );
+    });
+  });
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

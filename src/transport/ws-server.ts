@@ -1,0 +1,222 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { bearerTokenMatches, rejectUpgrade } from './upgrade-auth.js';
+import {
+  CloseCode,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_SEND_HIGH_WATER_MARK,
+  type Transport,
+} from './transport.js';
+import { formatPeer, wrapWebSocket, type WsLimits } from './ws-transport.js';
+
+/** What the server knows about a new connection beyond the transport itself. */
+export interface ConnectionInfo {
+  readonly remoteAddress: string | undefined;
+  /** Headers of the HTTP upgrade request (`Authorization` included; do not log them verbatim). */
+  readonly headers: http.IncomingHttpHeaders;
+}
+
+export interface WsServerOptions {
+  /** Interface to listen on. Default `127.0.0.1`: exposing S2 on the network is an explicit choice. */
+  readonly host?: string;
+  /** Default 0: the OS picks a free port (read it back from `port`/`url`). */
+  readonly port?: number;
+  /**
+   * Attach to an existing HTTP(S) server instead of listening. The caller keeps ownership:
+   * `close()` detaches and closes our connections but leaves that server running.
+   */
+  readonly server?: http.Server | https.Server;
+  /** Only upgrades to this path are accepted (404 otherwise). Default: any path. */
+  readonly path?: string;
+  /** Certificate and key (PEM) for `wss://`, which S2 Connect requires outside tests. */
+  readonly tls?: {
+    readonly cert: string | Buffer;
+    readonly key: string | Buffer;
+    readonly ca?: string | Buffer | Array<string | Buffer>;
+  };
+  /** Expected bearer token on the upgrade request; missing or wrong ⇒ HTTP 401. */
+  readonly token?: string;
+  /** Incoming frame limit, default {@link DEFAULT_MAX_FRAME_BYTES}; larger ⇒ close 1009. */
+  readonly maxFrameBytes?: number;
+  /** Ping interval, default {@link DEFAULT_HEARTBEAT_MS}; 0 disables. */
+  readonly heartbeatMs?: number;
+  /** Default {@link DEFAULT_SEND_HIGH_WATER_MARK}; exceeded ⇒ close 1008. */
+  readonly sendHighWaterMark?: number;
+  /** Wait for the peer's close frame at most this long, default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
+  readonly closeTimeoutMs?: number;
+  /**
+   * RFC 7692 compression. S2 Connect says SHOULD, but it costs memory and CPU per connection and
+   * has a history of compression side channels, so it is off unless asked for.
+   */
+  readonly perMessageDeflate?: boolean;
+  /**
+   * Called once per accepted (authenticated) connection; call `transport.start()` soon. If it
+   * throws, that connection is closed with 1011 and the error goes to `onError`: one bad session
+   * must not take the whole server down.
+   */
+  readonly onConnection: (transport: Transport, info: ConnectionInfo) => void;
+  /** Errors that belong to no transport (a throwing `onConnection`, the HTTP server). */
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface WsServer {
+  /** `ws://host:port/path` or `wss://…`; throws if an attached server is not listening yet. */
+  readonly url: string;
+  readonly port: number;
+  /** Open WebSocket connections right now (for metrics, and for leak checks in tests). */
+  readonly connections: number;
+  /** Closes every connection with `code` (default 1001 GOING_AWAY), then stops listening. */
+  close(code?: number, reason?: string): Promise<void>;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** The request's path without the query, or undefined if the request target is not a URL path. */
+function pathOf(req: http.IncomingMessage): string | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts a WebSocket server for S2 (the CEM side, or an RM that listens).
+ *
+ * Upgrades are handled by hand (`noServer`) so that authentication and path checks run on the raw
+ * HTTP request, before `ws` accepts anything: a rejected peer never becomes a WebSocket and never
+ * reaches `onConnection`.
+ */
+export async function createWsServer(options: WsServerOptions): Promise<WsServer> {
+  const limits: WsLimits = {
+    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    sendHighWaterMark: options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+  };
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    perMessageDeflate: options.perMessageDeflate ?? false,
+  });
+  const transports = new Set<{ transport: Transport; ws: WebSocket }>();
+  const owned = options.server === undefined;
+  const server: http.Server | https.Server =
+    options.server ??
+    (options.tls === undefined ? http.createServer() : https.createServer({ ...options.tls }));
+  let closing: Promise<void> | undefined;
+
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const wrongPath = options.path !== undefined && pathOf(req) !== options.path;
+    // Another upgrade listener on a shared server may serve this path: leave the socket to it.
+    if (wrongPath && !owned && server.listenerCount('upgrade') > 1) return;
+    // Until `ws` takes over, socket errors (a peer resetting mid-rejection) are ours to swallow;
+    // an 'error' without a listener would crash the process.
+    const onSocketError = (): void => {
+      socket.destroy();
+    };
+    socket.on('error', onSocketError);
+    if (wrongPath) return rejectUpgrade(socket, 404, 'Not Found');
+    if (closing !== undefined) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    if (options.token !== undefined) {
+      const verdict = bearerTokenMatches(req.headers.authorization, options.token);
+      if (verdict !== 'ok') {
+        const challenge =
+          verdict === 'missing' ? 'Bearer realm="s2"' : 'Bearer realm="s2", error="invalid_token"';
+        return rejectUpgrade(socket, 401, 'Unauthorized', { 'WWW-Authenticate': challenge });
+      }
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('error', onSocketError); // `ws` owns the socket's errors from here on
+      const peer = formatPeer(req.socket.remoteAddress, req.socket.remotePort);
+      const transport = wrapWebSocket(ws, peer, limits);
+      const entry = { transport, ws };
+      transports.add(entry);
+      ws.once('close', () => transports.delete(entry));
+      try {
+        const info = { remoteAddress: req.socket.remoteAddress, headers: req.headers };
+        options.onConnection(transport, info);
+      } catch (err) {
+        transport.close(CloseCode.INTERNAL_ERROR, 'internal error');
+        options.onError?.(err);
+      }
+    });
+  };
+
+  server.on('upgrade', onUpgrade);
+  if (owned) {
+    // Plain HTTP requests have no business here; answer instead of leaving them hanging.
+    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.writeHead(426, { Upgrade: 'websocket', Connection: 'close' }).end();
+    });
+    server.on('clientError', (_err: Error, socket: Duplex) => socket.destroy());
+    try {
+      await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+    } catch (err) {
+      server.off('upgrade', onUpgrade);
+      wss.close();
+      throw err;
+    }
+    // Without a listener a late server error (e.g. EMFILE on accept) would crash the process.
+    server.on('error', (err: Error) => options.onError?.(err));
+  }
+
+  const address = (): AddressInfo => {
+    const addr = server.address();
+    if (addr === null || typeof addr === 'string') {
+      throw new Error('WebSocket server is not listening on a TCP port');
+    }
+    return addr;
+  };
+
+  const shutdown = async (code: number, reason: string): Promise<void> => {
+    // Not events.once(): it rejects on an 'error' event, which may well precede 'close' here.
+    const gone = [...transports].map(
+      ({ transport, ws }) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === ws.CLOSED) return resolve();
+          ws.once('close', () => resolve());
+          transport.close(code, reason);
+        }),
+    );
+    await Promise.all(gone);
+    server.off('upgrade', onUpgrade);
+    wss.close();
+    if (owned) {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await stopped;
+    }
+  };
+
+  return {
+    get url(): string {
+      const scheme = server instanceof https.Server ? 'wss' : 'ws';
+      const { address: host, port } = address();
+      return `${scheme}://${formatPeer(host, port)}${options.path ?? ''}`;
+    },
+    get port(): number {
+      return address().port;
+    },
+    get connections(): number {
+      return transports.size;
+    },
+    close(code: number = CloseCode.GOING_AWAY, reason = 'server shutting down'): Promise<void> {
+      closing ??= shutdown(code, reason);
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { WebSocket, type RawData } from 'ws';
+import { HandlerGate } from './handler-gate.js';
+import {
+  CloseCode,
+  truncateCloseReason,
+  type Transport,
+  type TransportHandlers,
+} from './transport.js';
+
+/** Per-connection limits, already resolved to numbers by the server or client factory. */
+export interface WsLimits {
+  /** 0 disables pings. */
+  readonly heartbeatMs: number;
+  readonly sendHighWaterMark: number;
+  readonly closeTimeoutMs: number;
+}
+
+/**
+ * `ws` closes the connection itself when its frame parser fails, but only exposes the close code
+ * it sent through a private symbol; map its stable error codes (ws 8 `lib/receiver.js`) instead,
+ * so that our close handler reports the code the peer was sent.
+ */
+const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CloseCode.MESSAGE_TOO_BIG,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: CloseCode.MESSAGE_TOO_BIG,
+  WS_ERR_INVALID_UTF8: CloseCode.INVALID_PAYLOAD,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: CloseCode.POLICY_VIOLATION,
+  WS_ERR_INVALID_OPCODE: CloseCode.PROTOCOL_ERROR,
+  WS_ERR_INVALID_CLOSE_CODE: CloseCode.PROTOCOL_ERROR,
+  WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH: CloseCode.PROTOCOL_ERROR,
+  WS_ERR_EXPECTED_FIN: CloseCode.PROTOCOL_ERROR,
+  WS_ERR_EXPECTED_MASK: CloseCode.PROTOCOL_ERROR,
+  WS_ERR_UNEXPECTED_MASK: CloseCode.PROTOCOL_ERROR,
+  WS_ERR_UNEXPECTED_RSV_1: CloseCode.PROTOCOL_ERROR,
+  WS_ERR_UNEXPECTED_RSV_2_3: CloseCode.PROTOCOL_ERROR,
+};
+
+function isSendableCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+/**
+ * Adapts an *open* `ws` socket to {@link Transport} and enforces the limits that `ws` does not:
+ * text-only frames, heartbeat, send high-water mark and a bounded closing handshake.
+ */
+class WsTransport implements Transport {
+  readonly peer: string;
+  readonly #ws: WebSocket;
+  readonly #limits: WsLimits;
+  readonly #gate = new HandlerGate(() => this.close(CloseCode.INTERNAL_ERROR, 'internal error'));
+  /** Set when we decided to end the connection; reported instead of the peer's echo. */
+  #localClose: { code: number; reason: string } | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #closeTimer: NodeJS.Timeout | undefined;
+  #alive = true;
+
+  constructor(ws: WebSocket, peer: string, limits: WsLimits) {
+    this.peer = peer;
+    this.#ws = ws;
+    this.#limits = limits;
+    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    ws.on('pong', () => {
+      this.#alive = true;
+    });
+    ws.on('error', (err: Error & { code?: string }) => this.#onError(err));
+    ws.on('close', (code, reason) => this.#onClose(code, reason.toString('utf8')));
+    if (limits.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#tick(), limits.heartbeatMs);
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.#localClose === undefined && this.#ws.readyState === WebSocket.OPEN;
+  }
+
+  start(handlers: TransportHandlers): void {
+    this.#gate.start(handlers);
+  }
+
+  send(text: string): void {
+    if (!this.isOpen) return;
+    // Write errors surface as 'error' + 'close' on the socket; the callback only keeps `ws` from
+    // treating them as unhandled.
+    this.#ws.send(text, () => undefined);
+    if (this.#ws.bufferedAmount > this.#limits.sendHighWaterMark) {
+      // The peer is not reading. A close frame would sit behind the same full buffer, so
+      // terminate instead of waiting out the closing handshake.
+      this.#end(CloseCode.POLICY_VIOLATION, 'send buffer overflow', true);
+    }
+  }
+
+  close(code: number, reason: string): void {
+    this.#end(code, reason, !isSendableCode(code));
+  }
+
+  #end(code: number, reason: string, terminate: boolean): void {
+    if (this.#localClose !== undefined || this.#ws.readyState >= WebSocket.CLOSING) return;
+    this.#localClose = { code, reason };
+    this.#gate.mute();
+    this.#stopHeartbeat();
+    if (terminate) {
+      this.#ws.terminate();
+      return;
+    }
+    this.#ws.close(code, truncateCloseReason(reason));
+    this.#closeTimer = setTimeout(() => this.#ws.terminate(), this.#limits.closeTimeoutMs);
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      // R1: S2 frames are JSON text. Binary means the peer speaks something else.
+      this.#end(CloseCode.UNSUPPORTED_DATA, 'binary frames are not supported', false);
+      return;
+    }
+    this.#gate.text(rawToString(data));
+  }
+
+  #onError(err: Error & { code?: string }): void {
+    const code = err.code === undefined ? undefined : WS_ERROR_CLOSE_CODES[err.code];
+    // `ws` has already sent this close code; record it so our handler reports it too.
+    if (code !== undefined && this.#localClose === undefined) {
+      this.#localClose = { code, reason: err.message };
+      this.#gate.mute();
+    }
+    this.#gate.error(err);
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#stopHeartbeat();
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    const reported = this.#localClose ?? { code, reason };
+    this.#gate.close(reported.code, reported.reason);
+  }
+
+  #tick(): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    if (!this.#alive) {
+      // No pong since the previous ping: the peer (or the path to it) is dead. There is nobody
+      // to send a close frame to, so terminate; 1006 is what a vanished connection reports.
+      this.#end(CloseCode.ABNORMAL, 'heartbeat timeout', true);
+      return;
+    }
+    this.#alive = false;
+    this.#ws.ping();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+}
+
+/** Wraps an open `ws` socket; internal to the server and client factories. */
+export function wrapWebSocket(ws: WebSocket, peer: string, limits: WsLimits): Transport {
+  return new WsTransport(ws, peer, limits);
+}
+
+/** `host:port`, with IPv6 addresses in brackets so the port stays unambiguous. */
+export function formatPeer(address: string | undefined, port: number | undefined): string {
+  const host = address === undefined ? 'unknown' : address.includes(':') ? `[${address}]` : address;
+  return port === undefined ? host : `${host}:${port}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * The bench fixtures (`../shared/fixtures/bench/*.json`, realistic schema-valid messages with UUID
+ * ids) decode with every check on, in both ID modes, agree with the official schemas, and survive
+ * encode → decode unchanged.
+ */
+import { describe, expect, it } from 'vitest';
+import { decode, encode } from '../../src/codec/index.js';
+import { fixtures, officialValidators, type Json } from '../support/official-schemas.js';
+
+const all = fixtures();
+const official = officialValidators({ patched: false });
+
+describe('bench fixtures', () => {
+  it('there are fixtures to test', () => {
+    expect(all.length).toBeGreaterThanOrEqual(10);
+  });
+
+  for (const { name, text } of all) {
+    describe(name, () => {
+      const parsed = JSON.parse(text) as { message_type: string } & Record<string, Json>;
+
+      it('[R1] file name starts with its message_type, and the official schema accepts it', () => {
+        expect(name.startsWith(`${parsed.message_type}.`)).toBe(true);
+        const r = official.validate(parsed.message_type, parsed);
+        expect(r.errors).toEqual([]);
+      });
+
+      it('[R1][R3][R5][R7][R8] decodes OK with rules on (schema ids)', () => {
+        const r = decode(text);
+        expect(r.ok, r.ok ? '' : JSON.stringify(r.error)).toBe(true);
+        if (r.ok) {
+          expect(r.message).toStrictEqual(parsed);
+          expect(r.spec.schema.title).toBeTypeOf('string');
+        }
+      });
+
+      it("[R3] decodes OK with ids: 'uuid' (rules on)", () => {
+        const r = decode(text, { ids: 'uuid' });
+        expect(r.ok, r.ok ? '' : JSON.stringify(r.error)).toBe(true);
+      });
+
+      it('encode(decoded) round-trips, in both ID modes', () => {
+        const r = decode(text);
+        if (!r.ok) throw new Error(JSON.stringify(r.error));
+        const out = encode(r.message);
+        expect(JSON.parse(out)).toStrictEqual(parsed);
+        const again = decode(out);
+        expect(again.ok && again.message).toStrictEqual(parsed);
+        expect(encode(r.message, { ids: 'uuid' })).toBe(out);
+      });
+    });
+  }
+});
