@@ -1,7 +1,11 @@
+import { cemCommand } from './cem.js';
+import { rmCommand } from './rm.js';
 import type { Command } from './run.js';
 import { validateCommand } from './validate.js';
 
 /** Every `s2` subcommand by name, in the order `s2 --help` lists them. */
 export const COMMANDS: Record<string, Command> = {
+  cem: cemCommand,
+  rm: rmCommand,
   validate: validateCommand,
 };

@@ -1,6 +1,6 @@
 import { CloseCode } from '../machines/close-codes.js';
 import { createWsServer, type ConnectionInfo, type WsServerOptions } from '../transport/ws-server.js';
-import { connectSession, type S2Session, type SessionOptions } from './session.js';
+import { S2Session, type SessionOptions } from './session.js';
 
 export interface CemServerOptions
   extends Omit<SessionOptions, 'role' | 'details' | 'sessionId'>,
@@ -28,10 +28,12 @@ export async function createCemServer(options: CemServerOptions): Promise<CemSer
   const server = await createWsServer({
     ...rest,
     onConnection: (transport, info) => {
-      const session = connectSession(transport, { ...rest, role: 'CEM' });
+      const session = new S2Session(transport, { ...rest, role: 'CEM' });
       sessions.add(session);
       void session.closed.then(() => sessions.delete(session));
+      // Listeners attached here see everything, from the first Handshake on.
       onSession?.(session, info);
+      session.start();
     },
   });
   return {

@@ -3,3 +3,4 @@ export { createCemServer, type CemServer, type CemServerOptions } from './cem-se
 export { createRmClient, type RmClient, type RmClientOptions } from './rm-client.js';
 export { silentLogger, type Logger } from './logger.js';
 export { newUuid } from './ids.js';
+export { traceSession } from './trace.js';

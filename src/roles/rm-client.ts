@@ -2,7 +2,8 @@ import { CloseCode } from '../machines/close-codes.js';
 import type { RmDetailsInput } from '../machines/session-setup.js';
 import { createReconnectingClient, type BackoffOptions, type Clock } from '../transport/reconnect.js';
 import { connectWs, type WsClientOptions } from '../transport/ws-client.js';
-import { connectSession, type S2Session, type SessionOptions } from './session.js';
+import type { Transport } from '../transport/transport.js';
+import { S2Session, type SessionOptions } from './session.js';
 
 export interface RmClientOptions extends Omit<SessionOptions, 'role' | 'details' | 'sessionId'>, WsClientOptions {
   /** The CEM's WebSocket URL (`ws://` or `wss://`). */
@@ -38,8 +39,8 @@ export function createRmClient(options: RmClientOptions): RmClient {
   let stopped = false;
   let waiters: Array<(s: S2Session) => void> = [];
 
-  const start = (transport: Parameters<typeof connectSession>[0], markHealthy?: () => void) => {
-    const session = connectSession(transport, { ...rest, role: 'RM' });
+  const start = (transport: Transport, markHealthy?: () => void) => {
+    const session = new S2Session(transport, { ...rest, role: 'RM' });
     current = session;
     session.on('handshake', () => {
       markHealthy?.();
@@ -47,8 +48,9 @@ export function createRmClient(options: RmClientOptions): RmClient {
       waiters = [];
       for (const w of ws) w(session);
     });
+    // Listeners attached here see everything, from the first Handshake on.
     onSession?.(session);
-    return session;
+    return session.start();
   };
 
   if (reconnect === false) {

@@ -67,7 +67,8 @@ export interface SessionEvents {
   /** A frame refused with the given status (its ReceptionStatus is already sent). */
   refused: { message: S2Message | undefined; status: ReceptionStatusValues; reason: string };
   sent: { message: S2Message };
-  received: { frame: string };
+  /** Every text frame as it arrived, with the decoded message when it decoded. */
+  received: { frame: string; message: S2Message | undefined };
   state: { state: string };
   report: { kind: string; detail: string };
   close: { code: number; reason: string };
@@ -143,7 +144,7 @@ export class S2Session {
     this.wire();
   }
 
-  /** Starts the session: sends our Handshake and begins reading frames. */
+  /** Starts the session: sends our Handshake and begins reading frames. Attach listeners before. */
   start(): this {
     this.actor.start();
     this.transport.start({
@@ -264,8 +265,8 @@ export class S2Session {
 
   private onFrame(frame: string): void {
     if (this.done) return;
-    this.emitEvent('received', { frame });
     const result = this.codec.decode(frame);
+    this.emitEvent('received', { frame, message: result.ok ? result.message : undefined });
     if (result.ok) {
       this.actor.send({ type: `s2.${result.message.message_type}`, message: result.message, spec: result.spec });
     } else {

@@ -1,0 +1,17 @@
+import type { S2Session } from '../roles/session.js';
+import { shortId, summarize, clockTime } from './format.js';
+
+/**
+ * Prints one readable line per session event: messages sent (→) and received (←), refusals,
+ * state changes, reports and the close. This is the CLI's view; the library itself never prints.
+ */
+export function logSession(session: S2Session, write: (line: string) => void, now: () => Date = () => new Date()): void {
+  const tag = `${session.role} ${shortId(session.id)} ${session.peer}`;
+  const out = (text: string) => write(`${clockTime(now())} ${tag} ${text}\n`);
+  session.on('sent', ({ message }) => out(`→ ${summarize(message)}`));
+  session.on('received', ({ frame, message }) => out(`← ${message ? summarize(message) : `undecodable frame (${frame.length} chars)`}`));
+  session.on('refused', ({ status, reason }) => out(`✗ answered ${status}: ${reason}`));
+  session.on('state', ({ state }) => out(`@ ${state}`));
+  session.on('report', ({ kind, detail }) => out(`! ${kind}: ${detail}`));
+  session.on('close', ({ code, reason }) => out(`closed ${code}${reason ? ` ${reason}` : ''}`));
+}
