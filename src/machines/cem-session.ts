@@ -5,6 +5,7 @@ import { CloseCode } from './close-codes.js';
 import type { InboundEvent } from './events.js';
 import {
   ACTIVE_STATES,
+  activeState,
   defaultControlTypePolicy,
   endingStates,
   enqueueClose,
@@ -17,18 +18,6 @@ import {
 
 const deliverFromRm = { guard: 'sentByPeer', actions: 'deliver' } as const;
 
-/** An active control type on the CEM side: the RM's messages of that type are accepted. */
-function activeState(short: string) {
-  return {
-    entry: ['setActiveArea', 'emitControlType'],
-    exit: 'clearActiveArea',
-    on: {
-      [`s2.${short}.*`]: deliverFromRm,
-      's2.InstructionStatusUpdate': deliverFromRm,
-      's2.RevokeObject': deliverFromRm,
-    },
-  } as const;
-}
 
 /**
  * The CEM side of one S2 session (S2-RULES.md §2.2–2.8). Handshake: sends its own Handshake at
@@ -139,7 +128,7 @@ export const cemSessionMachine = sessionSetup
           active: {
             // Always entered through an explicit target; XState needs an initial child anyway.
             initial: 'FRBC',
-            states: Object.fromEntries(ACTIVE_STATES.map(([short]) => [short, activeState(short)])),
+            states: Object.fromEntries(ACTIVE_STATES.map(([short]) => [short, activeState(short, ['s2.InstructionStatusUpdate', 's2.RevokeObject'])])),
           },
         },
       },

@@ -2,6 +2,7 @@ import type { DecodeFailure } from '../codec/codec.js';
 import type { ControlType, ReceptionStatusValues, SessionRequestType } from '../typebox/common/enums.js';
 import type { ResourceManagerDetails } from '../typebox/common/resource-manager-details.js';
 import type { MessageSpec } from '../typebox/message-spec.js';
+import type { ControlTypeNotice, ControlTypeReply } from './control-type.js';
 import type { IdentifiedMessage, S2Message } from '../typebox/registry.js';
 
 /** The two S2 roles. */
@@ -42,7 +43,9 @@ export type SessionEvent =
       readonly diagnosticLabel: string | undefined;
     }
   /** From an outgoing-message actor: no ReceptionStatus within the timeout (R21, Q5). */
-  | { readonly type: 'outgoing.timeout'; readonly messageId: string; readonly messageType: string };
+  | { readonly type: 'outgoing.timeout'; readonly messageId: string; readonly messageType: string }
+  /** From the active control type: its verdict on a received message, or a notice. */
+  | ControlTypeReply;
 
 /** What a session actor emits for the layer above (roles) to carry out or report. */
 export type SessionEmitted =
@@ -59,6 +62,8 @@ export type SessionEmitted =
   | { readonly type: 'handshake'; readonly version: string }
   | { readonly type: 'details'; readonly details: ResourceManagerDetails }
   | { readonly type: 'controlType'; readonly controlType: ControlType }
+  /** Something the active control type reports: an instruction to handle, a status, a due time. */
+  | { readonly type: 'notice'; readonly notice: ControlTypeNotice }
   /** Close the connection with this code (the transport's close then arrives as transport.closed). */
   | { readonly type: 'close'; readonly code: number; readonly reason: string };
 

@@ -5,6 +5,7 @@ import { CloseCode } from './close-codes.js';
 import type { InboundEvent } from './events.js';
 import {
   ACTIVE_STATES,
+  activeState,
   endingStates,
   enqueueClose,
   enqueueRefuse,
@@ -20,17 +21,6 @@ const asDetails = (details: RmDetailsInput): ResourceManagerDetails => ({ ...det
 
 const deliverFromCem = { guard: 'sentByPeer', actions: 'deliver' } as const;
 
-/** An active control type on the RM side: the CEM's messages of that type (instructions) are accepted. */
-function activeState(short: string) {
-  return {
-    entry: ['setActiveArea', 'emitControlType'],
-    exit: 'clearActiveArea',
-    on: {
-      [`s2.${short}.*`]: deliverFromCem,
-      's2.RevokeObject': deliverFromCem,
-    },
-  } as const;
-}
 
 /**
  * The RM side of one S2 session (S2-RULES.md §2.2–2.8). Sends its Handshake at once (R22, R23),
@@ -114,7 +104,7 @@ export const rmSessionMachine = sessionSetup
           active: {
             // Always entered through an explicit target; XState needs an initial child anyway.
             initial: 'FRBC',
-            states: Object.fromEntries(ACTIVE_STATES.map(([short]) => [short, activeState(short)])),
+            states: Object.fromEntries(ACTIVE_STATES.map(([short]) => [short, activeState(short, ['s2.RevokeObject'])])),
           },
         },
       },

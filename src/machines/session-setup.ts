@@ -6,6 +6,7 @@ import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageOf
 import { CloseCode } from './close-codes.js';
 import type { InboundEvent, Role, SessionEmitted, SessionEvent } from './events.js';
 import { outgoingMessageMachine, type OutgoingInput } from './outgoing.js';
+import { frbcMachine } from './control-types.js';
 import { refusal, type Phase } from './permissions.js';
 
 /** The S2 message version this library speaks (S2-RULES.md §4.1). */
@@ -34,6 +35,8 @@ export type RmDetailsInput = Omit<ResourceManagerDetails, 'message_id' | 'messag
 export interface SessionDeps {
   /** A fresh message id; s2-engine's default is a lowercase UUID v4. */
   newId(): string;
+  /** Milliseconds since the epoch (the same clock that drives the timers). */
+  now(): number;
 }
 
 export interface SessionInput {
@@ -54,6 +57,8 @@ export interface SessionInput {
 export interface SessionContext extends SessionInput {
   readonly phase: Phase;
   readonly activeArea: MessageArea | undefined;
+  /** The active control type runs an activation actor (`controlType`). */
+  readonly activeChild: boolean;
   /** Wire value of the selected control type; NO_SELECTION until one is selected. */
   readonly controlType: ControlType;
   readonly version: string | undefined;
@@ -119,7 +124,7 @@ export const sessionSetup = setup({
     events: {} as SessionEvent,
     emitted: {} as SessionEmitted,
   },
-  actors: { outgoingMessage: outgoingMessageMachine },
+  actors: { outgoingMessage: outgoingMessageMachine, 'ct.FRBC': frbcMachine },
   delays: {
     handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
     closeGrace: ({ context }) => context.closeGraceMs,
@@ -166,7 +171,29 @@ export const sessionSetup = setup({
     /** Put a message on the wire and, unless it is a ReceptionStatus, wait for its status. */
     send: enqueueActions(({ context, enqueue }, message: IdentifiedMessage) => enqueueSend(context, enqueue, message)),
     sendApp: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type === 'app.send') enqueueSend(context, enqueue, event.message);
+      if (event.type !== 'app.send') return;
+      enqueueSend(context, enqueue, event.message);
+      // The active control type learns from what we send (descriptions, instructions, statuses).
+      if (context.activeArea && context.activeChild && concernsControlType(event.message, context.activeArea)) {
+        enqueue.sendTo('controlType', { type: 'ct.message', direction: 'out', message: event.message });
+      }
+    }),
+    /** A received message of the active control type: the control type judges it (R37–R58). */
+    forwardToControlType: enqueueActions(({ event, enqueue }) => {
+      enqueue.sendTo('controlType', { type: 'ct.message', direction: 'in', message: inbound(event).message as IdentifiedMessage });
+    }),
+    deliverAccepted: emit(({ event }) => {
+      if (event.type !== 'ct.accepted') throw new Error('deliverAccepted outside ct.accepted');
+      return { type: 'deliver' as const, message: event.message };
+    }),
+    refuseFromControlType: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'ct.refused') return;
+      enqueue.emit({ type: 'send', message: rs(event.message.message_id, 'INVALID_CONTENT', event.reason) });
+      enqueue.emit({ type: 'refused', message: event.message, status: 'INVALID_CONTENT', reason: event.reason });
+    }),
+    emitNotice: emit(({ event }) => {
+      if (event.type !== 'ct.notice') throw new Error('emitNotice outside ct.notice');
+      return { type: 'notice' as const, notice: event.notice };
     }),
     sendOwnHandshake: enqueueActions(({ context, enqueue }) =>
       enqueueSend(context, enqueue, {
@@ -224,8 +251,8 @@ export const sessionSetup = setup({
     emitHandshake: emit(({ context }) => ({ type: 'handshake' as const, version: context.version ?? '' })),
     emitControlType: emit(({ context }) => ({ type: 'controlType' as const, controlType: context.controlType })),
     setPhase: assign((_, phase: Phase) => ({ phase })),
-    setActiveArea: assign(({ context }) => ({ activeArea: shortOfControlType(context.controlType) })),
-    clearActiveArea: assign({ activeArea: undefined }),
+    setActiveArea: assign(({ context }, hasChild: boolean) => ({ activeArea: shortOfControlType(context.controlType), activeChild: hasChild })),
+    clearActiveArea: assign({ activeArea: undefined, activeChild: false }),
     markPeerHandshake: assign({ peerHandshake: true }),
     storeOfferedVersion: assign(({ context, event }) => {
       const theirs = (inbound(event).message as MessageOf<'Handshake'>).supported_protocol_versions ?? [];
@@ -287,6 +314,9 @@ export const sharedRootHandlers = {
   // Q11, Q22: a SessionRequest is acknowledged and ends the session in any phase.
   's2.SessionRequest': { guard: 'sentByPeer', actions: ['deliver', 'setCloseFromEvent'], target: '.closing' },
   'app.send': { actions: 'sendApp' },
+  'ct.accepted': { actions: 'deliverAccepted' },
+  'ct.refused': { actions: 'refuseFromControlType' },
+  'ct.notice': { actions: 'emitNotice' },
   'app.sessionRequest': { actions: 'sendSessionRequest', target: '.ending' },
   'app.close': { actions: 'setCloseFromEvent', target: '.closing' },
   'app.failed': { actions: 'setCloseFromEvent', target: '.closing' },
@@ -322,6 +352,7 @@ export function initialContext(input: SessionInput): SessionContext {
     ...input,
     phase: 'handshake',
     activeArea: undefined,
+    activeChild: false,
     controlType: 'NO_SELECTION',
     version: undefined,
     peerHandshake: false,
@@ -331,6 +362,43 @@ export function initialContext(input: SessionInput): SessionContext {
     closeCode: undefined,
     closeReason: undefined,
   };
+}
+
+/** Messages a control-type actor sees besides its own area's: statuses of and revocations of its objects. */
+export function concernsControlType(message: IdentifiedMessage, area: MessageArea): boolean {
+  const t = message.message_type;
+  return t === 'InstructionStatusUpdate' || t === 'RevokeObject' || messageSpec(t)?.area === area;
+}
+
+type ControlTypeActor = 'ct.FRBC';
+
+/** Control types whose activation statechart exists; the others accept their messages unchecked. */
+const WITH_CHILD = new Set<string>(['FRBC']);
+
+/**
+ * The `active.<short>` state of either role: on entry the control type's activation actor is
+ * started, on exit (switch, NO_SELECTION, close) it is stopped and its knowledge and instructions
+ * are dropped (R36, R40). The peer's messages of the type go to it for judgement.
+ */
+export function activeState(short: string, peerTypes: readonly string[]) {
+  const hasChild = WITH_CHILD.has(short);
+  const handle = hasChild
+    ? ({ guard: 'sentByPeer', actions: 'forwardToControlType' } as const)
+    : ({ guard: 'sentByPeer', actions: 'deliver' } as const);
+  return {
+    entry: [{ type: 'setActiveArea', params: hasChild }, 'emitControlType'],
+    exit: 'clearActiveArea',
+    ...(hasChild
+      ? {
+          invoke: {
+            id: 'controlType',
+            src: `ct.${short}` as ControlTypeActor,
+            input: ({ context }: { context: SessionContext }) => ({ role: context.role, now: context.deps.now }),
+          },
+        }
+      : {}),
+    on: Object.fromEntries([`s2.${short}.*`, ...peerTypes].map((t) => [t, handle])),
+  } as const;
 }
 
 /** The five real control types, by the name of their `active` substate. */

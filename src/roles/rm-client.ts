@@ -42,6 +42,10 @@ export function createRmClient(options: RmClientOptions): RmClient {
   const start = (transport: Transport, markHealthy?: () => void) => {
     const session = new S2Session(transport, { ...rest, role: 'RM' });
     current = session;
+    // The current session only while it lives, whether the client reconnects or not.
+    void session.closed.then(() => {
+      if (current === session) current = undefined;
+    });
     session.on('handshake', () => {
       markHealthy?.();
       const ws = waiters;
@@ -75,7 +79,6 @@ export function createRmClient(options: RmClientOptions): RmClient {
     onTransport: (transport) => {
       const session = start(transport, () => client.markHealthy());
       void session.closed.then(() => {
-        if (current === session) current = undefined;
         // §2.6: RECONNECT asks for a new connection straight away.
         if (!stopped && session.peerRequest === 'RECONNECT') client.reconnectNow();
       });

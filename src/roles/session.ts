@@ -4,9 +4,12 @@ import { cemSessionMachine } from '../machines/cem-session.js';
 import { CloseCode } from '../machines/close-codes.js';
 import type { Role, SessionEmitted } from '../machines/events.js';
 import { refusal } from '../machines/permissions.js';
+import { controlTypeRefusal, type ControlTypeContext, type ControlTypeNotice } from '../machines/control-type.js';
+import { CONTROL_TYPE_RULES } from '../machines/control-types.js';
+import { statusTransitionRefusal } from '../rules/instruction-status.js';
 import { rmSessionMachine } from '../machines/rm-session.js';
-import { S2_VERSION, type ControlTypePolicy, type RmDetailsInput, type SessionContext, type SessionInput } from '../machines/session-setup.js';
-import type { ControlType, ReceptionStatusValues, SessionRequestType } from '../typebox/common/enums.js';
+import { S2_VERSION, concernsControlType, type ControlTypePolicy, type RmDetailsInput, type SessionContext, type SessionInput } from '../machines/session-setup.js';
+import type { ControlType, InstructionStatus, ReceptionStatusValues, SessionRequestType } from '../typebox/common/enums.js';
 import type { ResourceManagerDetails } from '../typebox/common/resource-manager-details.js';
 import { S2Error } from '../typebox/errors.js';
 import { messageSpec, type IdentifiedMessage, type S2Message } from '../typebox/registry.js';
@@ -52,6 +55,8 @@ export interface SessionOptions extends CodecOptions {
   readonly logger?: Logger;
   /** XState clock for every timer of the session (tests inject `SimulatedClock`). */
   readonly clock?: NonNullable<ActorOptions<typeof cemSessionMachine>['clock']>;
+  /** Wall-clock milliseconds; give `() => clock.now()` together with a SimulatedClock. Default Date.now. */
+  readonly now?: () => number;
   /** Id generator; default lowercase UUID v4. */
   readonly newId?: () => string;
   /** A name for logs and traces; default a fresh UUID. */
@@ -70,6 +75,8 @@ export interface SessionEvents {
   /** Every text frame as it arrived, with the decoded message when it decoded. */
   received: { frame: string; message: S2Message | undefined };
   state: { state: string };
+  /** From the active control type: an instruction arrived (RM), a status changed, an instruction is due (RM) or revoked (RM). */
+  notice: ControlTypeNotice;
   report: { kind: string; detail: string };
   close: { code: number; reason: string };
 }
@@ -131,7 +138,7 @@ export class S2Session {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     const input: SessionInput = {
       role: options.role,
-      deps: { newId: this.newId },
+      deps: { newId: this.newId, now: options.now ?? Date.now },
       versions: options.versions ?? [S2_VERSION],
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? SESSION_DEFAULTS.handshakeTimeoutMs,
       receptionTimeoutMs: options.receptionTimeoutMs ?? SESSION_DEFAULTS.receptionTimeoutMs,
@@ -224,7 +231,27 @@ export class S2Session {
     const why = refusal(this.role, spec, message.message_type, ctx);
     if (why) return why;
     if (message.message_type === 'SelectControlType' && !ctx.rmDetails) return 'SelectControlType before the RM details arrived (R34)';
+    const ct = this.controlTypeContext();
+    const rules = ctx.activeArea && ctx.activeArea !== 'common' ? CONTROL_TYPE_RULES[ctx.activeArea] : undefined;
+    if (ct && rules && ctx.activeArea && concernsControlType(message, ctx.activeArea)) {
+      const why = controlTypeRefusal(rules, ct, message, this.role);
+      if (why) return why;
+      if (message.message_type === 'InstructionStatusUpdate') {
+        return statusTransitionRefusal(ct.instructions.get(message.instruction_id.toLowerCase())?.status, message.status_type);
+      }
+    }
     return undefined;
+  }
+
+  /** The active control type's knowledge and instructions, when it has an activation actor. */
+  private controlTypeContext(): ControlTypeContext | undefined {
+    const child = this.actor.getSnapshot().children['controlType' as never] as { getSnapshot(): { context: ControlTypeContext } } | undefined;
+    return child?.getSnapshot().context;
+  }
+
+  /** The last status the RM reported for an instruction of the active control type (undefined: none yet or unknown). */
+  instructionStatus(instructionId: string): InstructionStatus | undefined {
+    return this.controlTypeContext()?.instructions.get(instructionId.toLowerCase())?.status;
   }
 
   /** CEM: select a control type now (it takes effect when the RM answers OK, R41). */
@@ -354,6 +381,9 @@ export class S2Session {
       case 'controlType':
         this.emitEvent('controlType', { controlType: e.controlType });
         break;
+      case 'notice':
+        this.emitEvent('notice', e.notice);
+        break;
       case 'close':
         this.transport.close(e.code, e.reason);
         break;
@@ -361,7 +391,7 @@ export class S2Session {
   }
 
   private wire(): void {
-    const types: SessionEmitted['type'][] = ['send', 'deliver', 'refused', 'answered', 'timeout', 'report', 'handshake', 'details', 'controlType', 'close'];
+    const types: SessionEmitted['type'][] = ['send', 'deliver', 'refused', 'answered', 'timeout', 'report', 'handshake', 'details', 'controlType', 'notice', 'close'];
     for (const t of types) {
       this.actor.on(t, (e) => {
         try {

@@ -1,0 +1,222 @@
+import { assign, enqueueActions, setup, type AnyStateMachine } from 'xstate';
+import { FINAL_STATUSES } from '../rules/instruction-status.js';
+import type { ControlTypeRules } from '../rules/knowledge/types.js';
+import type { InstructionStatus } from '../typebox/common/enums.js';
+import { messageSpec, type IdentifiedMessage, type MessageOf } from '../typebox/registry.js';
+import type { Role } from './events.js';
+import { instructionMachine } from './instruction.js';
+
+export interface ControlTypeInput {
+  readonly role: Role;
+  /** Milliseconds since the epoch, from the session's injected clock. */
+  readonly now: () => number;
+}
+
+/** What the control type knows of one instruction (as its instruction actor reports it). */
+export interface InstructionRecord {
+  readonly messageType: string;
+  readonly status: InstructionStatus | undefined;
+}
+
+export interface ControlTypeContext extends ControlTypeInput {
+  readonly knowledge: unknown;
+  /** Every instruction of this activation by id (R42: ids are unique within the session). */
+  readonly instructions: ReadonlyMap<string, InstructionRecord>;
+}
+
+export type ControlTypeEvent =
+  /** A message of this control type (or ISU / RevokeObject) sent (`out`) or received (`in`). */
+  | { readonly type: 'ct.message'; readonly direction: 'in' | 'out'; readonly message: IdentifiedMessage }
+  | { readonly type: 'instruction.status'; readonly instructionId: string; readonly status: InstructionStatus | undefined }
+  | { readonly type: 'instruction.accepted'; readonly message: IdentifiedMessage }
+  | { readonly type: 'instruction.refused'; readonly message: IdentifiedMessage; readonly reason: string }
+  | { readonly type: 'instruction.due'; readonly instructionId: string };
+
+/** What a control type tells its session (relayed to the application by the roles layer). */
+export type ControlTypeNotice =
+  | { readonly kind: 'instruction'; readonly instruction: IdentifiedMessage; readonly rejection: string | undefined }
+  | { readonly kind: 'status'; readonly instructionId: string; readonly status: InstructionStatus | undefined }
+  | { readonly kind: 'due'; readonly instructionId: string }
+  | { readonly kind: 'revoked'; readonly instructionId: string };
+
+/** Events a control-type actor sends its parent session. */
+export type ControlTypeReply =
+  | { readonly type: 'ct.accepted'; readonly message: IdentifiedMessage }
+  | { readonly type: 'ct.refused'; readonly message: IdentifiedMessage; readonly reason: string }
+  | { readonly type: 'ct.notice'; readonly notice: ControlTypeNotice };
+
+const instructionActorId = (id: string) => `instruction:${id.toLowerCase()}`;
+const RM_OBJECTS_OWNER: Record<Role, string> = { CEM: 'the CEM revokes only its instructions', RM: 'the RM revokes only its own descriptions and constraints' };
+
+/**
+ * Why a message of this control type may not be accepted now, or undefined. Shared by the
+ * statechart (received messages ⇒ INVALID_CONTENT) and by the roles layer (messages the
+ * application wants to send ⇒ S2Error), so both directions obey the same rules.
+ */
+export function controlTypeRefusal(
+  rules: ControlTypeRules<unknown>,
+  ctx: Pick<ControlTypeContext, 'knowledge' | 'instructions'>,
+  message: IdentifiedMessage,
+  sender: Role,
+): string | undefined {
+  const k = ctx.knowledge;
+  const type = message.message_type;
+  if (type === 'InstructionStatusUpdate') {
+    const record = ctx.instructions.get(message.instruction_id.toLowerCase());
+    if (!record) return `unknown instruction_id ${message.instruction_id}: no instruction with that id in this session (R45)`;
+    if (record.status && FINAL_STATUSES.has(record.status)) return `instruction ${message.instruction_id} is already final (${record.status}) (R44, R46)`;
+    return undefined;
+  }
+  if (type === 'RevokeObject') {
+    const objectType = message.object_type;
+    const spec = messageSpec(objectType);
+    if (!spec || spec.area !== rules.area) return `${objectType} does not belong to the active control type ${rules.area} (R57)`;
+    const isInstruction = rules.instructions.has(objectType);
+    if (isInstruction !== (sender === 'CEM')) return `${sender} cannot revoke a ${objectType}: ${RM_OBJECTS_OWNER[sender]} (R55)`;
+    if (isInstruction) {
+      const record = ctx.instructions.get(message.object_id.toLowerCase());
+      if (!record || record.messageType !== objectType) return `no ${objectType} with id ${message.object_id} in this session (R54)`;
+      if (record.status && FINAL_STATUSES.has(record.status)) return `${objectType} ${message.object_id} is already final (${record.status}) (R54)`;
+      return undefined;
+    }
+    return rules.hasObject(k, objectType, message.object_id) ? undefined : `no ${objectType} with id ${message.object_id} to revoke (R54, R56)`;
+  }
+  if (rules.instructions.has(type)) {
+    if (!rules.described(k)) return `${type} before the RM described its flexibility (R39)`;
+    const id = (message as { id: string }).id;
+    if (ctx.instructions.has(id.toLowerCase())) return `instruction id ${id} was already used in this session (R42)`;
+  }
+  return rules.refusal(k, message);
+}
+
+/**
+ * Builds the activation statechart of one control type (S2-RULES.md §2.5, §3.5–3.12): one actor
+ * per active control type, on either side, holding what the RM has described and every
+ * instruction (one child actor each). A received message is judged here and answered to the
+ * session as `ct.accepted` or `ct.refused`; sent messages are learnt from.
+ */
+export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
+  const isInstruction = (m: IdentifiedMessage) => rules.instructions.has(m.message_type);
+  return setup({
+    types: {
+      context: {} as ControlTypeContext,
+      input: {} as ControlTypeInput,
+      events: {} as ControlTypeEvent,
+    },
+    actors: { instruction: instructionMachine },
+    guards: {
+      /** The message fails the references or the ownership rules (INVALID_CONTENT). */
+      refused: ({ context, event }) =>
+        event.type === 'ct.message' &&
+        event.direction === 'in' &&
+        controlTypeRefusal(rules, context, event.message, context.role === 'CEM' ? 'RM' : 'CEM') !== undefined,
+      isStatusUpdate: ({ event }) => event.type === 'ct.message' && event.message.message_type === 'InstructionStatusUpdate',
+      /** After this message the RM's flexibility is described (R39). */
+      describedAfter: ({ context, event }) =>
+        event.type === 'ct.message' && rules.described(learn(context, event.message)),
+    },
+    actions: {
+      refuse: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ct.message') return;
+        const reason = controlTypeRefusal(rules, context, event.message, context.role === 'CEM' ? 'RM' : 'CEM') ?? 'not allowed';
+        enqueue.sendParent({ type: 'ct.refused', message: event.message, reason });
+      }),
+      /** Update the knowledge, start instruction actors, answer OK for received messages. */
+      accept: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'ct.message') return;
+        const m = event.message;
+        enqueue.assign({ knowledge: learn(context, m) });
+        if (isInstruction(m)) {
+          const id = (m as { id: string }).id;
+          const executionMs = Date.parse((m as { execution_time: string }).execution_time);
+          const instructions = new Map(context.instructions);
+          instructions.set(id.toLowerCase(), { messageType: m.message_type, status: undefined });
+          enqueue.assign({ instructions });
+          enqueue.spawnChild('instruction', {
+            id: instructionActorId(id),
+            input: { instructionId: id, messageType: m.message_type, role: context.role, delayMs: executionMs - context.now() },
+          });
+        }
+        if (event.direction !== 'in') return;
+        enqueue.sendParent({ type: 'ct.accepted', message: m });
+        if (isInstruction(m)) {
+          enqueue.sendParent({
+            type: 'ct.notice',
+            notice: { kind: 'instruction', instruction: m, rejection: rules.rejection?.(context.knowledge, m) },
+          });
+        }
+        if (m.message_type === 'RevokeObject' && rules.instructions.has(m.object_type)) {
+          enqueue.sendParent({ type: 'ct.notice', notice: { kind: 'revoked', instructionId: m.object_id } });
+        }
+      }),
+      /** InstructionStatusUpdates go to their instruction's statechart, which judges R46. */
+      forwardStatus: enqueueActions(({ event, enqueue }) => {
+        if (event.type !== 'ct.message' || event.message.message_type !== 'InstructionStatusUpdate') return;
+        const m = event.message;
+        enqueue.sendTo(instructionActorId(m.instruction_id), { type: `status.${m.status_type}`, direction: event.direction, message: m });
+      }),
+      recordStatus: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'instruction.status') return;
+        const key = event.instructionId.toLowerCase();
+        const old = context.instructions.get(key);
+        if (!old) return;
+        const instructions = new Map(context.instructions);
+        instructions.set(key, { ...old, status: event.status });
+        enqueue.assign({ instructions });
+        enqueue.sendParent({ type: 'ct.notice', notice: { kind: 'status', instructionId: event.instructionId, status: event.status } });
+      }),
+      relayAccepted: enqueueActions(({ event, enqueue }) => {
+        if (event.type === 'instruction.accepted') enqueue.sendParent({ type: 'ct.accepted', message: event.message });
+      }),
+      relayRefused: enqueueActions(({ event, enqueue }) => {
+        if (event.type === 'instruction.refused') enqueue.sendParent({ type: 'ct.refused', message: event.message, reason: event.reason });
+      }),
+      relayDue: enqueueActions(({ event, enqueue }) => {
+        if (event.type === 'instruction.due') enqueue.sendParent({ type: 'ct.notice', notice: { kind: 'due', instructionId: event.instructionId } });
+      }),
+    },
+  }).createMachine({
+    id: rules.area,
+    context: ({ input }) => ({ ...input, knowledge: rules.empty(), instructions: new Map() }),
+    initial: 'awaitingDescription',
+    on: {
+      'instruction.status': { actions: 'recordStatus' },
+      'instruction.accepted': { actions: 'relayAccepted' },
+      'instruction.refused': { actions: 'relayRefused' },
+      'instruction.due': { actions: 'relayDue' },
+    },
+    states: {
+      /** Activated; the RM has not described its flexibility yet, so no instruction is possible (R39). */
+      awaitingDescription: {
+        on: {
+          'ct.message': [
+            { guard: 'refused', actions: 'refuse' },
+            // Instructions can outlive the description they were based on (revoked since).
+            { guard: 'isStatusUpdate', actions: 'forwardStatus' },
+            { guard: 'describedAfter', actions: 'accept', target: 'described' },
+            { actions: 'accept' },
+          ],
+        },
+      },
+      /** A valid description exists: instructions may refer to it. */
+      described: {
+        on: {
+          'ct.message': [
+            { guard: 'refused', actions: 'refuse' },
+            { guard: 'isStatusUpdate', actions: 'forwardStatus' },
+            { guard: 'describedAfter', actions: 'accept' },
+            // A revocation removed the last description (R58).
+            { actions: 'accept', target: 'awaitingDescription' },
+          ],
+        },
+      },
+    },
+  });
+
+  function learn(context: ControlTypeContext, m: IdentifiedMessage): unknown {
+    if (m.message_type === 'RevokeObject') return rules.revoke(context.knowledge, (m as MessageOf<'RevokeObject'>).object_type, m.object_id);
+    return rules.learn(context.knowledge, m);
+  }
+}
+
+export type ControlTypeMachine = ReturnType<typeof createControlTypeMachine> & AnyStateMachine;

@@ -1,0 +1,102 @@
+import { assign, enqueueActions, sendParent, setup } from 'xstate';
+import { nextStatuses } from '../rules/instruction-status.js';
+import type { InstructionStatus } from '../typebox/common/enums.js';
+import type { IdentifiedMessage } from '../typebox/registry.js';
+import { statusTransitionRefusal } from '../rules/instruction-status.js';
+import type { Role } from './events.js';
+
+export interface InstructionInput {
+  /** The instruction's `id` (not its message_id). */
+  readonly instructionId: string;
+  readonly messageType: string;
+  readonly role: Role;
+  /** Milliseconds from now until `execution_time` (≤ 0: at once, R43). */
+  readonly delayMs: number;
+}
+
+export interface InstructionContext extends InstructionInput {
+  readonly status: InstructionStatus | undefined;
+}
+
+/**
+ * A status for this instruction: from a received InstructionStatusUpdate (`in`, CEM side: the
+ * verdict goes back to the control type) or from one the RM application sends (`out`, already
+ * checked).
+ */
+export type InstructionEvent = {
+  readonly type: `status.${InstructionStatus}`;
+  readonly direction: 'in' | 'out';
+  readonly message: IdentifiedMessage;
+};
+
+const STATUSES: InstructionStatus[] = ['NEW', 'ACCEPTED', 'STARTED', 'SUCCEEDED', 'ABORTED', 'REJECTED', 'REVOKED'];
+
+/** The transitions of one state: one per status R46 allows next. */
+function next(from: InstructionStatus | undefined) {
+  return Object.fromEntries(
+    nextStatuses(from).map((to) => [`status.${to}`, { target: `#instruction.${to}`, actions: [{ type: 'record' as const, params: to }, 'acknowledge' as const] }]),
+  );
+}
+
+/**
+ * One instruction, on either side (S2-RULES.md §3.5): its status moves only as R46 allows, driven
+ * by InstructionStatusUpdates (sent by the RM, received by the CEM) and by RevokeObject. On the
+ * RM side it tells its control type when `execution_time` has come (R43: at once when past),
+ * once the instruction is ACCEPTED.
+ */
+export const instructionMachine = setup({
+  types: {
+    context: {} as InstructionContext,
+    input: {} as InstructionInput,
+    events: {} as InstructionEvent,
+  },
+  delays: {
+    untilExecution: ({ context }) => Math.max(0, context.delayMs),
+  },
+  guards: {
+    isRm: ({ context }) => context.role === 'RM',
+  },
+  actions: {
+    record: assign((_, status: InstructionStatus) => ({ status })),
+    /** A received status was legal: the control type answers it OK. */
+    acknowledge: enqueueActions(({ event, enqueue }) => {
+      if (event.direction === 'in') enqueue.sendParent({ type: 'instruction.accepted', message: event.message });
+    }),
+    /** R46: a status that may not follow the current one ⇒ INVALID_CONTENT, nothing changes. */
+    refuseIllegal: enqueueActions(({ context, event, enqueue }) => {
+      if (event.direction !== 'in') return;
+      const to = event.type.slice('status.'.length) as InstructionStatus;
+      enqueue.sendParent({
+        type: 'instruction.refused',
+        message: event.message,
+        reason: `instruction ${context.instructionId}: ${statusTransitionRefusal(context.status, to) ?? 'not allowed now'}`,
+      });
+    }),
+    reportStatus: sendParent(({ context }) => ({ type: 'instruction.status' as const, instructionId: context.instructionId, status: context.status })),
+    reportDue: sendParent(({ context }) => ({ type: 'instruction.due' as const, instructionId: context.instructionId })),
+  },
+}).createMachine({
+  id: 'instruction',
+  context: ({ input }) => ({ ...input, status: undefined }),
+  initial: 'received',
+  // Every state lists only the statuses R46 allows next; anything else lands here.
+  on: { 'status.*': { actions: 'refuseIllegal' } },
+  states: {
+    /** Sent or received; the RM has reported no status yet. */
+    received: { on: next(undefined) },
+    NEW: { entry: 'reportStatus', on: next('NEW') },
+    ACCEPTED: {
+      entry: 'reportStatus',
+      on: next('ACCEPTED'),
+      // R43: the RM starts executing at execution_time, at once when it is in the past.
+      after: { untilExecution: { guard: 'isRm', actions: 'reportDue' } },
+    },
+    STARTED: { entry: 'reportStatus', on: next('STARTED') },
+    SUCCEEDED: { type: 'final', entry: 'reportStatus' },
+    ABORTED: { type: 'final', entry: 'reportStatus' },
+    REJECTED: { type: 'final', entry: 'reportStatus' },
+    REVOKED: { type: 'final', entry: 'reportStatus' },
+  },
+});
+
+export { STATUSES as INSTRUCTION_STATUSES };
