@@ -1,10 +1,13 @@
 import { CloseCode } from '../machines/close-codes.js';
 import { createWsServer, type ConnectionInfo, type WsServerOptions } from '../transport/ws-server.js';
+import { attachCemControlTypes, type CemControlTypes } from './cem-control.js';
 import { S2Session, type SessionOptions } from './session.js';
 
 export interface CemServerOptions
   extends Omit<SessionOptions, 'role' | 'details' | 'sessionId'>,
     Omit<WsServerOptions, 'onConnection'> {
+  /** The control types this CEM handles, with typed callbacks and instruct helpers. */
+  readonly controlTypes?: CemControlTypes;
   /** Called for every new session, before its first frame is read. */
   readonly onSession?: (session: S2Session, info: ConnectionInfo) => void;
 }
@@ -24,13 +27,14 @@ export interface CemServer {
  */
 export async function createCemServer(options: CemServerOptions): Promise<CemServer> {
   const sessions = new Set<S2Session>();
-  const { onSession, ...rest } = options;
+  const { onSession, controlTypes, ...rest } = options;
   const server = await createWsServer({
     ...rest,
     onConnection: (transport, info) => {
       const session = new S2Session(transport, { ...rest, role: 'CEM' });
       sessions.add(session);
       void session.closed.then(() => sessions.delete(session));
+      if (controlTypes) attachCemControlTypes(session, controlTypes);
       // Listeners attached here see everything, from the first Handshake on.
       onSession?.(session, info);
       session.start();

@@ -4,3 +4,5 @@ export { createRmClient, type RmClient, type RmClientOptions } from './rm-client
 export { silentLogger, type Logger } from './logger.js';
 export { newUuid } from './ids.js';
 export { traceSession } from './trace.js';
+export { attachRmControlTypes, type RmControlTypes, type RmControlTypeHandler, type RmControlContext, type InstructionDecision } from './rm-control.js';
+export { attachCemControlTypes, type CemControlTypes, type CemControlTypeHandler, type CemControlContext, type InstructionHandle, type InstructionInput, type FinalStatus } from './cem-control.js';

@@ -3,6 +3,7 @@ import type { RmDetailsInput } from '../machines/session-setup.js';
 import { createReconnectingClient, type BackoffOptions, type Clock } from '../transport/reconnect.js';
 import { connectWs, type WsClientOptions } from '../transport/ws-client.js';
 import type { Transport } from '../transport/transport.js';
+import { attachRmControlTypes, type RmControlTypes } from './rm-control.js';
 import { S2Session, type SessionOptions } from './session.js';
 
 export interface RmClientOptions extends Omit<SessionOptions, 'role' | 'details' | 'sessionId'>, WsClientOptions {
@@ -15,6 +16,8 @@ export interface RmClientOptions extends Omit<SessionOptions, 'role' | 'details'
    * SessionRequest RECONNECT reconnects at once; TERMINATE and losses wait the back-off.
    */
   readonly reconnect?: boolean | BackoffOptions;
+  /** The control types this RM implements (offer them in `details.available_control_types`). */
+  readonly controlTypes?: RmControlTypes;
   /** Called for every new session (one per connection). */
   readonly onSession?: (session: S2Session) => void;
   /** A dial failed; for logging. */
@@ -34,13 +37,14 @@ export interface RmClient {
 
 /** An RM that dials its CEM and keeps the connection up (S2-RULES.md §2.1, §2.6). */
 export function createRmClient(options: RmClientOptions): RmClient {
-  const { url, reconnect = true, onSession, onDialError, reconnectClock, ...rest } = options;
+  const { url, reconnect = true, onSession, onDialError, reconnectClock, controlTypes, ...rest } = options;
   let current: S2Session | undefined;
   let stopped = false;
   let waiters: Array<(s: S2Session) => void> = [];
 
   const start = (transport: Transport, markHealthy?: () => void) => {
     const session = new S2Session(transport, { ...rest, role: 'RM' });
+    if (controlTypes) attachRmControlTypes(session, controlTypes);
     current = session;
     // The current session only while it lives, whether the client reconnects or not.
     void session.closed.then(() => {

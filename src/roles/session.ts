@@ -121,6 +121,7 @@ export class S2Session {
   private readonly listeners = new Map<keyof SessionEvents, Set<Listener<never>>>();
   private readonly waiting = new Map<string, (result: SendResult) => void>();
   private lastState = '';
+  private readonly handlers: MessageHandler[] = [];
   private receivedRequest: SessionRequestType | undefined;
   private done = false;
   private resolveClosed!: (v: { code: number; reason: string }) => void;
@@ -136,6 +137,7 @@ export class S2Session {
     this.newId = options.newId ?? newUuid;
     this.codec = codecFor({ ...(options.ids ? { ids: options.ids } : {}), ...(options.rules === undefined ? {} : { rules: options.rules }) });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    if (options.onMessage) this.handlers.push(options.onMessage);
     const input: SessionInput = {
       role: options.role,
       deps: { newId: this.newId, now: options.now ?? Date.now },
@@ -267,6 +269,27 @@ export class S2Session {
     this.actor.send({ type: 'app.updateDetails', details });
   }
 
+  /**
+   * Adds a message handler after the ones already there (the `onMessage` option is the first).
+   * Handlers run in order for every accepted message; the first that returns a status (or a
+   * promise) decides the ReceptionStatus, a throw answers PERMANENT_ERROR and closes (R18).
+   */
+  use(handler: MessageHandler): this {
+    this.handlers.push(handler);
+    return this;
+  }
+
+  /** The session's clock (the injected `now`, or the system clock). */
+  now(): Date {
+    return new Date(this.options.now ? this.options.now() : Date.now());
+  }
+
+  /** Reports something non-fatal to the 'report' listeners and the logger (used by the role helpers). */
+  report(kind: string, detail: string): void {
+    this.logger.warn({ session: this.id, kind }, detail);
+    this.emitEvent('report', { kind, detail });
+  }
+
   /** Asks the peer to reconnect or terminate (SessionRequest), then closes (Q11). */
   request(request: SessionRequestType, reason?: string): void {
     this.actor.send(reason === undefined ? { type: 'app.sessionRequest', request } : { type: 'app.sessionRequest', request, reason });
@@ -316,10 +339,13 @@ export class S2Session {
   private deliver(message: IdentifiedMessage): void {
     if (message.message_type === 'SessionRequest') this.receivedRequest = message.request;
     this.emitEvent('message', { message });
-    const handler = this.options.onMessage;
-    let result: ReturnType<MessageHandler>;
+    let result: ReturnType<MessageHandler> = undefined;
     try {
-      result = handler ? handler(message, this) : undefined;
+      // The first handler that returns something decides the ReceptionStatus.
+      for (const handler of this.handlers) {
+        result = handler(message, this);
+        if (result !== undefined) break;
+      }
     } catch (err) {
       this.handlerFailed(message, err);
       return;

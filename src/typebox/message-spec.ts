@@ -28,12 +28,12 @@ export interface MessageSpec<S extends TSchema = TSchema> {
 }
 
 /** Builds a spec with the defaults that hold for nearly every message. */
-export function spec<S extends TSchema>(
+export function spec<S extends TSchema, Snd extends Sender, A extends MessageArea>(
   schema: S,
-  sender: Sender,
-  area: MessageArea,
+  sender: Snd,
+  area: A,
   extra: { instruction?: boolean; revocable?: 'id' | 'message_id'; answered?: boolean } = {},
-): MessageSpec<S> {
+): MessageSpec<S> & { readonly sender: Snd; readonly area: A } {
   return {
     schema,
     sender,

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import { COMMON_MESSAGES } from './common/index.js';
 import { DDBC_MESSAGES } from './ddbc/index.js';
 import { FRBC_MESSAGES } from './frbc/index.js';
-import type { ControlTypeShort, MessageSpec } from './message-spec.js';
+import type { ControlTypeShort, MessageArea, MessageSpec } from './message-spec.js';
 import { OMBC_MESSAGES } from './ombc/index.js';
 import { PEBC_MESSAGES } from './pebc/index.js';
 import { PPBC_MESSAGES } from './ppbc/index.js';
@@ -27,6 +27,11 @@ export type MessageOf<K extends MessageType> = Static<Registry[K]['schema']>;
 export type S2Message = { [K in MessageType]: MessageOf<K> }[MessageType];
 /** Any message that carries a `message_id` (all but ReceptionStatus). */
 export type IdentifiedMessage = Exclude<S2Message, { message_type: 'ReceptionStatus' }>;
+
+/** The messages of one area (a control type, or 'common') that `sender` may send. */
+export type MessageFrom<A extends MessageArea, S extends 'CEM' | 'RM'> = {
+  [K in MessageType]: Registry[K]['area'] extends A ? (Registry[K]['sender'] extends S | 'both' ? MessageOf<K> : never) : never;
+}[MessageType];
 
 /** The registry entry of a message type, or undefined for a string that names none. */
 export function messageSpec(type: string): MessageSpec | undefined {

@@ -1,0 +1,154 @@
+import type { ControlTypeNotice } from '../machines/control-type.js';
+import { FINAL_STATUSES } from '../rules/instruction-status.js';
+import type { InstructionStatus } from '../typebox/common/enums.js';
+import type { ControlTypeShort } from '../typebox/message-spec.js';
+import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageFrom, type MessageOf, type MessageType } from '../typebox/registry.js';
+import { newUuid } from './ids.js';
+import type { HandlerStatus, S2Session, SendResult } from './session.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type Defaulted = 'message_id' | 'id' | 'execution_time' | 'abnormal_condition';
+
+/** An instruction to give: `id`, `message_id`, `execution_time` (now) and `abnormal_condition` (false) may be left out. */
+export type InstructionInput<A extends ControlTypeShort> = DistributiveOmit<Extract<MessageFrom<A, 'CEM'>, IdentifiedMessage>, Defaulted> & {
+  readonly id?: string;
+  readonly message_id?: string;
+  readonly execution_time?: string;
+  readonly abnormal_condition?: boolean;
+};
+
+/** A final status, or VOID when the control type or session ended before one arrived (Q12). */
+export type FinalStatus = InstructionStatus | 'VOID';
+
+/** An instruction the CEM gave, followed through its statuses (S2-RULES.md §3.5). */
+export interface InstructionHandle {
+  readonly id: string;
+  readonly message: IdentifiedMessage;
+  /** The RM's ReceptionStatus for the instruction message itself (R17: OK says nothing about execution). */
+  readonly sent: Promise<SendResult>;
+  /** The latest status the RM reported, undefined before the first. */
+  status(): InstructionStatus | undefined;
+  /** Resolves with SUCCEEDED, ABORTED, REJECTED, REVOKED — or VOID (Q12). */
+  readonly final: Promise<FinalStatus>;
+  /** Revokes the instruction (RevokeObject, R55); the RM answers REVOKED. */
+  revoke(): Promise<SendResult>;
+}
+
+/** What a CEM's control-type handler can do while its type is active. */
+export interface CemControlContext<A extends ControlTypeShort> {
+  readonly session: S2Session;
+  readonly active: boolean;
+  /** Fills the defaults, checks the references against what the RM described (throws S2Error), sends. */
+  instruct(input: InstructionInput<A>): InstructionHandle;
+}
+
+type RmMessageHandlers<A extends ControlTypeShort> = {
+  readonly [K in Extract<MessageFrom<A, 'RM'>, IdentifiedMessage>['message_type']]?: (
+    message: MessageOf<K & MessageType>,
+    ctx: CemControlContext<A>,
+  ) => HandlerStatus | void | Promise<HandlerStatus | void>;
+};
+
+/** A CEM's handling of one control type: a typed callback per RM message of that type, plus life-cycle hooks. */
+export type CemControlTypeHandler<A extends ControlTypeShort> = RmMessageHandlers<A> & {
+  readonly activate?: (ctx: CemControlContext<A>) => void;
+  readonly deactivate?: (ctx: CemControlContext<A>) => void;
+  readonly onInstructionStatus?: (handle: InstructionHandle, status: InstructionStatus | undefined, ctx: CemControlContext<A>) => void;
+};
+
+export type CemControlTypes = { readonly [A in ControlTypeShort]?: CemControlTypeHandler<A> };
+
+interface LiveHandle extends InstructionHandle {
+  update(status: InstructionStatus | undefined): void;
+  end(status: FinalStatus): void;
+}
+
+function makeHandle(session: S2Session, message: IdentifiedMessage & { id: string }): LiveHandle {
+  let status: InstructionStatus | undefined;
+  let resolveFinal!: (s: FinalStatus) => void;
+  let done = false;
+  const final = new Promise<FinalStatus>((r) => (resolveFinal = r));
+  const end = (s: FinalStatus) => {
+    if (done) return;
+    done = true;
+    resolveFinal(s);
+  };
+  const sent = session.send(message);
+  void sent.then((r) => {
+    // An instruction the RM did not accept at reception level never gets a status (R16, R49).
+    if (r.status !== 'OK') end('VOID');
+  });
+  return {
+    id: message.id,
+    message,
+    sent,
+    final,
+    status: () => status,
+    revoke: () => session.send({ message_type: 'RevokeObject', object_type: message.message_type as never, object_id: message.id }),
+    update(s) {
+      status = s;
+      if (s && FINAL_STATUSES.has(s)) end(s);
+    },
+    end,
+  };
+}
+
+/** Connects control-type handlers to a CEM session: typed callbacks, instruct helpers, instruction handles. */
+export function attachCemControlTypes(session: S2Session, handlers: CemControlTypes): void {
+  type Ctx = CemControlContext<ControlTypeShort> & { active: boolean };
+  let current: { short: ControlTypeShort; handler: CemControlTypeHandler<ControlTypeShort>; ctx: Ctx } | undefined;
+  const handles = new Map<string, LiveHandle>();
+
+  const deactivate = () => {
+    if (!current) return;
+    const { handler, ctx } = current;
+    ctx.active = false;
+    current = undefined;
+    // Q12, R40: open instructions lose their meaning with the control type.
+    for (const h of handles.values()) h.end('VOID');
+    handles.clear();
+    handler.deactivate?.(ctx);
+  };
+
+  session.on('controlType', ({ controlType }) => {
+    deactivate();
+    const short = shortOfControlType(controlType);
+    const handler = short ? (handlers[short] as CemControlTypeHandler<ControlTypeShort> | undefined) : undefined;
+    if (!short || !handler) return;
+    const ctx: Ctx = {
+      session,
+      active: true,
+      instruct(input) {
+        const message = {
+          ...input,
+          message_id: input.message_id ?? newUuid(),
+          id: input.id ?? newUuid(),
+          execution_time: input.execution_time ?? session.now().toISOString(),
+          abnormal_condition: input.abnormal_condition ?? false,
+        } as unknown as IdentifiedMessage & { id: string };
+        const handle = makeHandle(session, message);
+        handles.set(message.id.toLowerCase(), handle);
+        return handle;
+      },
+    };
+    current = { short, handler, ctx };
+    handler.activate?.(ctx);
+  });
+  session.on('close', deactivate);
+
+  session.on('notice', (notice: ControlTypeNotice) => {
+    if (notice.kind !== 'status' || !current) return;
+    const handle = handles.get(notice.instructionId.toLowerCase());
+    if (!handle) return;
+    handle.update(notice.status);
+    current.handler.onInstructionStatus?.(handle, notice.status, current.ctx);
+  });
+
+  session.use((message) => {
+    if (!current || messageSpec(message.message_type)?.area !== current.short) return undefined;
+    const callback = (current.handler as Record<string, unknown>)[message.message_type] as
+      | ((m: IdentifiedMessage, ctx: Ctx) => HandlerStatus | void | Promise<HandlerStatus | void>)
+      | undefined;
+    return callback?.(message, current.ctx);
+  });
+}
