@@ -114,8 +114,9 @@ export const cemSessionMachine = sessionSetup
               actions: ['forgetPending', 'emitAnswered', 'commitSelection', 'emitControlType'] as const,
               target: '.noControlType',
             })),
-            { guard: 'selectionRefused', actions: ['forgetPending', 'emitAnswered', 'dropSelection', 'reportSelectionRefused'] },
+            // R18 first: PERMANENT_ERROR ends the session, even as the answer to a selection.
             { guard: 'isPermanentError', actions: ['forgetPending', 'emitAnswered', 'setCloseFromEvent'], target: '#cemSession.closing' },
+            { guard: 'selectionRefused', actions: ['forgetPending', 'emitAnswered', 'dropSelection', 'reportSelectionRefused'] },
             { actions: ['forgetPending', 'emitAnswered'] },
           ],
         },

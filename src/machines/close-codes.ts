@@ -25,7 +25,7 @@ export const CloseCode = {
   HANDSHAKE_TIMEOUT: 4000,
   /** No protocol version both sides support (R29). */
   NO_COMMON_VERSION: 4001,
-  /** A ReceptionStatus PERMANENT_ERROR was received or sent (R18). */
+  /** The peer answered one of our messages PERMANENT_ERROR (R18). (When our own handler fails we answer PERMANENT_ERROR and close 1011.) */
   PERMANENT_ERROR: 4002,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

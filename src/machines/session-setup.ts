@@ -6,7 +6,7 @@ import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageOf
 import { CloseCode } from './close-codes.js';
 import type { InboundEvent, Role, SessionEmitted, SessionEvent } from './events.js';
 import { outgoingMessageMachine, type OutgoingInput } from './outgoing.js';
-import { frbcMachine } from './control-types.js';
+import { CONTROL_TYPE_MACHINES } from './control-types.js';
 import { refusal, type Phase } from './permissions.js';
 
 /** The S2 message version this library speaks (S2-RULES.md §4.1). */
@@ -57,8 +57,6 @@ export interface SessionInput {
 export interface SessionContext extends SessionInput {
   readonly phase: Phase;
   readonly activeArea: MessageArea | undefined;
-  /** The active control type runs an activation actor (`controlType`). */
-  readonly activeChild: boolean;
   /** Wire value of the selected control type; NO_SELECTION until one is selected. */
   readonly controlType: ControlType;
   readonly version: string | undefined;
@@ -124,7 +122,7 @@ export const sessionSetup = setup({
     events: {} as SessionEvent,
     emitted: {} as SessionEmitted,
   },
-  actors: { outgoingMessage: outgoingMessageMachine, 'ct.FRBC': frbcMachine },
+  actors: { outgoingMessage: outgoingMessageMachine, ...CONTROL_TYPE_MACHINES },
   delays: {
     handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
     closeGrace: ({ context }) => context.closeGraceMs,
@@ -174,7 +172,7 @@ export const sessionSetup = setup({
       if (event.type !== 'app.send') return;
       enqueueSend(context, enqueue, event.message);
       // The active control type learns from what we send (descriptions, instructions, statuses).
-      if (context.activeArea && context.activeChild && concernsControlType(event.message, context.activeArea)) {
+      if (context.activeArea && concernsControlType(event.message, context.activeArea)) {
         enqueue.sendTo('controlType', { type: 'ct.message', direction: 'out', message: event.message });
       }
     }),
@@ -237,6 +235,10 @@ export const sessionSetup = setup({
         });
       }
     }),
+    /** A SelectControlType that was never answered is no longer pending (R41): new details may select again. */
+    dropTimedOutSelection: assign(({ context, event }) =>
+      event.type === 'outgoing.timeout' && context.pendingSelection?.messageId === event.messageId ? { pendingSelection: undefined } : {},
+    ),
     forgetPending: ({ context, event }) => {
       if (event.type === 'outgoing.answered' || event.type === 'outgoing.timeout') context.pending.delete(event.messageId.toLowerCase());
     },
@@ -251,8 +253,8 @@ export const sessionSetup = setup({
     emitHandshake: emit(({ context }) => ({ type: 'handshake' as const, version: context.version ?? '' })),
     emitControlType: emit(({ context }) => ({ type: 'controlType' as const, controlType: context.controlType })),
     setPhase: assign((_, phase: Phase) => ({ phase })),
-    setActiveArea: assign(({ context }, hasChild: boolean) => ({ activeArea: shortOfControlType(context.controlType), activeChild: hasChild })),
-    clearActiveArea: assign({ activeArea: undefined, activeChild: false }),
+    setActiveArea: assign(({ context }) => ({ activeArea: shortOfControlType(context.controlType) })),
+    clearActiveArea: assign({ activeArea: undefined }),
     markPeerHandshake: assign({ peerHandshake: true }),
     storeOfferedVersion: assign(({ context, event }) => {
       const theirs = (inbound(event).message as MessageOf<'Handshake'>).supported_protocol_versions ?? [];
@@ -310,7 +312,7 @@ export const sharedRootHandlers = {
     { guard: 'isPermanentError', actions: ['forgetPending', 'emitAnswered', 'setCloseFromEvent'], target: '.closing' },
     { actions: ['forgetPending', 'emitAnswered'] },
   ],
-  'outgoing.timeout': { actions: ['forgetPending', 'emitTimeout', 'reportTimeout'] },
+  'outgoing.timeout': { actions: ['forgetPending', 'dropTimedOutSelection', 'emitTimeout', 'reportTimeout'] },
   // Q11, Q22: a SessionRequest is acknowledged and ends the session in any phase.
   's2.SessionRequest': { guard: 'sentByPeer', actions: ['deliver', 'setCloseFromEvent'], target: '.closing' },
   'app.send': { actions: 'sendApp' },
@@ -331,11 +333,15 @@ export const endingStates = {
   ending: {
     entry: [{ type: 'setPhase', params: 'closing' }],
     after: { closeGrace: { target: 'closing' } },
+    // One SessionRequest per session: a second request changes nothing.
+    on: { 'app.sessionRequest': {} },
   },
   /** We close the transport and wait for it to confirm. */
   closing: {
     entry: [{ type: 'setPhase', params: 'closing' }, 'emitClose'],
     after: { closeGrace: { target: 'closed' } },
+    // Already closing: neither a SessionRequest nor another close restarts it.
+    on: { 'app.sessionRequest': {}, 'app.close': {} },
   },
   /** All session state is dropped (§2.6). */
   closed: { type: 'final' },
@@ -352,7 +358,6 @@ export function initialContext(input: SessionInput): SessionContext {
     ...input,
     phase: 'handshake',
     activeArea: undefined,
-    activeChild: false,
     controlType: 'NO_SELECTION',
     version: undefined,
     peerHandshake: false,
@@ -370,10 +375,7 @@ export function concernsControlType(message: IdentifiedMessage, area: MessageAre
   return t === 'InstructionStatusUpdate' || t === 'RevokeObject' || messageSpec(t)?.area === area;
 }
 
-type ControlTypeActor = 'ct.FRBC';
-
-/** Control types whose activation statechart exists; the others accept their messages unchecked. */
-const WITH_CHILD = new Set<string>(['FRBC']);
+type ControlTypeActor = keyof typeof CONTROL_TYPE_MACHINES;
 
 /**
  * The `active.<short>` state of either role: on entry the control type's activation actor is
@@ -381,22 +383,15 @@ const WITH_CHILD = new Set<string>(['FRBC']);
  * are dropped (R36, R40). The peer's messages of the type go to it for judgement.
  */
 export function activeState(short: string, peerTypes: readonly string[]) {
-  const hasChild = WITH_CHILD.has(short);
-  const handle = hasChild
-    ? ({ guard: 'sentByPeer', actions: 'forwardToControlType' } as const)
-    : ({ guard: 'sentByPeer', actions: 'deliver' } as const);
+  const handle = { guard: 'sentByPeer', actions: 'forwardToControlType' } as const;
   return {
-    entry: [{ type: 'setActiveArea', params: hasChild }, 'emitControlType'],
+    entry: ['setActiveArea', 'emitControlType'],
     exit: 'clearActiveArea',
-    ...(hasChild
-      ? {
-          invoke: {
-            id: 'controlType',
-            src: `ct.${short}` as ControlTypeActor,
-            input: ({ context }: { context: SessionContext }) => ({ role: context.role, now: context.deps.now }),
-          },
-        }
-      : {}),
+    invoke: {
+      id: 'controlType',
+      src: `ct.${short}` as ControlTypeActor,
+      input: ({ context }: { context: SessionContext }) => ({ role: context.role, now: context.deps.now }),
+    },
     on: Object.fromEntries([`s2.${short}.*`, ...peerTypes].map((t) => [t, handle])),
   } as const;
 }

@@ -259,7 +259,11 @@ export class S2Session {
   /** CEM: select a control type now (it takes effect when the RM answers OK, R41). */
   select(controlType: ControlType): void {
     if (this.role !== 'CEM') throw new S2Error('INVALID_STATE', 'only the CEM selects a control type');
-    if (!this.context.rmDetails) throw new S2Error('INVALID_STATE', 'SelectControlType before the RM details arrived (R34)');
+    const details = this.context.rmDetails;
+    if (!details) throw new S2Error('INVALID_STATE', 'SelectControlType before the RM details arrived (R34)');
+    if (controlType !== 'NO_SELECTION' && !details.available_control_types.includes(controlType)) {
+      throw new S2Error('INVALID_STATE', `control type ${controlType} was not offered by the RM (offered: ${details.available_control_types.join(', ')}) (R34)`);
+    }
     this.actor.send({ type: 'app.select', controlType });
   }
 

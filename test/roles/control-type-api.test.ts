@@ -3,19 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { attachCemControlTypes, type FinalStatus, type InstructionHandle } from '../../src/roles/cem-control.js';
 import { attachRmControlTypes } from '../../src/roles/rm-control.js';
 import { S2Session } from '../../src/roles/session.js';
+import type { RmDetailsInput } from '../../src/machines/session-setup.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import type { FRBCSystemDescription } from '../../src/typebox/frbc/system-description.js';
 
 const sd = JSON.parse(fs.readFileSync(new URL('../../../shared/fixtures/bench/FRBC.SystemDescription.json', import.meta.url), 'utf8')) as FRBCSystemDescription;
 const actuator = sd.actuators[0]!;
-const details = {
+const details: RmDetailsInput = {
   resource_id: 'c2b6d9a6-1d2b-4a8e-9a43-2f4a51e3c001',
   roles: [{ role: 'ENERGY_STORAGE', commodity: 'ELECTRICITY' }],
   instruction_processing_delay: 100,
   available_control_types: ['FILL_RATE_BASED_CONTROL'],
   provides_forecast: false,
   provides_power_measurement_types: ['ELECTRIC.POWER.L1'],
-} as const;
+};
 
 function pair() {
   const [a, b] = createMemoryPair();

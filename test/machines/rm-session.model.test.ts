@@ -1,0 +1,52 @@
+/**
+ * Model-based tests of rmSessionMachine (S2-RULES.md §2, §3.1–3.4). Paths generated with
+ * xstate/graph from the RM test model (session-models.ts) drive a real RM `S2Session` against a
+ * scripted CEM over an in-memory pair with a SimulatedClock (session-drivers.ts says what each
+ * model event means and which frames the rules demand). Afterwards the transitions of the real
+ * machine that all runs took (seen through XState's inspection API) must be all it defines.
+ *
+ * Known src bugs found by these paths (details in session-drivers.ts, tests marked with the id and
+ * registered with it.fails): BUG-SESSION-1..3 (shared root handlers); none specific to the RM.
+ */
+import { describe, expect, it, vi } from 'vitest';
+
+// S2Session has no option for an inspector: give one to every actor it creates.
+vi.mock('xstate', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('xstate')>();
+  const { forwardInspection } = await import('./inspection-hook.js');
+  const createActor = ((logic: Parameters<typeof actual.createActor>[0], options?: Record<string, unknown>) =>
+    actual.createActor(logic, { ...options, inspect: forwardInspection })) as typeof actual.createActor;
+  return { ...actual, createActor };
+});
+
+import { rmSessionMachine } from '../../src/machines/rm-session.js';
+import { setInspectionListener } from './inspection-hook.js';
+import { TransitionCoverage } from './model-kit.js';
+import { definePathTests } from './path-tests.js';
+import { CONFIGS } from './session-models.js';
+
+const coverage = new TransitionCoverage(rmSessionMachine);
+setInspectionListener(coverage.listener);
+
+/** Transitions of rmSessionMachine no path can take, label → reason. None so far. */
+const UNREACHABLE: Readonly<Record<string, string>> = {};
+
+const suites = CONFIGS.map((cfg) => definePathTests('RM', cfg, 'rmSessionMachine'));
+const pathCount = suites.reduce((n, s) => n + s.pathCount, 0);
+
+describe('rmSessionMachine, coverage of the real machine by the generated paths', () => {
+  it('[R11, R12, R18, R22, R24, R27, R28, R35, Q6, Q11, Q22] every transition of rmSessionMachine is taken (or listed as unreachable)', () => {
+    const defined = coverage.defined();
+    const missing = defined.filter((d) => !coverage.taken.has(d.definition) && !(d.label in UNREACHABLE)).map((d) => d.label);
+    expect(missing, 'transitions of the real machine never taken').toEqual([]);
+    const stale = defined.filter((d) => coverage.taken.has(d.definition) && d.label in UNREACHABLE).map((d) => d.label);
+    expect(stale, 'listed as unreachable but taken').toEqual([]);
+    console.info(`rmSessionMachine: ${defined.length - Object.keys(UNREACHABLE).length}/${defined.length} transitions taken over ${pathCount} paths`);
+  });
+
+  it('every state node of rmSessionMachine is visited', () => {
+    const all = coverage.stateNodeIds();
+    expect(all.filter((id) => !coverage.visited.has(id)), 'state nodes never visited').toEqual([]);
+    console.info(`rmSessionMachine: ${all.length}/${all.length} state nodes visited`);
+  });
+});
