@@ -142,7 +142,7 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
         if (isInstruction(m)) {
           enqueue.sendParent({
             type: 'ct.notice',
-            notice: { kind: 'instruction', instruction: m, rejection: rules.rejection?.(context.knowledge, m) },
+            notice: { kind: 'instruction', instruction: m, rejection: rules.rejection?.(context.knowledge, m, context.now()) },
           });
         }
         if (m.message_type === 'RevokeObject' && rules.instructions.has(m.object_type)) {

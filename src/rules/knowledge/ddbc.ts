@@ -110,9 +110,7 @@ function transitionsBetween(actuator: Actuator, from: string, to: string): Trans
 /**
  * RM side: why a well-referenced DDBC.Instruction cannot be carried out as asked (REJECTED), or
  * undefined. R64 is judged at the instruction's execution_time, or at `nowMs` when that is later
- * (R43: a past execution_time means "at once"). `ControlTypeRules.rejection` gets no clock, so
- * `ddbcRules` judges at execution_time: for a past one a timer that finished since then still
- * counts as running (a conservative REJECTED; the CEM may simply retry).
+ * (R43: a past execution_time means "at once"). The statechart passes the session clock.
  */
 export function ddbcRejection(k: DdbcKnowledge, m: IdentifiedMessage, nowMs?: number): string | undefined {
   if (m.message_type !== 'DDBC.Instruction') return undefined;
@@ -193,5 +191,5 @@ export const ddbcRules: ControlTypeRules<DdbcKnowledge> = {
     const revokesCurrent = k.current !== undefined && key(k.current.message_id) === key(id);
     return revokesCurrent ? inForce({ ...k, descriptions }, undefined) : { ...k, descriptions };
   },
-  rejection: (k, m) => ddbcRejection(k, m),
+  rejection: (k, m, now) => ddbcRejection(k, m, now),
 };

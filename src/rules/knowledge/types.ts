@@ -28,6 +28,10 @@ export interface ControlTypeRules<K> {
   hasObject(k: K, objectType: RevokableObjects, objectId: string): boolean;
   /** The knowledge without that object (R58). */
   revoke(k: K, objectType: RevokableObjects, objectId: string): K;
-  /** RM side: why a well-referenced instruction cannot be carried out as asked (REJECTED), or undefined. */
-  rejection?(k: K, instruction: IdentifiedMessage): string | undefined;
+  /**
+   * RM side: why a well-referenced instruction cannot be carried out as asked (REJECTED), or
+   * undefined. `now` (ms) is the session clock (the statechart passes it): a past execution_time
+   * means "at once" (R43); without it the rules judge at execution_time.
+   */
+  rejection?(k: K, instruction: IdentifiedMessage, now?: number): string | undefined;
 }
