@@ -71,6 +71,12 @@ export interface SessionContext extends SessionInput {
    * mutable map on purpose: copying it on every send would cost O(in-flight) per message.
    */
   readonly pending: Map<string, string>;
+  /**
+   * Every instruction id seen in this session, lowercase (R42: unique for at least the session,
+   * across control-type switches — an activation's own memory ends with it). Mutable for the same
+   * reason as `pending`.
+   */
+  readonly instructionIds: Set<string>;
   readonly closeCode: number | undefined;
   readonly closeReason: string | undefined;
 }
@@ -171,14 +177,23 @@ export const sessionSetup = setup({
     sendApp: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'app.send') return;
       enqueueSend(context, enqueue, event.message);
+      const instructionId = instructionIdOf(event.message);
+      if (instructionId) context.instructionIds.add(instructionId);
       // The active control type learns from what we send (descriptions, instructions, statuses).
       if (context.activeArea && concernsControlType(event.message, context.activeArea)) {
         enqueue.sendTo('controlType', { type: 'ct.message', direction: 'out', message: event.message });
       }
     }),
     /** A received message of the active control type: the control type judges it (R37–R58). */
-    forwardToControlType: enqueueActions(({ event, enqueue }) => {
-      enqueue.sendTo('controlType', { type: 'ct.message', direction: 'in', message: inbound(event).message as IdentifiedMessage });
+    forwardToControlType: enqueueActions(({ context, event, enqueue }) => {
+      const message = inbound(event).message as IdentifiedMessage;
+      const instructionId = instructionIdOf(message);
+      if (instructionId && context.instructionIds.has(instructionId)) {
+        enqueueRefuse(enqueue, inbound(event), 'INVALID_CONTENT', `instruction id ${(message as { id: string }).id} was already used in this session (R42)`);
+        return;
+      }
+      if (instructionId) context.instructionIds.add(instructionId);
+      enqueue.sendTo('controlType', { type: 'ct.message', direction: 'in', message });
     }),
     deliverAccepted: emit(({ event }) => {
       if (event.type !== 'ct.accepted') throw new Error('deliverAccepted outside ct.accepted');
@@ -364,9 +379,15 @@ export function initialContext(input: SessionInput): SessionContext {
     rmDetails: undefined,
     pendingSelection: undefined,
     pending: new Map(),
+    instructionIds: new Set(),
     closeCode: undefined,
     closeReason: undefined,
   };
+}
+
+/** The lowercase id of an instruction message, undefined for other messages. */
+export function instructionIdOf(message: IdentifiedMessage): string | undefined {
+  return messageSpec(message.message_type)?.instruction ? (message as { id: string }).id.toLowerCase() : undefined;
 }
 
 /** Messages a control-type actor sees besides its own area's: statuses of and revocations of its objects. */

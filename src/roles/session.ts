@@ -8,7 +8,7 @@ import { controlTypeRefusal, type ControlTypeContext, type ControlTypeNotice } f
 import { CONTROL_TYPE_RULES } from '../machines/control-types.js';
 import { statusTransitionRefusal } from '../rules/instruction-status.js';
 import { rmSessionMachine } from '../machines/rm-session.js';
-import { S2_VERSION, concernsControlType, type ControlTypePolicy, type RmDetailsInput, type SessionContext, type SessionInput } from '../machines/session-setup.js';
+import { S2_VERSION, concernsControlType, instructionIdOf, type ControlTypePolicy, type RmDetailsInput, type SessionContext, type SessionInput } from '../machines/session-setup.js';
 import type { ControlType, InstructionStatus, ReceptionStatusValues, SessionRequestType } from '../typebox/common/enums.js';
 import type { ResourceManagerDetails } from '../typebox/common/resource-manager-details.js';
 import { S2Error } from '../typebox/errors.js';
@@ -233,6 +233,8 @@ export class S2Session {
     const why = refusal(this.role, spec, message.message_type, ctx);
     if (why) return why;
     if (message.message_type === 'SelectControlType' && !ctx.rmDetails) return 'SelectControlType before the RM details arrived (R34)';
+    const instructionId = instructionIdOf(message);
+    if (instructionId && ctx.instructionIds.has(instructionId)) return `instruction id ${instructionId} was already used in this session (R42)`;
     const ct = this.controlTypeContext();
     const rules = ctx.activeArea && ctx.activeArea !== 'common' ? CONTROL_TYPE_RULES[ctx.activeArea] : undefined;
     if (ct && rules && ctx.activeArea && concernsControlType(message, ctx.activeArea)) {

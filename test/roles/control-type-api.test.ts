@@ -101,3 +101,42 @@ describe('per-control-type role API (FRBC)', () => {
     await cem.close();
   });
 });
+
+describe('instruction ids across activations', () => {
+  it('[R42] an instruction id stays used for the whole session, also after the control type was switched away and back', async () => {
+    const { cem, rm } = pair();
+    attachRmControlTypes(rm, {
+      FRBC: {
+        async activate(ctx) {
+          const { message_id: _, ...description } = sd;
+          await ctx.send(description);
+        },
+      },
+    });
+    let activations = 0;
+    let again!: () => void;
+    const reactivated = new Promise<void>((r) => (again = r));
+    const first = new Promise<InstructionHandle>((resolve) =>
+      attachCemControlTypes(cem, {
+        FRBC: {
+          'FRBC.SystemDescription'(description, ctx) {
+            activations++;
+            if (activations === 2) return again();
+            const a = description.actuators[0]!;
+            resolve(ctx.instruct({ id: '5d9c3f0e-1a2b-4c3d-8e4f-000000000042', message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: a.operation_modes[0]!.id, operation_mode_factor: 0.2 }));
+          },
+        },
+      }),
+    );
+    cem.start();
+    rm.start();
+    const handle = await first;
+    expect((await handle.sent).status).toBe('OK');
+    cem.select('NO_SELECTION');
+    await new Promise<void>((r) => cem.on('controlType', () => r()));
+    cem.select('FILL_RATE_BASED_CONTROL');
+    await reactivated;
+    expect(() => cem.send({ ...handle.message, message_id: undefined } as never)).toThrow(/R42/);
+    await cem.close();
+  });
+});
