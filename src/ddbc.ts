@@ -1,0 +1,32 @@
+/**
+ * s2-engine/ddbc — everything specific to DDBC: its messages (TypeBox schemas and static types),
+ * its registry entries, its rules, the typed handler shapes for both roles, and a codec that knows
+ * only the common messages and DDBC's (its validators compile on first use).
+ */
+import { COMMON_RULES } from './rules/common.js';
+import { DDBC_RULES } from './rules/ddbc.js';
+import { mergeRuleTables } from './rules/rule.js';
+import { Codec, type CodecOptions } from './codec/codec.js';
+import { COMMON_MESSAGES } from './typebox/common/index.js';
+import { DDBC_MESSAGES } from './typebox/ddbc/index.js';
+import type { CemControlTypeHandler } from './roles/cem-control.js';
+import type { RmControlTypeHandler } from './roles/rm-control.js';
+import type { MessageFrom } from './typebox/registry.js';
+
+export * from './typebox/ddbc/index.js';
+export { DDBC_RULES } from './rules/ddbc.js';
+export { ddbcRules } from './rules/knowledge/ddbc.js';
+
+/** An RM's DDBC implementation: `createRmClient({ controlTypes: { DDBC: handler } })`. */
+export type DDBCRmHandler = RmControlTypeHandler<'DDBC'>;
+/** A CEM's DDBC handling: `createCemServer({ controlTypes: { DDBC: handler } })`. */
+export type DDBCCemHandler = CemControlTypeHandler<'DDBC'>;
+/** Any DDBC message the RM sends. */
+export type DDBCRmMessage = MessageFrom<'DDBC', 'RM'>;
+/** Any DDBC message the CEM sends (its instructions). */
+export type DDBCCemMessage = MessageFrom<'DDBC', 'CEM'>;
+
+/** A codec for the common messages and DDBC's only. */
+export function createDDBCCodec(options: CodecOptions = {}): Codec {
+  return new Codec({ ...COMMON_MESSAGES, ...DDBC_MESSAGES }, mergeRuleTables(COMMON_RULES, DDBC_RULES), options);
+}
