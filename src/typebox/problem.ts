@@ -23,7 +23,8 @@ export function showValue(value: unknown): string {
   try {
     text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
   } catch {
-    text = String(value);
+    // Too deep for JSON.stringify (a hostile frame); String() of a nested array recurses too.
+    text = Array.isArray(value) ? '[a deeply nested array]' : typeof value === 'object' && value !== null ? '[a deeply nested object]' : String(value);
   }
   return clip(text, MAX_VALUE_CHARS);
 }
