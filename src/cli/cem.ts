@@ -1,77 +1,236 @@
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { CloseCode } from '../machines/close-codes.js';
 import { createCemServer } from '../roles/cem-server.js';
 import { traceSession } from '../roles/trace.js';
 import { S2Error } from '../typebox/errors.js';
 import { endStream, numberFlag, openTrace, parseFlags, readFlagFile, untilStopped } from './common.js';
+import { shortId } from './format.js';
 import { EXIT_USAGE, type CliIO, type Command } from './run.js';
 import { logSession } from './session-log.js';
 
-const USAGE = `Usage: s2 cem [--port P] [--host H] [--trace FILE] [--token T] [--tls-cert F --tls-key F] [--ids uuid]
+const USAGE = `Usage: s2 cem [--port P] [--host H] [--workers N] [--quiet] [--trace FILE] [--token T] [--tls-cert F --tls-key F] [--ids uuid]
 
 Runs a CEM server: accepts RMs over WebSocket, completes each handshake, selects a control type
 (the first the RM offers of FRBC, PPBC, OMBC, PEBC, DDBC, NOT_CONTROLABLE) and prints one line
 per event. Stops on SIGINT/SIGTERM: every session is closed with 1001, exit status 0.
 
+With --workers N > 1 the command is a supervisor (Node's cluster module) of N worker processes
+that run the same server on the same port; the operating system's connections are handed to the
+workers in turn, and each session lives in one worker. Lines printed for a session start with
+the worker's number (w1, w2, …). SIGINT/SIGTERM to the supervisor stops every worker (each closes
+its sessions with 1001) and exits 0. If a worker dies or cannot listen, the others are stopped too
+and the exit status is 1, so that a service manager can restart the whole CEM. Sessions do not
+move between workers: an RM whose worker ended reconnects and lands on another one.
+
 Options:
-  --port P            TCP port (default 0: a free port, printed at start)
+  --port P            TCP port (default 0: a free port, printed at start; with --workers, the
+                      first worker picks it and the others share it)
   --host H            interface to listen on (default 127.0.0.1)
-  --trace FILE        append a JSON-lines trace of every session to FILE
+  --workers N         worker processes sharing the port (default 1: no supervisor, one process)
+  --quiet             print only the listening line and errors, not one line per event
+  --trace FILE        append a JSON-lines trace of every session to FILE (all workers append)
   --token T           require 'Authorization: Bearer T' on the upgrade (HTTP 401 otherwise)
   --tls-cert F        PEM certificate: serve wss:// (needs --tls-key)
   --tls-key F         PEM private key
   --ids schema|uuid   ID fields: the schema's loose pattern, or canonical UUIDs (default schema)
   -h, --help          print this help`;
 
+/** Environment of a worker process: its number, and the port the first worker got (0 for the first). */
+const WORKER_ENV = 'S2_CEM_WORKER';
+const PORT_ENV = 'S2_CEM_WORKER_PORT';
+
+/** How long a stopped worker gets to close its sessions (close timeout 5 s + margin) before SIGKILL. */
+const WORKER_STOP_GRACE_MS = 10_000;
+
+/** Messages between the supervisor and its workers. */
+type FromWorker = { readonly type: 's2-cem-listening'; readonly url: string; readonly port: number };
+type ToWorker = { readonly type: 's2-cem-stop' };
+
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  workers: { type: 'string' },
+  quiet: { type: 'boolean' },
+  trace: { type: 'string' },
+  token: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  ids: { type: 'string' },
+} as const;
+
 export const cemCommand: Command = {
   summary: 'run a CEM server that accepts RMs and selects a control type',
   usage: USAGE,
   async run(args: string[], io: CliIO): Promise<number> {
-    const parsed = parseFlags(
-      args,
-      {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        trace: { type: 'string' },
-        token: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        ids: { type: 'string' },
-      },
-      USAGE,
-      io,
-    );
+    const parsed = parseFlags(args, FLAGS, USAGE, io);
     if (!parsed) return EXIT_USAGE;
     const f = parsed.values;
-    let server;
+    let workers: number;
     try {
       if (parsed.positionals.length) throw new S2Error('INVALID_OPTIONS', `unexpected argument '${parsed.positionals[0]}'`);
       if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw new S2Error('INVALID_OPTIONS', `--ids must be 'schema' or 'uuid'`);
       if (Boolean(f['tls-cert']) !== Boolean(f['tls-key'])) throw new S2Error('INVALID_OPTIONS', '--tls-cert and --tls-key go together');
-      const port = numberFlag('--port', f.port, 0);
-      const tls = f['tls-cert'] && f['tls-key'] ? { cert: readFlagFile('--tls-cert', f['tls-cert']), key: readFlagFile('--tls-key', f['tls-key']) } : undefined;
-      const trace = openTrace(f.trace);
-      server = await createCemServer({
-        port,
-        host: f.host ?? '127.0.0.1',
-        ...(f.token ? { token: f.token } : {}),
-        ...(tls ? { tls } : {}),
-        ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
-        onSession: (session) => {
-          logSession(session, (line) => io.stdout.write(line));
-          if (trace) traceSession(session, (line) => trace.write(line));
-        },
-        onError: (err) => io.stderr.write(`s2 cem: ${(err as Error).message}\n`),
-      });
-      io.stdout.write(`s2 cem listening on ${server.url}\n`);
-      await untilStopped();
-      io.stdout.write('s2 cem: stopping, closing every session with 1001\n');
-      await server.close(CloseCode.GOING_AWAY, 'CEM shutting down');
-      await endStream(trace);
-      return 0;
+      workers = numberFlag('--workers', f.workers, 1);
+      if (!Number.isInteger(workers) || workers < 1) throw new S2Error('INVALID_OPTIONS', `--workers must be a whole number ≥ 1, got '${f.workers}'`);
+      numberFlag('--port', f.port, 0);
+      // Unreadable TLS files are a usage error: find out before any worker starts.
+      if (f['tls-cert'] && f['tls-key']) {
+        readFlagFile('--tls-cert', f['tls-cert']);
+        readFlagFile('--tls-key', f['tls-key']);
+      }
     } catch (err) {
       io.stderr.write(`s2 cem: ${(err as Error).message}\n`);
-      if (server) await server.close();
       return err instanceof S2Error && err.code === 'INVALID_OPTIONS' ? EXIT_USAGE : 1;
     }
+    if (workers > 1 && cluster.isPrimary && process.env[WORKER_ENV] === undefined) return supervise(args, workers, f.quiet === true, io);
+    return serve(f, io);
   },
 };
+
+type Flags = NonNullable<ReturnType<typeof parseFlags<typeof FLAGS>>>['values'];
+
+/** Inside a worker started by {@link supervise}: its number (1-based), else undefined. */
+function workerNumber(): number | undefined {
+  const n = process.env[WORKER_ENV];
+  return cluster.isWorker && n !== undefined ? Number(n) : undefined;
+}
+
+/** One CEM server in this process: the whole CEM, or one worker of a supervisor. */
+async function serve(f: Flags, io: CliIO): Promise<number> {
+  const worker = workerNumber();
+  const tag = worker === undefined ? '' : `w${worker} `;
+  let server;
+  try {
+    const portFromSupervisor = worker === undefined ? undefined : Number(process.env[PORT_ENV] ?? '0');
+    const port = portFromSupervisor || numberFlag('--port', f.port, 0);
+    const tls = f['tls-cert'] && f['tls-key'] ? { cert: readFlagFile('--tls-cert', f['tls-cert']), key: readFlagFile('--tls-key', f['tls-key']) } : undefined;
+    const trace = openTrace(f.trace);
+    const quiet = f.quiet === true;
+    server = await createCemServer({
+      port,
+      host: f.host ?? '127.0.0.1',
+      ...(f.token ? { token: f.token } : {}),
+      ...(tls ? { tls } : {}),
+      ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
+      onSession: (session) => {
+        if (!quiet) logSession(session, (line) => io.stdout.write(line), { label: () => `${tag}${shortId(session.id)} ${session.peer}` });
+        if (trace) traceSession(session, (line) => trace.write(line));
+      },
+      onError: (err) => io.stderr.write(`s2 cem: ${tag}${(err as Error).message}\n`),
+    });
+    if (worker === undefined) io.stdout.write(`s2 cem listening on ${server.url}\n`);
+    else process.send?.({ type: 's2-cem-listening', url: server.url, port: server.port } satisfies FromWorker);
+    await (worker === undefined ? untilStopped() : untilStoppedOrTold());
+    if (worker === undefined) io.stdout.write('s2 cem: stopping, closing every session with 1001\n');
+    await server.close(CloseCode.GOING_AWAY, 'CEM shutting down');
+    await endStream(trace);
+    // The IPC channel would keep a worker alive after its server is gone.
+    if (worker !== undefined && process.connected) process.disconnect();
+    return 0;
+  } catch (err) {
+    io.stderr.write(`s2 cem: ${tag}${(err as Error).message}\n`);
+    if (server) await server.close();
+    if (worker !== undefined && process.connected) process.disconnect();
+    return err instanceof S2Error && err.code === 'INVALID_OPTIONS' ? EXIT_USAGE : 1;
+  }
+}
+
+/** A worker stops on SIGINT/SIGTERM (a terminal's Ctrl-C reaches the whole group), when told, or when its supervisor is gone. */
+function untilStoppedOrTold(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('message', onMessage);
+      process.off('disconnect', done);
+      resolve();
+    };
+    const onMessage = (m: unknown) => {
+      if ((m as ToWorker | undefined)?.type === 's2-cem-stop') done();
+    };
+    process.on('message', onMessage);
+    process.on('disconnect', done);
+    void untilStopped().then(done);
+  });
+}
+
+/**
+ * The supervisor of `--workers N`: starts worker 1 on the requested port, then the others on the
+ * port it got (so `--port 0` works: under cluster every worker shares one listening socket owned by
+ * this process), and stops them all on SIGINT/SIGTERM or when one of them ends on its own.
+ */
+async function supervise(args: string[], count: number, quiet: boolean, io: CliIO): Promise<number> {
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('./main.js', import.meta.url)), args: ['cem', ...args] });
+  const workers: Worker[] = [];
+  let stopping = false;
+  let failed: string | undefined;
+  let onFailure: () => void = () => {};
+  const failure = new Promise<void>((resolve) => (onFailure = resolve));
+
+  const start = (n: number, port: number) =>
+    new Promise<FromWorker>((resolve, reject) => {
+      const w = cluster.fork({ [WORKER_ENV]: String(n), [PORT_ENV]: String(port) });
+      workers.push(w);
+      const onMessage = (m: FromWorker) => {
+        if (m?.type !== 's2-cem-listening') return;
+        w.off('message', onMessage);
+        resolve(m);
+      };
+      w.on('message', onMessage);
+      w.once('exit', (code, signal) => {
+        const why = `worker ${n} (pid ${w.process.pid}) exited with ${signal ?? `code ${code}`}`;
+        reject(new Error(why)); // no effect once it was listening
+        if (stopping) return;
+        failed ??= why;
+        onFailure();
+      });
+    });
+
+  const stopAll = async () => {
+    stopping = true;
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.process.exitCode !== null || w.process.signalCode !== null) return resolve();
+            const timer = setTimeout(() => w.process.kill('SIGKILL'), WORKER_STOP_GRACE_MS);
+            w.process.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            try {
+              if (w.isConnected()) w.send({ type: 's2-cem-stop' } satisfies ToWorker);
+              else w.process.kill('SIGTERM');
+            } catch {
+              w.process.kill('SIGTERM');
+            }
+          }),
+      ),
+    );
+  };
+
+  let url: string;
+  try {
+    const first = await start(1, 0);
+    url = first.url;
+    if (!quiet) io.stdout.write(`s2 cem: worker 1 (pid ${workers[0]!.process.pid}) listening\n`);
+    for (let n = 2; n <= count; n++) {
+      await start(n, first.port);
+      if (!quiet) io.stdout.write(`s2 cem: worker ${n} (pid ${workers[n - 1]!.process.pid}) listening\n`);
+    }
+  } catch (err) {
+    io.stderr.write(`s2 cem: ${(err as Error).message}; stopping\n`);
+    await stopAll();
+    return 1;
+  }
+  io.stdout.write(`s2 cem listening on ${url} with ${count} workers (pids ${workers.map((w) => w.process.pid).join(', ')})\n`);
+  const why = await Promise.race([untilStopped().then(() => 'signal' as const), failure.then(() => 'failure' as const)]);
+  if (why === 'failure') io.stderr.write(`s2 cem: ${failed}; stopping the other workers\n`);
+  else io.stdout.write(`s2 cem: stopping ${count} workers, each closes its sessions with 1001\n`);
+  await stopAll();
+  const unclean = workers.filter((w) => w.process.exitCode !== 0);
+  if (why === 'signal' && unclean.length) {
+    io.stderr.write(`s2 cem: ${unclean.length} worker(s) did not stop cleanly\n`);
+    return 1;
+  }
+  return why === 'failure' ? 1 : 0;
+}

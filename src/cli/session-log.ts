@@ -5,9 +5,14 @@ import { shortId, summarize, clockTime } from './format.js';
  * Prints one readable line per session event: messages sent (→) and received (←), refusals,
  * state changes, reports and the close. This is the CLI's view; the library itself never prints.
  */
-export function logSession(session: S2Session, write: (line: string) => void, now: () => Date = () => new Date()): void {
-  const tag = `${session.role} ${shortId(session.id)} ${session.peer}`;
-  const out = (text: string) => write(`${clockTime(now())} ${tag} ${text}\n`);
+export function logSession(
+  session: S2Session,
+  write: (line: string) => void,
+  options: { label?: () => string; now?: () => Date } = {},
+): void {
+  const now = options.now ?? (() => new Date());
+  const label = options.label ?? (() => `${shortId(session.id)} ${session.peer}`);
+  const out = (text: string) => write(`${clockTime(now())} ${session.role} ${label()} ${text}\n`);
   session.on('sent', ({ message }) => out(`→ ${summarize(message)}`));
   session.on('received', ({ frame, message }) => out(`← ${message ? summarize(message) : `undecodable frame (${frame.length} chars)`}`));
   session.on('refused', ({ status, reason }) => out(`✗ answered ${status}: ${reason}`));

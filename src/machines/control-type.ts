@@ -16,6 +16,8 @@ export interface ControlTypeInput {
 export interface InstructionRecord {
   readonly messageType: string;
   readonly status: InstructionStatus | undefined;
+  /** A RevokeObject for it was accepted; the RM's REVOKED may still be on its way (R54, R58). */
+  readonly revoked: boolean;
 }
 
 export interface ControlTypeContext extends ControlTypeInput {
@@ -77,6 +79,7 @@ export function controlTypeRefusal(
       const record = ctx.instructions.get(message.object_id.toLowerCase());
       if (!record || record.messageType !== objectType) return `no ${objectType} with id ${message.object_id} in this session (R54)`;
       if (record.status && FINAL_STATUSES.has(record.status)) return `${objectType} ${message.object_id} is already final (${record.status}) (R54)`;
+      if (record.revoked) return `${objectType} ${message.object_id} was already revoked (R54)`;
       return undefined;
     }
     return rules.hasObject(k, objectType, message.object_id) ? undefined : `no ${objectType} with id ${message.object_id} to revoke (R54, R56)`;
@@ -126,15 +129,25 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
         if (event.type !== 'ct.message') return;
         const m = event.message;
         enqueue.assign({ knowledge: learn(context, m) });
+        if (m.message_type === 'RevokeObject' && rules.instructions.has(m.object_type)) {
+          const key = m.object_id.toLowerCase();
+          const record = context.instructions.get(key);
+          if (record) {
+            const instructions = new Map(context.instructions);
+            instructions.set(key, { ...record, revoked: true });
+            enqueue.assign({ instructions });
+            enqueue.sendTo(instructionActorId(m.object_id), { type: 'revoke' });
+          }
+        }
         if (isInstruction(m)) {
           const id = (m as { id: string }).id;
           const executionMs = Date.parse((m as { execution_time: string }).execution_time);
           const instructions = new Map(context.instructions);
-          instructions.set(id.toLowerCase(), { messageType: m.message_type, status: undefined });
+          instructions.set(id.toLowerCase(), { messageType: m.message_type, status: undefined, revoked: false });
           enqueue.assign({ instructions });
           enqueue.spawnChild('instruction', {
             id: instructionActorId(id),
-            input: { instructionId: id, messageType: m.message_type, role: context.role, delayMs: executionMs - context.now() },
+            input: { instructionId: id, messageType: m.message_type, role: context.role, executionMs, now: context.now },
           });
         }
         if (event.direction !== 'in') return;

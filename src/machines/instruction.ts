@@ -10,12 +10,16 @@ export interface InstructionInput {
   readonly instructionId: string;
   readonly messageType: string;
   readonly role: Role;
-  /** Milliseconds from now until `execution_time` (≤ 0: at once, R43). */
-  readonly delayMs: number;
+  /** `execution_time` in milliseconds since the epoch. */
+  readonly executionMs: number;
+  /** The session clock (ms): the wait for execution_time is measured when the RM accepts (R43). */
+  readonly now: () => number;
 }
 
 export interface InstructionContext extends InstructionInput {
   readonly status: InstructionStatus | undefined;
+  /** The CEM revoked it (R58): it no longer becomes due, whatever status the RM reports next. */
+  readonly revoked: boolean;
 }
 
 /**
@@ -23,11 +27,14 @@ export interface InstructionContext extends InstructionInput {
  * verdict goes back to the control type) or from one the RM application sends (`out`, already
  * checked).
  */
-export type InstructionEvent = {
-  readonly type: `status.${InstructionStatus}`;
-  readonly direction: 'in' | 'out';
-  readonly message: IdentifiedMessage;
-};
+export type InstructionEvent =
+  | {
+      readonly type: `status.${InstructionStatus}`;
+      readonly direction: 'in' | 'out';
+      readonly message: IdentifiedMessage;
+    }
+  /** A RevokeObject naming this instruction was accepted (R58). */
+  | { readonly type: 'revoke' };
 
 const STATUSES: InstructionStatus[] = ['NEW', 'ACCEPTED', 'STARTED', 'SUCCEEDED', 'ABORTED', 'REJECTED', 'REVOKED'];
 
@@ -51,20 +58,23 @@ export const instructionMachine = setup({
     events: {} as InstructionEvent,
   },
   delays: {
-    untilExecution: ({ context }) => Math.max(0, context.delayMs),
+    // Measured on entry to ACCEPTED: a past execution_time means at once (R43).
+    untilExecution: ({ context }) => Math.max(0, context.executionMs - context.now()),
   },
   guards: {
-    isRm: ({ context }) => context.role === 'RM',
+    /** The RM runs it at execution_time, unless it was revoked meanwhile (R58). */
+    dueOnRm: ({ context }) => context.role === 'RM' && !context.revoked,
   },
   actions: {
     record: assign((_, status: InstructionStatus) => ({ status })),
+    markRevoked: assign({ revoked: true }),
     /** A received status was legal: the control type answers it OK. */
     acknowledge: enqueueActions(({ event, enqueue }) => {
-      if (event.direction === 'in') enqueue.sendParent({ type: 'instruction.accepted', message: event.message });
+      if (event.type !== 'revoke' && event.direction === 'in') enqueue.sendParent({ type: 'instruction.accepted', message: event.message });
     }),
     /** R46: a status that may not follow the current one ⇒ INVALID_CONTENT, nothing changes. */
     refuseIllegal: enqueueActions(({ context, event, enqueue }) => {
-      if (event.direction !== 'in') return;
+      if (event.type === 'revoke' || event.direction !== 'in') return;
       const to = event.type.slice('status.'.length) as InstructionStatus;
       enqueue.sendParent({
         type: 'instruction.refused',
@@ -77,10 +87,10 @@ export const instructionMachine = setup({
   },
 }).createMachine({
   id: 'instruction',
-  context: ({ input }) => ({ ...input, status: undefined }),
+  context: ({ input }) => ({ ...input, status: undefined, revoked: false }),
   initial: 'received',
   // Every state lists only the statuses R46 allows next; anything else lands here.
-  on: { 'status.*': { actions: 'refuseIllegal' } },
+  on: { 'status.*': { actions: 'refuseIllegal' }, revoke: { actions: 'markRevoked' } },
   states: {
     /** Sent or received; the RM has reported no status yet. */
     received: { on: next(undefined) },
@@ -89,7 +99,7 @@ export const instructionMachine = setup({
       entry: 'reportStatus',
       on: next('ACCEPTED'),
       // R43: the RM starts executing at execution_time, at once when it is in the past.
-      after: { untilExecution: { guard: 'isRm', actions: 'reportDue' } },
+      after: { untilExecution: { guard: 'dueOnRm', actions: 'reportDue' } },
     },
     STARTED: { entry: 'reportStatus', on: next('STARTED') },
     SUCCEEDED: { type: 'final', entry: 'reportStatus' },

@@ -44,7 +44,10 @@ export const outgoingMessageMachine = setup({
       on: { receptionStatus: { target: 'answered', actions: 'reportAnswered' } },
       after: { receptionTimeout: { target: 'timedOut', actions: 'reportTimeout' } },
     },
-    answered: { type: 'final' },
-    timedOut: { type: 'final' },
+    // Not `type: 'final'` on purpose: a final child makes XState raise a done event whose type
+    // names the child (unique per message), and XState caches transitions per event type, so
+    // the session's memory would grow with every message sent. The session stops the child.
+    answered: {},
+    timedOut: {},
   },
 });

@@ -254,9 +254,13 @@ export const sessionSetup = setup({
     dropTimedOutSelection: assign(({ context, event }) =>
       event.type === 'outgoing.timeout' && context.pendingSelection?.messageId === event.messageId ? { pendingSelection: undefined } : {},
     ),
-    forgetPending: ({ context, event }) => {
-      if (event.type === 'outgoing.answered' || event.type === 'outgoing.timeout') context.pending.delete(event.messageId.toLowerCase());
-    },
+    /** The message is answered (or timed out): forget it and remove its finished actor (else children pile up). */
+    forgetPending: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'outgoing.answered' && event.type !== 'outgoing.timeout') return;
+      const id = event.messageId.toLowerCase();
+      context.pending.delete(id);
+      enqueue.stopChild(id);
+    }),
     emitAnswered: emit(({ event }) => {
       if (event.type !== 'outgoing.answered') throw new Error('emitAnswered outside outgoing.answered');
       return { type: 'answered' as const, messageId: event.messageId, messageType: event.messageType, status: event.status, diagnosticLabel: event.diagnosticLabel };

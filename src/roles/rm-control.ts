@@ -47,21 +47,29 @@ export function attachRmControlTypes(session: S2Session, handlers: RmControlType
 
   const fail = (what: string, err: unknown) =>
     session.report('handler-error', `${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-  const run = (what: string, f: () => unknown) => {
-    try {
-      const r = f();
-      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).catch((err: unknown) => fail(what, err));
-    } catch (err) {
-      fail(what, err);
-    }
-  };
+  // Handlers run in a microtask, after the session has finished the step that called for them:
+  // several sends in a row are then each judged against what the one before taught the session.
+  const run = (what: string, f: () => unknown) =>
+    queueMicrotask(() => {
+      try {
+        const r = f();
+        if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).catch((err: unknown) => fail(what, err));
+      } catch (err) {
+        fail(what, err);
+      }
+    });
   const deactivate = () => {
     if (!current) return;
     const { handler, ctx } = current;
     ctx.active = false;
     current = undefined;
     instructions.clear();
-    if (handler.deactivate) run('deactivate', () => handler.deactivate!(ctx));
+    // At once: the device must stop before anything else happens (R40); it sends nothing here.
+    try {
+      handler.deactivate?.(ctx);
+    } catch (err) {
+      fail('deactivate', err);
+    }
   };
 
   session.on('controlType', ({ controlType }) => {

@@ -111,6 +111,20 @@ export interface DefinedTransition {
   readonly label: string;
 }
 
+/** Which inspected actors a {@link TransitionCoverage} counts (default: those running its very machine). */
+export type InspectedActorFilter = (actor: { readonly logic?: unknown; readonly id?: string }, snapshot: AnyMachineSnapshot) => boolean;
+
+/**
+ * A transition's place in its machine: source state node, event type, index among that event's
+ * transitions. It is the same for every machine built from the same config, so transitions taken by
+ * a machine built elsewhere (e.g. `createControlTypeMachine(rules)` inside a test harness) can be
+ * matched with the definitions of another instance.
+ */
+export function transitionKey(definition: AnyTransitionDefinition): string {
+  const index = definition.source.transitions.get(definition.eventType)?.indexOf(definition) ?? -1;
+  return `${definition.source.id} ${definition.eventType} #${index}`;
+}
+
 function guardName(guard: unknown): string {
   if (guard === undefined) return '';
   if (typeof guard === 'string') return guard;
@@ -128,9 +142,20 @@ function guardName(guard: unknown): string {
 
 export class TransitionCoverage {
   readonly taken = new Set<AnyTransitionDefinition>();
+  /** {@link transitionKey}s of the transitions taken, by whichever instance of the machine. */
+  readonly takenKeys = new Set<string>();
   readonly visited = new Set<string>();
 
-  constructor(readonly machine: AnyStateMachine) {}
+  /**
+   * @param machine the machine whose transitions are to be covered
+   * @param accepts which inspected actors count; by default the actors running `machine` itself.
+   *   Pass a filter to count actors of an equal machine built elsewhere (matched by
+   *   {@link transitionKey}), or only some of them (e.g. one role).
+   */
+  constructor(
+    readonly machine: AnyStateMachine,
+    private readonly accepts: InspectedActorFilter = (actor) => actor.logic === machine,
+  ) {}
 
   /** Every transition the machine defines, root-level handlers once, `after` ones included. */
   defined(): DefinedTransition[] {
@@ -146,22 +171,30 @@ export class TransitionCoverage {
     );
   }
 
+  /** Whether a run took this transition (by identity, or by {@link transitionKey} for equal machines). */
+  wasTaken(defined: DefinedTransition): boolean {
+    return this.taken.has(defined.definition) || this.takenKeys.has(transitionKey(defined.definition));
+  }
+
   stateNodeIds(): string[] {
     return [this.machine.root, ...getStateNodes(this.machine.root)].map((n) => n.id);
   }
 
   readonly listener = (event: { readonly type: string } & Record<string, unknown>): void => {
-    const actor = event.actorRef as { logic?: unknown } | undefined;
-    if (actor?.logic !== this.machine) return;
+    if (event.type !== '@xstate.microstep' && event.type !== '@xstate.snapshot') return;
+    const actor = event.actorRef as { logic?: unknown; id?: string } | undefined;
+    const snapshot = event.snapshot as AnyMachineSnapshot | undefined;
+    if (!actor || !snapshot || !this.accepts(actor, snapshot)) return;
     if (event.type === '@xstate.microstep') {
-      for (const t of event._transitions as AnyTransitionDefinition[]) this.taken.add(t);
+      for (const t of event._transitions as AnyTransitionDefinition[]) {
+        this.taken.add(t);
+        this.takenKeys.add(transitionKey(t));
+      }
     }
-    if (event.type === '@xstate.microstep' || event.type === '@xstate.snapshot') {
-      const path = statePath((event.snapshot as AnyMachineSnapshot).value);
-      this.visited.add(this.machine.id);
-      const parts = path.split('.');
-      for (let i = 1; i <= parts.length; i++) this.visited.add(`${this.machine.id}.${parts.slice(0, i).join('.')}`);
-    }
+    const path = statePath(snapshot.value);
+    this.visited.add(this.machine.id);
+    const parts = path.split('.');
+    for (let i = 1; i <= parts.length; i++) this.visited.add(`${this.machine.id}.${parts.slice(0, i).join('.')}`);
   };
 }
 

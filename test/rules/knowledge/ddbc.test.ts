@@ -519,7 +519,7 @@ describe('DDBC control-type statechart', () => {
       const replies = h.send('in', instr);
       expect(replies.map((r) => r.type)).toEqual(['ct.accepted', 'ct.notice']);
       expect(notices(replies)).toEqual([{ kind: 'instruction', instruction: instr, rejection: undefined }]);
-      expect(h.context.instructions.get(instr.id)).toEqual({ messageType: 'DDBC.Instruction', status: undefined });
+      expect(h.context.instructions.get(instr.id)).toEqual({ messageType: 'DDBC.Instruction', status: undefined, revoked: false });
     });
 
     it('[R39] refuses an instruction before any description', () => {

@@ -582,7 +582,7 @@ describe('FRBC statechart, RM side (instructions arrive `in`, the RM’s own mes
     const replies = h.send('in', ins);
     expectAccepted(replies, ins);
     expect(notices(replies)).toEqual([{ kind: 'instruction', instruction: ins, rejection: undefined }]);
-    expect(h.context.instructions.get(ins.id)).toEqual({ messageType: 'FRBC.Instruction', status: undefined });
+    expect(h.context.instructions.get(ins.id)).toEqual({ messageType: 'FRBC.Instruction', status: undefined, revoked: false });
   });
 
   it('[R75] [R49] refuses instructions naming an unknown actuator, an unknown mode or another actuator’s mode', () => {

@@ -434,7 +434,7 @@ describe('PEBC statechart, RM side (CEM instructions in, RM messages out)', () =
     const replies = h.send('in', m);
     expect(replies.map((r) => r.type)).toEqual(['ct.accepted', 'ct.notice']);
     expect(notices(replies)).toEqual([{ kind: 'instruction', instruction: m, rejection: undefined }]);
-    expect(h.context.instructions.get(m.id)).toEqual({ messageType: 'PEBC.Instruction', status: undefined });
+    expect(h.context.instructions.get(m.id)).toEqual({ messageType: 'PEBC.Instruction', status: undefined, revoked: false });
   });
 
   it('[R96] [R49] refuses an instruction naming unknown constraints; nothing is recorded', () => {

@@ -437,7 +437,7 @@ describe('PPBC statechart, CEM side (receives the RM messages)', () => {
     const h = start('CEM');
     h.send('in', dishwasher());
     expect(h.send('out', schedule('i1', ['d1', 'heat', 'heat:eco']))).toEqual([]);
-    expect(h.context.instructions.get(id('i1'))).toEqual({ messageType: 'PPBC.ScheduleInstruction', status: undefined });
+    expect(h.context.instructions.get(id('i1'))).toEqual({ messageType: 'PPBC.ScheduleInstruction', status: undefined, revoked: false });
 
     for (const step of ['ACCEPTED', 'STARTED'] as const) {
       const replies = h.send('in', isu('i1', step));
@@ -494,7 +494,7 @@ describe('PPBC statechart, RM side (receives the CEM instructions)', () => {
       { type: 'ct.accepted', message: m },
       { type: 'ct.notice', notice: { kind: 'instruction', instruction: m, rejection: undefined } },
     ]);
-    expect(h.context.instructions.get(id('i1'))).toEqual({ messageType: 'PPBC.ScheduleInstruction', status: undefined });
+    expect(h.context.instructions.get(id('i1'))).toEqual({ messageType: 'PPBC.ScheduleInstruction', status: undefined, revoked: false });
   });
 
   it.each([

@@ -1,0 +1,133 @@
+import type { Writable } from 'node:stream';
+import { createCemServer } from '../roles/cem-server.js';
+import { createRmClient, type RmClient } from '../roles/rm-client.js';
+import type { S2Session } from '../roles/session.js';
+import { traceSession } from '../roles/trace.js';
+import { createCemPolicy, createDevice, type SimulatedDevice } from '../sim/index.js';
+import { CONTROL_TYPE_SHORT } from '../typebox/message-spec.js';
+import { endStream, numberFlag, openTrace, parseFlags } from './common.js';
+import { EXIT_USAGE, type CliIO, type Command } from './run.js';
+import { logSession } from './session-log.js';
+
+const USAGE = `Usage: s2 demo [--seconds N] [--trace FILE]
+
+Runs an embedded CEM and one simulated RM per control type (FRBC battery, PPBC washing machine,
+OMBC heat pump, PEBC curtailable PV, DDBC heat buffer) over real WebSockets on 127.0.0.1, prints
+every handshake, description, instruction and status, then a summary. Exit status 0 when every
+session ran without a protocol error, 1 otherwise.
+
+Options:
+  --seconds N     how long the devices run (default 8)
+  --trace FILE    append a JSON-lines trace of every session to FILE
+  -h, --help      print this help`;
+
+/** Per-session counters for the summary table. */
+interface Tally {
+  role: string;
+  name: string;
+  state: string;
+  sent: number;
+  received: number;
+  refused: number;
+  errors: string[];
+}
+
+/** How much faster than real time the simulated devices live in the demo. */
+const DEMO_SPEED = 600;
+
+const ANSI = { CEM: '\x1b[36m', RM: '\x1b[33m', reset: '\x1b[0m', bad: '\x1b[31m' } as const;
+
+function colourer(out: Writable & { isTTY?: boolean }) {
+  const on = Boolean(out.isTTY) && !process.env.NO_COLOR;
+  return (code: string, text: string) => (on ? `${code}${text}${ANSI.reset}` : text);
+}
+
+export const demoCommand: Command = {
+  summary: 'run a CEM and five simulated RMs (one per control type) and print what they say',
+  usage: USAGE,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const parsed = parseFlags(args, { seconds: { type: 'string' }, trace: { type: 'string' } }, USAGE, io);
+    if (!parsed) return EXIT_USAGE;
+    let seconds: number;
+    try {
+      seconds = numberFlag('--seconds', parsed.values.seconds, 8);
+    } catch (err) {
+      io.stderr.write(`s2 demo: ${(err as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    const paint = colourer(io.stdout);
+    const trace = openTrace(parsed.values.trace);
+    const tallies: Tally[] = [];
+    const watch = (session: S2Session, name: string) => {
+      const tally: Tally = { role: session.role, name, state: session.state, sent: 0, received: 0, refused: 0, errors: [] };
+      tallies.push(tally);
+      // The CEM learns whom it talks to from the RM's details.
+      let label = name;
+      if (session.role === 'CEM') {
+        session.on('details', ({ details }) => {
+          label = `↔ ${details.name ?? details.resource_id}`;
+          tally.name = label;
+        });
+      }
+      logSession(session, (line) => io.stdout.write(paint(ANSI[session.role], line)), { label: () => label.padEnd(28).slice(0, 28) });
+      if (trace) traceSession(session, (line) => trace.write(line));
+      session.on('sent', () => tally.sent++);
+      session.on('received', () => tally.received++);
+      // The summary shows where each session got to, not that it closed at the end.
+      session.on('state', ({ state }) => {
+        if (!['ending', 'closing', 'closed'].includes(state)) tally.state = state;
+      });
+      session.on('refused', ({ status, reason }) => {
+        tally.refused++;
+        tally.errors.push(`${status}: ${reason}`);
+      });
+      session.on('report', ({ kind, detail }) => {
+        if (kind === 'internal-error' || kind === 'handler-error' || kind === 'reception-status-timeout') tally.errors.push(`${kind}: ${detail}`);
+      });
+    };
+
+    // Devices run DEMO_SPEED times faster than real time, so minutes of device life fit in seconds.
+    const policy = createCemPolicy({ envelopeMs: 3_000, interruptionMs: 1_000 });
+    const cem = await createCemServer({ controlTypes: policy.handlers, onSession: (s) => watch(s, '↔ (RM not known yet)') });
+    io.stdout.write(`s2 demo: CEM listening on ${cem.url}\n`);
+    const devices: SimulatedDevice[] = [];
+    const clients: RmClient[] = [];
+    for (const type of CONTROL_TYPE_SHORT) {
+      const device = createDevice(type, { speed: DEMO_SPEED, tickMs: 250 });
+      devices.push(device);
+      clients.push(
+        createRmClient({
+          url: cem.url,
+          details: device.details,
+          controlTypes: { [type]: device.handler },
+          onSession: (s) => watch(s, device.details.name ?? type),
+        }),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    for (const d of devices) d.stop();
+    await Promise.all(clients.map((c) => c.stop()));
+    await cem.close();
+    await endStream(trace);
+
+    const summary = policy.summary();
+    io.stdout.write('\nSummary\n');
+    io.stdout.write(`${'role'.padEnd(4)}  ${'peer'.padEnd(28)}  ${'last state'.padEnd(24)}  ${'sent'.padStart(5)}  ${'recv'.padStart(5)}  refused\n`);
+    for (const t of tallies) {
+      io.stdout.write(`${t.role.padEnd(4)}  ${t.name.slice(0, 28).padEnd(28)}  ${t.state.padEnd(24)}  ${String(t.sent).padStart(5)}  ${String(t.received).padStart(5)}  ${t.refused}\n`);
+    }
+    io.stdout.write(`\nInstructions given by the CEM: ${summary.given}; final statuses: ${Object.entries(summary.final).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}\n`);
+    const problems = tallies.flatMap((t) => t.errors.map((e) => `${t.role} ${t.name}: ${e}`));
+    const activeTypes = new Set(tallies.filter((t) => t.role === 'CEM').map((t) => t.state));
+    if (problems.length) {
+      io.stdout.write(paint(ANSI.bad, `\n${problems.length} protocol error(s):\n${problems.map((p) => `  ${p}`).join('\n')}\n`));
+      return 1;
+    }
+    if (summary.given === 0) {
+      io.stdout.write(paint(ANSI.bad, '\nno instruction was given: the sessions did not get far enough\n'));
+      return 1;
+    }
+    io.stdout.write(`\nNo protocol errors (${tallies.length} sessions; CEM sessions ended in ${[...activeTypes].join(', ')}).\n`);
+    return 0;
+  },
+};

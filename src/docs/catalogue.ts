@@ -1,0 +1,132 @@
+import { cemSessionMachine } from '../machines/cem-session.js';
+import { CONTROL_TYPE_MACHINES } from '../machines/control-types.js';
+import { instructionMachine } from '../machines/instruction.js';
+import { outgoingMessageMachine } from '../machines/outgoing.js';
+import { rmSessionMachine } from '../machines/rm-session.js';
+import type { StatechartEntry } from './statecharts.js';
+
+/** Per control type: what describes its flexibility, and what its rules (src/rules/knowledge/) refuse or reject. */
+const CONTROL_TYPE_DETAIL = {
+  FRBC: {
+    title: 'FRBC activation',
+    describes: '`FRBC.SystemDescription`',
+    refused: 'instructions, actuator statuses and timer statuses naming an actuator, operation mode or timer the description in force does not have (R62, R71, R75)',
+    rejected: 'no transition from the active mode, or every such transition blocked by a running timer (R63, R64), or an abnormal-only mode without `abnormal_condition` (R50)',
+  },
+  PPBC: {
+    title: 'PPBC activation',
+    describes: '`PPBC.PowerProfileDefinition`',
+    refused: 'instructions and profile statuses whose profile → container → sequence path does not exist (R102, R105)',
+    rejected: 'a second sequence for a container, a sequence outside the profile\'s time window, or an interruption the sequence does not allow now (R103, R104)',
+  },
+  OMBC: {
+    title: 'OMBC activation',
+    describes: '`OMBC.SystemDescription`',
+    refused: 'instructions, statuses and timer statuses naming an operation mode or timer the description does not have (R62, R71, R84)',
+    rejected: 'no transition from the active mode, or every such transition blocked by a running timer (R63, R64), or abnormal-only modes without `abnormal_condition` (R50)',
+  },
+  PEBC: {
+    title: 'PEBC activation',
+    describes: '`PEBC.PowerConstraints`',
+    refused: 'instructions naming unknown or revoked power constraints (R96, R58) or reusing a power envelope id (R98)',
+    rejected: 'envelope limits outside the allowed limit ranges or the constraints\' validity (R96, R97), or abnormal-only ranges without `abnormal_condition` (R50)',
+  },
+  DDBC: {
+    title: 'DDBC activation',
+    describes: '`DDBC.SystemDescription`',
+    refused: 'instructions, actuator statuses and timer statuses naming an actuator, operation mode or timer the description does not have (R62, R71, R87)',
+    rejected: 'no transition from the current mode, or every such transition blocked by a running timer (R63, R64), or abnormal-only modes or transitions without `abnormal_condition` (R50)',
+  },
+} as const;
+
+function controlTypeSummary(short: keyof typeof CONTROL_TYPE_DETAIL): string {
+  const d = CONTROL_TYPE_DETAIL[short];
+  return [
+    `One actor per active ${short} control type, on either side: the session's \`active.${short}\` state invokes it and stops it on`,
+    'leaving, which drops everything it knew and every open instruction (R36, R40, Q12). The five control types share this machine',
+    "(`createControlTypeMachine`, built from each type's rules), so their diagrams differ only in name.",
+    `It stays in \`awaitingDescription\` until the RM has described its flexibility with ${d.describes} — before that no instruction is`,
+    'accepted (R39) — and returns there when a revocation removes the last description (R58). Every received message of the type,',
+    'InstructionStatusUpdate and RevokeObject first meets the `refused` guard, which answers INVALID_CONTENT and changes nothing (R16, R49)',
+    'for an unknown or reused instruction id (R42, R45), a status for an instruction already final (R44), a revocation of an object that',
+    `does not exist, belongs to another control type or to the other side (R54–R57), and ${d.refused}.`,
+    'Every instruction sent or accepted gets an instruction actor, which receives its InstructionStatusUpdates. On the RM side the',
+    `type's rules also name the well-referenced instructions the RM should answer OK and then REJECTED (Q14, R48): ${d.rejected}.`,
+  ].join(' ');
+}
+
+/** The machines drawn in `docs/statecharts/`, in the order of the index. */
+export const STATECHARTS: readonly StatechartEntry[] = [
+  {
+    name: 'cem-session',
+    title: 'CEM session',
+    source: 'src/machines/cem-session.ts',
+    machine: cemSessionMachine,
+    summary: [
+      'The CEM side of one S2 session, one actor per connection. On entering `handshake` it sends its own Handshake and takes the',
+      "RM's whenever it comes (R22, R23); a peer that is not an RM is refused and closed (R24); otherwise it answers one",
+      'HandshakeResponse naming the first of its versions that the RM also lists, exact string match (R25–R27), or, with no common version,',
+      'sends SessionRequest TERMINATE and ends the session (R29, Q3). The named delay `handshakeTimeout` bounds the handshake.',
+      'In `connected` it waits for ResourceManagerDetails, lets the policy select only a control type the RM offered (R34), and',
+      'switches to `active.<type>` or `noControlType` only once the RM has answered that SelectControlType with OK (R41); a refused',
+      'selection is reported and changes nothing. Each `active.<type>` invokes that type\'s activation machine and forwards the RM\'s',
+      'messages of the type, InstructionStatusUpdate and RevokeObject to it (R36, R37). The machine-wide handlers route every',
+      "ReceptionStatus straight to the message it answers (R12–R14), close on a PERMANENT_ERROR answer (R18) and on a peer's",
+      'SessionRequest in any phase (Q11, Q22), and answer INVALID_CONTENT to any valid message no state accepted (`s2.*`: R11, R16, Q6).',
+      'After our own SessionRequest, `ending` gives the peer the named delay `closeGrace` to close; `closing` waits as long for the',
+      'transport to confirm the close.',
+    ].join(' '),
+  },
+  {
+    name: 'rm-session',
+    title: 'RM session',
+    source: 'src/machines/rm-session.ts',
+    machine: rmSessionMachine,
+    summary: [
+      "The RM side of one S2 session. It sends its Handshake at once and accepts the CEM's before or after (R22, R23), refuses a",
+      'second one (R30) and closes on a wrong role (R24). A HandshakeResponse naming a version the RM did not offer is refused and',
+      'ends the session (R27, Q3); a good one moves it to `connected`, whose entry sends the ResourceManagerDetails — only now,',
+      'after the HandshakeResponse (R28) — and again whenever the application updates them. A SelectControlType naming a type the',
+      'RM did not offer is answered INVALID_CONTENT and changes nothing (R35); NO_SELECTION is always accepted (Q8) and, like',
+      'NOT_CONTROLABLE, leads to `noControlType`, where only measurements and forecasts flow (R38). Selecting a control type',
+      'leaves the previous `active.<type>` state, which stops its activation actor before the new one starts (R36, R40). The',
+      'machine-wide handlers are the same as the CEM session\'s: ReceptionStatus routing (R12–R14), PERMANENT_ERROR (R18),',
+      'SessionRequest in any phase (Q11, Q22), and INVALID_CONTENT for any valid message that is not allowed now (R11, R16, Q6).',
+    ].join(' '),
+  },
+  ...(Object.keys(CONTROL_TYPE_DETAIL) as (keyof typeof CONTROL_TYPE_DETAIL)[]).map((short) => ({
+    name: `control-type-${short.toLowerCase()}`,
+    title: CONTROL_TYPE_DETAIL[short].title,
+    source: 'src/machines/control-type.ts',
+    machine: CONTROL_TYPE_MACHINES[`ct.${short}`],
+    summary: controlTypeSummary(short),
+  })),
+  {
+    name: 'instruction',
+    title: 'Instruction',
+    source: 'src/machines/instruction.ts',
+    machine: instructionMachine,
+    summary: [
+      'One actor per instruction id, on both sides, started by the control type when an instruction is sent or accepted. Its',
+      'states are the instruction statuses, and each state accepts exactly the statuses R46 allows next: NEW → ACCEPTED →',
+      'STARTED → SUCCEEDED or ABORTED, skipping forward allowed, REJECTED only before ACCEPTED, REVOKED before any final status,',
+      'even once STARTED (Q13). The four final statuses are final states: nothing may follow them (R44). Any other',
+      'InstructionStatusUpdate falls through to the machine-wide `status.*` handler and is refused with INVALID_CONTENT, leaving the',
+      'status as it was (R16, R46). On the RM side, once ACCEPTED, the named delay `untilExecution` reports that `execution_time`',
+      'has come — at once when it is already past (R43).',
+    ].join(' '),
+  },
+  {
+    name: 'outgoing-message',
+    title: 'Outgoing message',
+    source: 'src/machines/outgoing.ts',
+    machine: outgoingMessageMachine,
+    summary: [
+      'One actor per sent message other than a ReceptionStatus (R11): `pending` until the ReceptionStatus whose',
+      '`subject_message_id` names it arrives (R12, R13), or until the named delay `receptionTimeout` passes. The spec sets no',
+      'timeout (R21, Q5), so a timeout is reported to the session, not treated as fatal. Both endings are final states; the',
+      'session decides what the status means: PERMANENT_ERROR closes the session (R18), TEMPORARY_ERROR goes back to the',
+      'caller, who may resend with a new `message_id` (R19).',
+    ].join(' '),
+  },
+];
