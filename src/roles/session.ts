@@ -1,4 +1,4 @@
-import { createActor, type Actor, type ActorOptions } from 'xstate';
+import { createActor, type Actor, type ActorOptions, type InspectionEvent } from 'xstate';
 import { codecFor, type CodecOptions } from '../codec/index.js';
 import { cemSessionMachine } from '../machines/cem-session.js';
 import { CloseCode } from '../machines/close-codes.js';
@@ -59,6 +59,12 @@ export interface SessionOptions extends CodecOptions {
   readonly now?: () => number;
   /** Id generator; default lowercase UUID v4. */
   readonly newId?: () => string;
+  /**
+   * XState inspection hook (XState v5's inspection API): receives every actor, event, snapshot
+   * and microstep of this session's actors (session, control type, instructions). Off by
+   * default; it observes only and never changes protocol behaviour.
+   */
+  readonly inspect?: (event: InspectionEvent) => void;
   /** A name for logs and traces; default a fresh UUID. */
   readonly sessionId?: string;
 }
@@ -149,7 +155,11 @@ export class S2Session {
       ...(options.policy ? { policy: options.policy } : {}),
     };
     const machine: SessionMachine = options.role === 'CEM' ? cemSessionMachine : rmSessionMachine;
-    this.actor = createActor(machine as typeof cemSessionMachine, { input, ...(options.clock ? { clock: options.clock } : {}) });
+    this.actor = createActor(machine as typeof cemSessionMachine, {
+      input,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
     this.wire();
   }
 
