@@ -1,7 +1,7 @@
 import type { Problem } from '../typebox/problem.js';
 import type { MessageOf } from '../typebox/registry.js';
 import { checkUnique } from './helpers.js';
-import { FACTOR_IN_UNIT_RANGE, checkPowerRanges, checkTransitionRefs, checkUniqueModeIds } from './operation-modes.js';
+import { FACTOR_IN_UNIT_RANGE, actuatorIdRules, checkPowerRanges } from './operation-modes.js';
 import type { Rule, RuleTable } from './rule.js';
 
 /**
@@ -27,35 +27,9 @@ import type { Rule, RuleTable } from './rule.js';
 
 type SystemDescription = MessageOf<'DDBC.SystemDescription'>;
 
-/** R69 (E, MUST; `WS/sch/DDBC.OperationMode`, `Transition`, `Timer`, `DDBC.ActuatorDescription`). */
-const uniqueIds: Rule<SystemDescription> = {
-  id: 'R69',
-  summary: 'actuator ids are unique in the description; mode (Id), transition and timer ids are unique per actuator',
-  check(m) {
-    const out: Problem[] = [];
-    checkUnique(out, 'R69', m.actuators, 'id', '$', 'actuators', 'actuator id', 'in this system description');
-    for (let a = 0; a < m.actuators.length; a++) {
-      const act = m.actuators[a]!;
-      checkUniqueModeIds(out, 'R69', { modes: act.operation_modes, modeKey: 'Id', transitions: act.transitions, timers: act.timers }, `$.actuators[${a}]`, `in actuator '${act.id}'`);
-    }
-    return out;
-  },
-};
-
-/** R70 (I, MUST): transitions refer to modes (by `Id`) and timers of their own actuator. */
-const transitionRefs: Rule<SystemDescription> = {
-  id: 'R70',
-  summary: "transitions' from/to and start/blocking timers name modes and timers of the same actuator",
-  check(m) {
-    const out: Problem[] = [];
-    for (let a = 0; a < m.actuators.length; a++) {
-      const act = m.actuators[a]!;
-      if (act.transitions.length === 0) continue;
-      checkTransitionRefs(out, 'R70', { modes: act.operation_modes, modeKey: 'Id', transitions: act.transitions, timers: act.timers }, `$.actuators[${a}]`, `of actuator '${act.id}'`);
-    }
-    return out;
-  },
-};
+// R69 (E, MUST; WS/sch/DDBC.OperationMode, Transition, Timer, DDBC.ActuatorDescription) and
+// R70 (I, MUST): ids unique per actuator, transitions name modes and timers of their own actuator.
+const [uniqueIds, transitionRefs] = actuatorIdRules('Id');
 
 /** R68 (E, MUST; `WS/sch/DDBC.OperationMode`: "at most one PowerRange per CommodityQuantity"). */
 const powerRangePerQuantity: Rule<SystemDescription> = {

@@ -2,7 +2,7 @@ import type { Commodity } from '../typebox/common/enums.js';
 import type { Problem } from '../typebox/problem.js';
 import type { MessageOf } from '../typebox/registry.js';
 import { COMMODITY_BIT, COMMODITY_OF, bandsInOrder, checkUnique, problem, reportBands } from './helpers.js';
-import { FACTOR_IN_UNIT_RANGE, checkPowerRanges, checkTransitionRefs, checkUniqueModeIds } from './operation-modes.js';
+import { FACTOR_IN_UNIT_RANGE, actuatorIdRules, checkPowerRanges } from './operation-modes.js';
 import type { Rule, RuleTable } from './rule.js';
 
 /**
@@ -40,35 +40,9 @@ import type { Rule, RuleTable } from './rule.js';
 
 type SystemDescription = MessageOf<'FRBC.SystemDescription'>;
 
-/** R69 (E, MUST; `WS/sch/FRBC.OperationMode`, `Transition`, `Timer`, `FRBC.ActuatorDescription`). */
-const uniqueIds: Rule<SystemDescription> = {
-  id: 'R69',
-  summary: 'actuator ids are unique in the description; mode, transition and timer ids are unique per actuator',
-  check(m) {
-    const out: Problem[] = [];
-    checkUnique(out, 'R69', m.actuators, 'id', '$', 'actuators', 'actuator id', 'in this system description');
-    for (let a = 0; a < m.actuators.length; a++) {
-      const act = m.actuators[a]!;
-      checkUniqueModeIds(out, 'R69', { modes: act.operation_modes, modeKey: 'id', transitions: act.transitions, timers: act.timers }, `$.actuators[${a}]`, `in actuator '${act.id}'`);
-    }
-    return out;
-  },
-};
-
-/** R70 (I, MUST; s2-python checks it for FRBC): a transition is meaningless if it names unknown modes or timers. */
-const transitionRefs: Rule<SystemDescription> = {
-  id: 'R70',
-  summary: "transitions' from/to and start/blocking timers name modes and timers of the same actuator",
-  check(m) {
-    const out: Problem[] = [];
-    for (let a = 0; a < m.actuators.length; a++) {
-      const act = m.actuators[a]!;
-      if (act.transitions.length === 0) continue;
-      checkTransitionRefs(out, 'R70', { modes: act.operation_modes, modeKey: 'id', transitions: act.transitions, timers: act.timers }, `$.actuators[${a}]`, `of actuator '${act.id}'`);
-    }
-    return out;
-  },
-};
+// R69 (E, MUST; WS/sch/FRBC.OperationMode, Transition, Timer, FRBC.ActuatorDescription) and
+// R70 (I, MUST): ids unique per actuator, transitions name modes and timers of their own actuator.
+const [uniqueIds, transitionRefs] = actuatorIdRules('id');
 
 /** R68 (E, MUST; `WS/sch/FRBC.OperationModeElement`: "at most one PowerRange per CommodityQuantity"). */
 const powerRangePerQuantity: Rule<SystemDescription> = {

@@ -87,3 +87,48 @@ export const FACTOR_IN_UNIT_RANGE: Rule<{ readonly operation_mode_factor: number
     return [problem('R67', '$.operation_mode_factor', `operation_mode_factor ${f} is outside [0, 1] (0 = start, 1 = end of the operation mode's ranges)`, f)];
   },
 };
+
+/** An FRBC or DDBC actuator, as far as the per-actuator id rules need it. */
+interface ActuatorLike {
+  readonly id: string;
+  readonly operation_modes: readonly object[];
+  readonly transitions: readonly Transition[];
+  readonly timers: readonly Timer[];
+}
+
+/**
+ * R69 and R70 for system descriptions made of actuators (FRBC, and DDBC whose modes are keyed
+ * `Id`, R88): actuator ids unique in the description; mode, transition and timer ids unique per
+ * actuator; transitions name modes and timers of their own actuator.
+ */
+export function actuatorIdRules(modeKey: 'id' | 'Id'): [Rule<{ readonly actuators: readonly ActuatorLike[] }>, Rule<{ readonly actuators: readonly ActuatorLike[] }>] {
+  const scopeOf = (act: ActuatorLike): ModeScope => ({ modes: act.operation_modes, modeKey, transitions: act.transitions, timers: act.timers });
+  return [
+    {
+      id: 'R69',
+      summary: `actuator ids are unique in the description; mode (${modeKey}), transition and timer ids are unique per actuator`,
+      check(m) {
+        const out: Problem[] = [];
+        checkUnique(out, 'R69', m.actuators, 'id', '$', 'actuators', 'actuator id', 'in this system description');
+        for (let a = 0; a < m.actuators.length; a++) {
+          const act = m.actuators[a]!;
+          checkUniqueModeIds(out, 'R69', scopeOf(act), `$.actuators[${a}]`, `in actuator '${act.id}'`);
+        }
+        return out;
+      },
+    },
+    {
+      id: 'R70',
+      summary: "transitions' from/to and start/blocking timers name modes and timers of the same actuator",
+      check(m) {
+        const out: Problem[] = [];
+        for (let a = 0; a < m.actuators.length; a++) {
+          const act = m.actuators[a]!;
+          if (act.transitions.length === 0) continue;
+          checkTransitionRefs(out, 'R70', scopeOf(act), `$.actuators[${a}]`, `of actuator '${act.id}'`);
+        }
+        return out;
+      },
+    },
+  ];
+}
