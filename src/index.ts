@@ -49,3 +49,4 @@ export { rmSessionMachine } from './machines/rm-session.js';
 export { outgoingMessageMachine } from './machines/outgoing.js';
 export { S2_VERSION, defaultControlTypePolicy, type ControlTypePolicy, type RmDetailsInput } from './machines/session-setup.js';
 export type { Role } from './machines/events.js';
+export { createInspector, connectInspector, type Inspector, type InspectorOptions, type LocalInspector, type FeedOptions, type Sanitizer } from './inspect/index.js';

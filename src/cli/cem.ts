@@ -5,11 +5,12 @@ import { createCemServer } from '../roles/cem-server.js';
 import { traceSession } from '../roles/trace.js';
 import { S2Error } from '../typebox/errors.js';
 import { endStream, numberFlag, openTrace, parseFlags, readFlagFile, untilStopped } from './common.js';
+import { INSPECT_FLAGS, INSPECT_HELP, servesInspector, startInspection, type Inspection } from './inspect.js';
 import { shortId } from './format.js';
 import { EXIT_USAGE, type CliIO, type Command } from './run.js';
 import { logSession } from './session-log.js';
 
-const USAGE = `Usage: s2 cem [--port P] [--host H] [--workers N] [--quiet] [--trace FILE] [--token T] [--tls-cert F --tls-key F] [--ids uuid]
+const USAGE = `Usage: s2 cem [--port P] [--host H] [--workers N] [--quiet] [--trace FILE] [--token T] [--tls-cert F --tls-key F] [--ids uuid] [--inspect | --inspect-to URL]
 
 Runs a CEM server: accepts RMs over WebSocket, completes each handshake, selects a control type
 (the first the RM offers of FRBC, PPBC, OMBC, PEBC, DDBC, NOT_CONTROLABLE) and prints one line
@@ -24,8 +25,8 @@ and the exit status is 1, so that a service manager can restart the whole CEM. S
 move between workers: an RM whose worker ended reconnects and lands on another one.
 
 Options:
-  --port P            TCP port (default 0: a free port, printed at start; with --workers, the
-                      first worker picks it and the others share it)
+  --port P            TCP port (default 0: a free port, printed at start; with --workers, all
+                      workers share that one port)
   --host H            interface to listen on (default 127.0.0.1)
   --workers N         worker processes sharing the port (default 1: no supervisor, one process)
   --quiet             print only the listening line and errors, not one line per event
@@ -34,11 +35,12 @@ Options:
   --tls-cert F        PEM certificate: serve wss:// (needs --tls-key)
   --tls-key F         PEM private key
   --ids schema|uuid   ID fields: the schema's loose pattern, or canonical UUIDs (default schema)
+${INSPECT_HELP}
+                      (with --workers, start \`s2 inspect\` and use --inspect-to: one page for all)
   -h, --help          print this help`;
 
-/** Environment of a worker process: its number, and the port the first worker got (0 for the first). */
+/** Environment of a worker process: its number (1-based). */
 const WORKER_ENV = 'S2_CEM_WORKER';
-const PORT_ENV = 'S2_CEM_WORKER_PORT';
 
 /** How long a stopped worker gets to close its sessions (close timeout 5 s + margin) before SIGKILL. */
 const WORKER_STOP_GRACE_MS = 10_000;
@@ -57,6 +59,7 @@ const FLAGS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   ids: { type: 'string' },
+  ...INSPECT_FLAGS,
 } as const;
 
 export const cemCommand: Command = {
@@ -74,6 +77,7 @@ export const cemCommand: Command = {
       workers = numberFlag('--workers', f.workers, 1);
       if (!Number.isInteger(workers) || workers < 1) throw new S2Error('INVALID_OPTIONS', `--workers must be a whole number ≥ 1, got '${f.workers}'`);
       numberFlag('--port', f.port, 0);
+      if (workers > 1 && servesInspector(f)) throw new S2Error('INVALID_OPTIONS', 'with --workers every worker is its own process: start `s2 inspect` and give its feed URL with --inspect-to');
       // Unreadable TLS files are a usage error: find out before any worker starts.
       if (f['tls-cert'] && f['tls-key']) {
         readFlagFile('--tls-cert', f['tls-cert']);
@@ -101,19 +105,25 @@ async function serve(f: Flags, io: CliIO): Promise<number> {
   const worker = workerNumber();
   const tag = worker === undefined ? '' : `w${worker} `;
   let server;
+  let inspection: Inspection | undefined;
   try {
-    const portFromSupervisor = worker === undefined ? undefined : Number(process.env[PORT_ENV] ?? '0');
-    const port = portFromSupervisor || numberFlag('--port', f.port, 0);
+    // Every worker asks for the same port, 0 included: cluster hands out one listening socket
+    // per requested address, so asking for the port worker 1 got would try to bind it again.
+    const port = numberFlag('--port', f.port, 0);
     const tls = f['tls-cert'] && f['tls-key'] ? { cert: readFlagFile('--tls-cert', f['tls-cert']), key: readFlagFile('--tls-key', f['tls-key']) } : undefined;
     const trace = openTrace(f.trace);
     const quiet = f.quiet === true;
+    inspection = await startInspection(f);
+    if (inspection && worker === undefined) io.stdout.write(`s2 cem: inspector on ${inspection.url}\n`);
     server = await createCemServer({
       port,
       host: f.host ?? '127.0.0.1',
       ...(f.token ? { token: f.token } : {}),
       ...(tls ? { tls } : {}),
       ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
+      ...inspection?.options,
       onSession: (session) => {
+        inspection?.attach(session);
         if (!quiet) logSession(session, (line) => io.stdout.write(line), { label: () => `${tag}${shortId(session.id)} ${session.peer}` });
         if (trace) traceSession(session, (line) => trace.write(line));
       },
@@ -124,16 +134,25 @@ async function serve(f: Flags, io: CliIO): Promise<number> {
     await (worker === undefined ? untilStopped() : untilStoppedOrTold());
     if (worker === undefined) io.stdout.write('s2 cem: stopping, closing every session with 1001\n');
     await server.close(CloseCode.GOING_AWAY, 'CEM shutting down');
+    await inspection?.close();
     await endStream(trace);
-    // The IPC channel would keep a worker alive after its server is gone.
-    if (worker !== undefined && process.connected) process.disconnect();
-    return 0;
+    return workerDone(worker, 0);
   } catch (err) {
     io.stderr.write(`s2 cem: ${tag}${(err as Error).message}\n`);
     if (server) await server.close();
-    if (worker !== undefined && process.connected) process.disconnect();
-    return err instanceof S2Error && err.code === 'INVALID_OPTIONS' ? EXIT_USAGE : 1;
+    await inspection?.close();
+    return workerDone(worker, err instanceof S2Error && err.code === 'INVALID_OPTIONS' ? EXIT_USAGE : 1);
   }
+}
+
+/**
+ * A worker ends its process itself: its IPC channel would keep it alive, and closing that channel
+ * makes cluster exit with status 0 whatever happened. Output is written synchronously (files,
+ * pipes), so nothing is lost. Outside a worker the code is returned to `runCli`.
+ */
+function workerDone(worker: number | undefined, code: number): number {
+  if (worker !== undefined) process.exit(code);
+  return code;
 }
 
 /** A worker stops on SIGINT/SIGTERM (a terminal's Ctrl-C reaches the whole group), when told, or when its supervisor is gone. */
@@ -154,9 +173,10 @@ function untilStoppedOrTold(): Promise<void> {
 }
 
 /**
- * The supervisor of `--workers N`: starts worker 1 on the requested port, then the others on the
- * port it got (so `--port 0` works: under cluster every worker shares one listening socket owned by
- * this process), and stops them all on SIGINT/SIGTERM or when one of them ends on its own.
+ * The supervisor of `--workers N`: starts the workers one after the other on the requested port
+ * (with `--port 0` too: cluster gives every worker that asks for the same address the one
+ * listening socket this process owns — checked below), and stops them all on SIGINT/SIGTERM or
+ * when one of them ends on its own.
  */
 async function supervise(args: string[], count: number, quiet: boolean, io: CliIO): Promise<number> {
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./main.js', import.meta.url)), args: ['cem', ...args] });
@@ -166,9 +186,9 @@ async function supervise(args: string[], count: number, quiet: boolean, io: CliI
   let onFailure: () => void = () => {};
   const failure = new Promise<void>((resolve) => (onFailure = resolve));
 
-  const start = (n: number, port: number) =>
+  const start = (n: number) =>
     new Promise<FromWorker>((resolve, reject) => {
-      const w = cluster.fork({ [WORKER_ENV]: String(n), [PORT_ENV]: String(port) });
+      const w = cluster.fork({ [WORKER_ENV]: String(n) });
       workers.push(w);
       const onMessage = (m: FromWorker) => {
         if (m?.type !== 's2-cem-listening') return;
@@ -210,11 +230,12 @@ async function supervise(args: string[], count: number, quiet: boolean, io: CliI
 
   let url: string;
   try {
-    const first = await start(1, 0);
+    const first = await start(1);
     url = first.url;
     if (!quiet) io.stdout.write(`s2 cem: worker 1 (pid ${workers[0]!.process.pid}) listening\n`);
     for (let n = 2; n <= count; n++) {
-      await start(n, first.port);
+      const other = await start(n);
+      if (other.port !== first.port) throw new Error(`worker ${n} listens on port ${other.port}, worker 1 on ${first.port}`);
       if (!quiet) io.stdout.write(`s2 cem: worker ${n} (pid ${workers[n - 1]!.process.pid}) listening\n`);
     }
   } catch (err) {

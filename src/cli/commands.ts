@@ -1,5 +1,7 @@
 import { cemCommand } from './cem.js';
+import { conformanceCommand } from './conformance.js';
 import { demoCommand } from './demo.js';
+import { inspectCommand } from './inspect.js';
 import { rmCommand } from './rm.js';
 import type { Command } from './run.js';
 import { statechartsCommand } from './statecharts.js';
@@ -11,5 +13,7 @@ export const COMMANDS: Record<string, Command> = {
   cem: cemCommand,
   rm: rmCommand,
   validate: validateCommand,
+  inspect: inspectCommand,
   statecharts: statechartsCommand,
+  conformance: conformanceCommand,
 };

@@ -4,12 +4,14 @@ import { createRmClient, type RmClient } from '../roles/rm-client.js';
 import type { S2Session } from '../roles/session.js';
 import { traceSession } from '../roles/trace.js';
 import { createCemPolicy, createDevice, type SimulatedDevice } from '../sim/index.js';
+import { S2Error } from '../typebox/errors.js';
 import { CONTROL_TYPE_SHORT } from '../typebox/message-spec.js';
 import { endStream, numberFlag, openTrace, parseFlags } from './common.js';
+import { INSPECT_FLAGS, INSPECT_HELP, startInspection, type Inspection } from './inspect.js';
 import { EXIT_USAGE, type CliIO, type Command } from './run.js';
 import { logSession } from './session-log.js';
 
-const USAGE = `Usage: s2 demo [--seconds N] [--trace FILE]
+const USAGE = `Usage: s2 demo [--seconds N] [--trace FILE] [--inspect [--inspect-port P] | --inspect-to URL]
 
 Runs an embedded CEM and one simulated RM per control type (FRBC battery, PPBC washing machine,
 OMBC heat pump, PEBC curtailable PV, DDBC heat buffer) over real WebSockets on 127.0.0.1, prints
@@ -19,6 +21,7 @@ session ran without a protocol error, 1 otherwise.
 Options:
   --seconds N     how long the devices run (default 8)
   --trace FILE    append a JSON-lines trace of every session to FILE
+${INSPECT_HELP}
   -h, --help      print this help`;
 
 /** Per-session counters for the summary table. */
@@ -46,15 +49,18 @@ export const demoCommand: Command = {
   summary: 'run a CEM and five simulated RMs (one per control type) and print what they say',
   usage: USAGE,
   async run(args: string[], io: CliIO): Promise<number> {
-    const parsed = parseFlags(args, { seconds: { type: 'string' }, trace: { type: 'string' } }, USAGE, io);
+    const parsed = parseFlags(args, { seconds: { type: 'string' }, trace: { type: 'string' }, ...INSPECT_FLAGS }, USAGE, io);
     if (!parsed) return EXIT_USAGE;
     let seconds: number;
+    let inspection: Inspection | undefined;
     try {
       seconds = numberFlag('--seconds', parsed.values.seconds, 8);
+      inspection = await startInspection(parsed.values);
     } catch (err) {
       io.stderr.write(`s2 demo: ${(err as Error).message}\n`);
-      return EXIT_USAGE;
+      return err instanceof S2Error && err.code === 'INVALID_OPTIONS' ? EXIT_USAGE : 1;
     }
+    if (inspection) io.stdout.write(`s2 demo: inspector on ${inspection.url}\n`);
     const paint = colourer(io.stdout);
     const trace = openTrace(parsed.values.trace);
     const tallies: Tally[] = [];
@@ -88,7 +94,14 @@ export const demoCommand: Command = {
 
     // Devices run DEMO_SPEED times faster than real time, so minutes of device life fit in seconds.
     const policy = createCemPolicy({ envelopeMs: 3_000, interruptionMs: 1_000 });
-    const cem = await createCemServer({ controlTypes: policy.handlers, onSession: (s) => watch(s, '↔ (RM not known yet)') });
+    const cem = await createCemServer({
+      controlTypes: policy.handlers,
+      ...inspection?.options,
+      onSession: (s) => {
+        inspection?.attach(s);
+        watch(s, '↔ (RM not known yet)');
+      },
+    });
     io.stdout.write(`s2 demo: CEM listening on ${cem.url}\n`);
     const devices: SimulatedDevice[] = [];
     const clients: RmClient[] = [];
@@ -100,7 +113,11 @@ export const demoCommand: Command = {
           url: cem.url,
           details: device.details,
           controlTypes: { [type]: device.handler },
-          onSession: (s) => watch(s, device.details.name ?? type),
+          ...inspection?.options,
+          onSession: (s) => {
+            inspection?.attach(s);
+            watch(s, device.details.name ?? type);
+          },
         }),
       );
     }
@@ -108,6 +125,7 @@ export const demoCommand: Command = {
     for (const d of devices) d.stop();
     await Promise.all(clients.map((c) => c.stop()));
     await cem.close();
+    await inspection?.close();
     await endStream(trace);
 
     const summary = policy.summary();

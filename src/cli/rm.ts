@@ -1,11 +1,10 @@
 import { createRmClient } from '../roles/rm-client.js';
+import { createDevice } from '../sim/index.js';
 import { newUuid } from '../roles/ids.js';
 import { traceSession } from '../roles/trace.js';
 import type { RmDetailsInput } from '../machines/session-setup.js';
-import { CONTROL_TYPE_OF_SHORT } from '../typebox/registry.js';
 import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
 import { S2Error } from '../typebox/errors.js';
-import type { ControlType } from '../typebox/common/enums.js';
 import { endStream, numberFlag, openTrace, parseFlags, readFlagFile, untilStopped } from './common.js';
 import { EXIT_USAGE, type CliIO, type Command } from './run.js';
 import { logSession } from './session-log.js';
@@ -14,9 +13,12 @@ const TYPES = [...CONTROL_TYPE_SHORT, 'NOT_CONTROLABLE'] as const;
 
 const USAGE = `Usage: s2 rm --url URL --control-type ${TYPES.join('|')} [--trace FILE] [--token T] [--ca F] [--seconds N] [--ids uuid]
 
-Runs an RM that connects to a CEM, completes the handshake, announces its details offering the
-given control type, and prints one line per event. Reconnects with back-off when the connection
-ends (at once after a SessionRequest RECONNECT). Stops after --seconds, or on SIGINT/SIGTERM.
+Runs a simulated device as an RM: it connects to a CEM, completes the handshake, announces its
+details offering the given control type, describes itself when that type is selected, carries out
+instructions and reports their statuses, and prints one line per event. The devices: FRBC home
+battery, PPBC washing machine, OMBC heat pump, PEBC curtailable PV, DDBC heat buffer;
+NOT_CONTROLABLE only measures. Reconnects with back-off when the connection ends (at once after a
+SessionRequest RECONNECT). Stops after --seconds, or on SIGINT/SIGTERM.
 
 Options:
   --url URL            the CEM's ws:// or wss:// URL (required)
@@ -25,19 +27,19 @@ Options:
   --token T            send 'Authorization: Bearer T' on the upgrade
   --ca F               PEM CA certificate to trust for wss:// (private CA)
   --seconds N          stop after N seconds (default: run until a signal)
+  --speed N            the device lives N times faster than real time (default 1)
   --ids schema|uuid    ID fields: the schema's loose pattern, or canonical UUIDs (default schema)
   -h, --help           print this help`;
 
-/** The ResourceManagerDetails the command line RM announces (every id a lowercase UUID). */
-export function cliRmDetails(controlType: ControlTypeShort | 'NOT_CONTROLABLE'): RmDetailsInput {
-  const wire: ControlType = controlType === 'NOT_CONTROLABLE' ? 'NOT_CONTROLABLE' : CONTROL_TYPE_OF_SHORT[controlType];
+/** The details of an RM that cannot be controlled but measures (R38, Q8). */
+function notControllableDetails(): RmDetailsInput {
   return {
     resource_id: newUuid(),
-    name: `s2-engine ${controlType} RM`,
+    name: 's2-engine meter (not controllable)',
     manufacturer: 's2-engine',
     roles: [{ role: 'ENERGY_CONSUMER', commodity: 'ELECTRICITY' }],
-    instruction_processing_delay: 100,
-    available_control_types: [wire],
+    instruction_processing_delay: 0,
+    available_control_types: ['NOT_CONTROLABLE'],
     provides_forecast: false,
     provides_power_measurement_types: ['ELECTRIC.POWER.L1'],
   };
@@ -56,6 +58,7 @@ export const rmCommand: Command = {
         token: { type: 'string' },
         ca: { type: 'string' },
         seconds: { type: 'string' },
+        speed: { type: 'string' },
         ids: { type: 'string' },
       },
       USAGE,
@@ -71,10 +74,14 @@ export const rmCommand: Command = {
       if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw new S2Error('INVALID_OPTIONS', `--ids must be 'schema' or 'uuid'`);
       const seconds = f.seconds === undefined ? undefined : numberFlag('--seconds', f.seconds, 0);
       const ca = f.ca ? readFlagFile('--ca', f.ca) : undefined;
+      const speed = numberFlag('--speed', f.speed, 1);
+      if (speed <= 0) throw new S2Error('INVALID_OPTIONS', '--speed must be greater than 0');
+      const device = ct === 'NOT_CONTROLABLE' ? undefined : createDevice(ct as ControlTypeShort, { speed });
       const trace = openTrace(f.trace);
       const client = createRmClient({
         url: f.url,
-        details: cliRmDetails(ct as ControlTypeShort | 'NOT_CONTROLABLE'),
+        details: device ? device.details : notControllableDetails(),
+        ...(device ? { controlTypes: { [device.controlType]: device.handler } } : {}),
         ...(f.token ? { token: f.token } : {}),
         ...(ca ? { ca } : {}),
         ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
@@ -85,6 +92,7 @@ export const rmCommand: Command = {
         onDialError: (err, attempt, delayMs) => io.stderr.write(`s2 rm: ${(err as Error).message} (attempt ${attempt + 1}, next in ${delayMs} ms)\n`),
       });
       await untilStopped(seconds);
+      device?.stop();
       await client.stop();
       await endStream(trace);
       return 0;

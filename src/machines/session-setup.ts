@@ -192,12 +192,15 @@ export const sessionSetup = setup({
         enqueueRefuse(enqueue, inbound(event), 'INVALID_CONTENT', `instruction id ${(message as { id: string }).id} was already used in this session (R42)`);
         return;
       }
-      if (instructionId) context.instructionIds.add(instructionId);
+      // The id is used only once the control type accepts the instruction: a refused one changes nothing (R16).
       enqueue.sendTo('controlType', { type: 'ct.message', direction: 'in', message });
     }),
-    deliverAccepted: emit(({ event }) => {
+    deliverAccepted: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ct.accepted') throw new Error('deliverAccepted outside ct.accepted');
-      return { type: 'deliver' as const, message: event.message };
+      // R42: an accepted instruction's id stays used for the rest of the session.
+      const instructionId = instructionIdOf(event.message);
+      if (instructionId) context.instructionIds.add(instructionId);
+      enqueue.emit({ type: 'deliver', message: event.message });
     }),
     refuseFromControlType: enqueueActions(({ event, enqueue }) => {
       if (event.type !== 'ct.refused') return;

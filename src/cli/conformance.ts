@@ -1,0 +1,130 @@
+import { writeFileSync } from 'node:fs';
+import { S2Error } from '../typebox/errors.js';
+import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
+import { formatFailures, formatRow, formatSummary, passed, runConformance, TABLE_HEADER, toJUnitXml, type ConformanceReport, type ScenarioResult } from '../testing/index.js';
+import { parseFlags, readFlagFile } from './common.js';
+import { EXIT_USAGE, type CliIO, type Command } from './run.js';
+
+const TYPES = [...CONTROL_TYPE_SHORT, 'NOT_CONTROLABLE'] as const;
+
+const USAGE = `Usage: s2 conformance --role cem|rm (--url URL | --listen PORT) [--control-type T] [--junit FILE]
+                      [--ids schema|uuid] [--timeout MS] [--host H] [--token T] [--ca F]
+
+Tests ANOTHER S2 implementation over WebSocket with scenarios generated from s2-engine's
+statecharts (session, control type, instruction). --role is the role of the implementation
+UNDER TEST; the kit plays the other one:
+  --role rm   the kit is a CEM. With --listen PORT it waits for the RM to connect (and to
+              reconnect after every scenario: each scenario is one session, ended with
+              SessionRequest RECONNECT); with --url it dials an RM that listens.
+  --role cem  the kit is an RM and dials the CEM at --url for every scenario.
+Every reply is checked: the ReceptionStatus of every message (OK, INVALID_DATA with the nil
+UUID, INVALID_MESSAGE, INVALID_CONTENT), the order of messages (Handshake first,
+HandshakeResponse, ResourceManagerDetails, description after activation), instruction statuses
+(R46) and how sessions end (SessionRequest, PERMANENT_ERROR). Rule ids refer to S2-RULES.md.
+
+Output: one table row per scenario as it completes (pass, FAIL, n/a, ERROR), then every failure
+with its rule ids, what was expected and the frames observed (← from the peer, → from the kit).
+
+Options:
+  --role cem|rm        role of the implementation under test (required)
+  --url URL            ws:// or wss:// URL to dial (a CEM, or an RM that listens)
+  --listen PORT        listen for the RM under test on this port (0: a free port, printed)
+  --host H             interface to listen on (default 127.0.0.1)
+  --control-type T     test only this control type: ${TYPES.join('|')}
+                       (default: every type the RM offers; for a CEM all five)
+  --junit FILE         also write the results as JUnit XML
+  --ids schema|uuid    check the peer's ID fields against the schema pattern or as UUIDs (R3)
+  --timeout MS         how long to wait for each answer, message or close (default 5000)
+  --token T            bearer token: sent when dialling, required from the RM when listening
+  --ca F               PEM CA certificate to trust for wss://
+  -h, --help           print this help
+
+Exit status: 0 every scenario passed (n/a ones are not failures), 1 a scenario failed or could
+not run, 2 usage error.`;
+
+const FLAGS = {
+  role: { type: 'string' },
+  url: { type: 'string' },
+  listen: { type: 'string' },
+  host: { type: 'string' },
+  'control-type': { type: 'string' },
+  junit: { type: 'string' },
+  ids: { type: 'string' },
+  timeout: { type: 'string' },
+  token: { type: 'string' },
+  ca: { type: 'string' },
+} as const;
+
+const usageError = (message: string) => new S2Error('INVALID_OPTIONS', message);
+
+export const conformanceCommand: Command = {
+  summary: 'test another CEM or RM with scenarios generated from the statecharts',
+  usage: USAGE,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const parsed = parseFlags(args, FLAGS, USAGE, io);
+    if (!parsed) return EXIT_USAGE;
+    const f = parsed.values;
+    let options: Parameters<typeof runConformance>[0];
+    try {
+      if (parsed.positionals.length) throw usageError(`unexpected argument '${parsed.positionals[0]}'`);
+      const role = f.role?.toUpperCase();
+      if (role !== 'CEM' && role !== 'RM') throw usageError('--role must be cem or rm (the role of the implementation under test)');
+      if (Boolean(f.url) === Boolean(f.listen)) throw usageError('give exactly one of --url and --listen');
+      if (role === 'CEM' && f.listen) throw usageError('a CEM is tested with --url: the kit plays an RM, which dials the CEM');
+      if (f.url && !/^wss?:\/\//.test(f.url)) throw usageError(`--url must be a ws:// or wss:// URL, got '${f.url}'`);
+      const port = f.listen === undefined ? undefined : Number(f.listen);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw usageError(`--listen must be a port number 0–65535, got '${f.listen}'`);
+      const ct = f['control-type'];
+      if (ct !== undefined && !(TYPES as readonly string[]).includes(ct)) throw usageError(`--control-type must be one of ${TYPES.join(', ')}`);
+      if (ct === 'NOT_CONTROLABLE' && role === 'CEM') throw usageError('--control-type NOT_CONTROLABLE applies to --role rm only');
+      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw usageError(`--ids must be 'schema' or 'uuid'`);
+      const timeoutMs = f.timeout === undefined ? undefined : Number(f.timeout);
+      if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw usageError(`--timeout must be a number of milliseconds > 0, got '${f.timeout}'`);
+      const ca = f.ca ? readFlagFile('--ca', f.ca) : undefined;
+      let row = 0;
+      options = {
+        role,
+        ...(f.url ? { url: f.url } : {}),
+        ...(port !== undefined ? { listen: { port, ...(f.host ? { host: f.host } : {}) } } : {}),
+        ...(ct ? { controlType: ct as ControlTypeShort | 'NOT_CONTROLABLE' } : {}),
+        ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(f.token ? { token: f.token } : {}),
+        ...(ca ? { ca } : {}),
+        onListening: (url) => io.stdout.write(`s2 conformance: listening on ${url}, waiting for the RM under test to connect\n`),
+        onResult: (r: ScenarioResult) => {
+          if (row === 0) io.stdout.write(`${TABLE_HEADER}\n`);
+          io.stdout.write(`${formatRow(r, row++)}\n`);
+        },
+      };
+      if (f.url) io.stdout.write(`s2 conformance: testing the ${role} at ${f.url} (the kit plays the ${role === 'CEM' ? 'RM' : 'CEM'})\n`);
+    } catch (err) {
+      io.stderr.write(`s2 conformance: ${(err as Error).message}\n\n${USAGE}\n`);
+      return EXIT_USAGE;
+    }
+    let report: ConformanceReport;
+    try {
+      report = await runConformance(options);
+    } catch (err) {
+      io.stderr.write(`s2 conformance: ${(err as Error).message}\n`);
+      return 1;
+    }
+    const failures = formatFailures(report.results);
+    if (failures) io.stdout.write(`\nFailures:\n\n${failures}`);
+    const skipped = report.results.filter((r) => r.outcome === 'skip');
+    if (skipped.length) {
+      io.stdout.write('\nNot applicable:\n');
+      for (const note of new Set(skipped.map((r) => r.note ?? ''))) io.stdout.write(`  ${skipped.filter((r) => (r.note ?? '') === note).length} × ${note}\n`);
+    }
+    io.stdout.write(`\n${formatSummary(report)}\n`);
+    if (f.junit) {
+      try {
+        writeFileSync(f.junit, toJUnitXml(report));
+      } catch (err) {
+        io.stderr.write(`s2 conformance: --junit ${f.junit}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+        return 1;
+      }
+    }
+    return passed(report) ? 0 : 1;
+  },
+};
