@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { CloseCode } from '../machines/close-codes.js';
 import { createCemServer } from '../roles/cem-server.js';
+import { createCemPolicy } from '../sim/index.js';
 import { traceSession } from '../roles/trace.js';
 import { S2Error } from '../typebox/errors.js';
 import { endStream, numberFlag, openTrace, parseFlags, readFlagFile, untilStopped } from './common.js';
@@ -13,8 +14,10 @@ import { logSession } from './session-log.js';
 const USAGE = `Usage: s2 cem [--port P] [--host H] [--workers N] [--quiet] [--trace FILE] [--token T] [--tls-cert F --tls-key F] [--ids uuid] [--inspect | --inspect-to URL]
 
 Runs a CEM server: accepts RMs over WebSocket, completes each handshake, selects a control type
-(the first the RM offers of FRBC, PPBC, OMBC, PEBC, DDBC, NOT_CONTROLABLE) and prints one line
-per event. Stops on SIGINT/SIGTERM: every session is closed with 1001, exit status 0.
+(the first the RM offers of FRBC, PPBC, OMBC, PEBC, DDBC, NOT_CONTROLABLE), and after each
+description gives instructions with a simple built-in policy (charge or run when a simulated
+price is low, curtail PV, pick reachable modes), following them to their final status. Prints one
+line per event. Stops on SIGINT/SIGTERM: every session is closed with 1001, exit status 0.
 
 With --workers N > 1 the command is a supervisor (Node's cluster module) of N worker processes
 that run the same server on the same port; the operating system's connections are handed to the
@@ -122,6 +125,7 @@ async function serve(f: Flags, io: CliIO): Promise<number> {
       ...(tls ? { tls } : {}),
       ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
       ...inspection?.options,
+      controlTypes: createCemPolicy().handlers,
       onSession: (session) => {
         inspection?.attach(session);
         if (!quiet) logSession(session, (line) => io.stdout.write(line), { label: () => `${tag}${shortId(session.id)} ${session.peer}` });
