@@ -271,11 +271,11 @@ async function startCli(workers) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  // The supervisor prints this line once every worker is listening.
+  // Printed once the server (with --workers N > 1: every worker) is listening.
   const url = await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on (ws:\/\/127\.0\.0\.1:\d+) with \d+ workers/);
+      const m = out.match(/s2 cem listening on (ws:\/\/127\.0\.0\.1:\d+)/);
       if (m) resolve(m[1]);
     });
     child.once('exit', (code) => reject(new Error(`s2 cem exited ${code}: ${out}`)));

@@ -46,7 +46,6 @@ export {
 export { CloseCode, type CloseCodeValue } from './machines/close-codes.js';
 export { cemSessionMachine } from './machines/cem-session.js';
 export { rmSessionMachine } from './machines/rm-session.js';
-export { outgoingMessageMachine } from './machines/outgoing.js';
 export { S2_VERSION, defaultControlTypePolicy, type ControlTypePolicy, type RmDetailsInput } from './machines/session-setup.js';
 export type { Role } from './machines/events.js';
 export { createInspector, connectInspector, type Inspector, type InspectorOptions, type LocalInspector, type FeedOptions, type Sanitizer } from './inspect/index.js';

@@ -1,7 +1,6 @@
 import { cemSessionMachine } from '../machines/cem-session.js';
 import { CONTROL_TYPE_MACHINES } from '../machines/control-types.js';
 import { instructionMachine } from '../machines/instruction.js';
-import { outgoingMessageMachine } from '../machines/outgoing.js';
 import { rmSessionMachine } from '../machines/rm-session.js';
 import type { StatechartEntry } from './statecharts.js';
 
@@ -71,7 +70,7 @@ export const STATECHARTS: readonly StatechartEntry[] = [
       'switches to `active.<type>` or `noControlType` only once the RM has answered that SelectControlType with OK (R41); a refused',
       'selection is reported and changes nothing. Each `active.<type>` invokes that type\'s activation machine and forwards the RM\'s',
       'messages of the type, InstructionStatusUpdate and RevokeObject to it (R36, R37). The machine-wide handlers route every',
-      "ReceptionStatus straight to the message it answers (R12–R14), close on a PERMANENT_ERROR answer (R18) and on a peer's",
+      "ReceptionStatus straight to the message it answers (R12–R14: every sent message waits in `pending` until its status raises `outgoing.answered`, or its delayed `outgoing.timeout` fires — reported, not fatal, R21), close on a PERMANENT_ERROR answer (R18) and on a peer's",
       'SessionRequest in any phase (Q11, Q22), and answer INVALID_CONTENT to any valid message no state accepted (`s2.*`: R11, R16, Q6).',
       'After our own SessionRequest, `ending` gives the peer the named delay `closeGrace` to close; `closing` waits as long for the',
       'transport to confirm the close.',
@@ -114,19 +113,6 @@ export const STATECHARTS: readonly StatechartEntry[] = [
       'InstructionStatusUpdate falls through to the machine-wide `status.*` handler and is refused with INVALID_CONTENT, leaving the',
       'status as it was (R16, R46). On the RM side, once ACCEPTED, the named delay `untilExecution` reports that `execution_time`',
       'has come — at once when it is already past (R43).',
-    ].join(' '),
-  },
-  {
-    name: 'outgoing-message',
-    title: 'Outgoing message',
-    source: 'src/machines/outgoing.ts',
-    machine: outgoingMessageMachine,
-    summary: [
-      'One actor per sent message other than a ReceptionStatus (R11): `pending` until the ReceptionStatus whose',
-      '`subject_message_id` names it arrives (R12, R13), or until the named delay `receptionTimeout` passes. The spec sets no',
-      'timeout (R21, Q5), so a timeout is reported to the session, not treated as fatal. Both endings are final states; the',
-      'session decides what the status means: PERMANENT_ERROR closes the session (R18), TEMPORARY_ERROR goes back to the',
-      'caller, who may resend with a new `message_id` (R19).',
     ].join(' '),
   },
 ];

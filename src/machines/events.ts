@@ -34,7 +34,7 @@ export type SessionEvent =
   | { readonly type: 'app.select'; readonly controlType: ControlType }
   /** The user handler of a delivered message threw: PERMANENT_ERROR was sent, close now (R18). */
   | { readonly type: 'app.failed'; readonly reason: string }
-  /** From an outgoing-message actor: its ReceptionStatus arrived. */
+  /** A ReceptionStatus answered one of our messages (raised by the session itself). */
   | {
       readonly type: 'outgoing.answered';
       readonly messageId: string;
@@ -42,7 +42,7 @@ export type SessionEvent =
       readonly status: ReceptionStatusValues;
       readonly diagnosticLabel: string | undefined;
     }
-  /** From an outgoing-message actor: no ReceptionStatus within the timeout (R21, Q5). */
+  /** No ReceptionStatus within the timeout (R21, Q5): the delayed event scheduled when it was sent. */
   | { readonly type: 'outgoing.timeout'; readonly messageId: string; readonly messageType: string }
   /** From the active control type: its verdict on a received message, or a notice. */
   | ControlTypeReply;

@@ -5,7 +5,6 @@ import type { MessageArea } from '../typebox/message-spec.js';
 import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageOf } from '../typebox/registry.js';
 import { CloseCode } from './close-codes.js';
 import type { InboundEvent, Role, SessionEmitted, SessionEvent } from './events.js';
-import { outgoingMessageMachine, type OutgoingInput } from './outgoing.js';
 import { CONTROL_TYPE_MACHINES } from './control-types.js';
 import { refusal, type Phase } from './permissions.js';
 
@@ -97,19 +96,27 @@ function subjectOf(event: InboundEvent): string {
 /** The part of XState's action enqueuer the helpers below use. */
 export interface Enqueue {
   emit(event: SessionEmitted): void;
-  spawnChild(src: 'outgoingMessage', options: { id: string; input: OutgoingInput }): void;
+  raise(event: SessionEvent, options?: { delay?: number; id?: string }): void;
   assign(values: Partial<SessionContext>): void;
 }
 
-/** Emits the message and, unless it is a ReceptionStatus, starts waiting for its status. */
+/** The id of the delayed `outgoing.timeout` event of one sent message (cancelled by its ReceptionStatus). */
+const waitId = (lowercaseMessageId: string) => `rs-wait:${lowercaseMessageId}`;
+
+/**
+ * Emits the message and starts waiting for its ReceptionStatus (R11, R21): the message id goes
+ * into `pending` and a delayed `outgoing.timeout` is scheduled under a per-message id. Its
+ * ReceptionStatus cancels that event and raises `outgoing.answered` instead. (An actor per sent
+ * message cost O(messages in flight) per send in XState — see bench/RESULTS.md §5.1.)
+ */
 export function enqueueSend(context: SessionContext, enqueue: Enqueue, message: IdentifiedMessage): void {
   enqueue.emit({ type: 'send', message });
   const id = message.message_id.toLowerCase();
   context.pending.set(id, message.message_type);
-  enqueue.spawnChild('outgoingMessage', {
-    id,
-    input: { messageId: message.message_id, messageType: message.message_type, timeoutMs: context.receptionTimeoutMs },
-  });
+  enqueue.raise(
+    { type: 'outgoing.timeout', messageId: message.message_id, messageType: message.message_type },
+    { delay: context.receptionTimeoutMs, id: waitId(id) },
+  );
   if (message.message_type === 'SelectControlType') {
     enqueue.assign({ pendingSelection: { messageId: message.message_id, controlType: message.control_type } });
   }
@@ -128,7 +135,7 @@ export const sessionSetup = setup({
     events: {} as SessionEvent,
     emitted: {} as SessionEmitted,
   },
-  actors: { outgoingMessage: outgoingMessageMachine, ...CONTROL_TYPE_MACHINES },
+  actors: { ...CONTROL_TYPE_MACHINES },
   delays: {
     handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
     closeGrace: ({ context }) => context.closeGraceMs,
@@ -243,8 +250,16 @@ export const sessionSetup = setup({
     routeReceptionStatus: enqueueActions(({ context, event, enqueue }) => {
       const status = inbound(event).message as MessageOf<'ReceptionStatus'>;
       const id = status.subject_message_id.toLowerCase();
-      if (context.pending.has(id)) {
-        enqueue.sendTo(id, { type: 'receptionStatus', status: status.status, diagnosticLabel: status.diagnostic_label });
+      const messageType = context.pending.get(id);
+      if (messageType !== undefined) {
+        enqueue.cancel(waitId(id));
+        enqueue.raise({
+          type: 'outgoing.answered',
+          messageId: status.subject_message_id,
+          messageType,
+          status: status.status,
+          diagnosticLabel: status.diagnostic_label,
+        });
       } else {
         enqueue.emit({
           type: 'report',
@@ -257,13 +272,10 @@ export const sessionSetup = setup({
     dropTimedOutSelection: assign(({ context, event }) =>
       event.type === 'outgoing.timeout' && context.pendingSelection?.messageId === event.messageId ? { pendingSelection: undefined } : {},
     ),
-    /** The message is answered (or timed out): forget it and remove its finished actor (else children pile up). */
-    forgetPending: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'outgoing.answered' && event.type !== 'outgoing.timeout') return;
-      const id = event.messageId.toLowerCase();
-      context.pending.delete(id);
-      enqueue.stopChild(id);
-    }),
+    /** The message is answered (or timed out): it no longer waits. */
+    forgetPending: ({ context, event }) => {
+      if (event.type === 'outgoing.answered' || event.type === 'outgoing.timeout') context.pending.delete(event.messageId.toLowerCase());
+    },
     emitAnswered: emit(({ event }) => {
       if (event.type !== 'outgoing.answered') throw new Error('emitAnswered outside outgoing.answered');
       return { type: 'answered' as const, messageId: event.messageId, messageType: event.messageType, status: event.status, diagnosticLabel: event.diagnosticLabel };

@@ -59,6 +59,7 @@ class WsTransport implements Transport {
   readonly #gate = new HandlerGate(() => this.close(CloseCode.INTERNAL_ERROR, 'internal error'));
   /** Set when we decided to end the connection; reported instead of the peer's echo. */
   #localClose: { code: number; reason: string } | undefined;
+  #corked = false;
   #heartbeat: NodeJS.Timeout | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
   #alive = true;
@@ -88,6 +89,7 @@ class WsTransport implements Transport {
 
   send(text: string): void {
     if (!this.isOpen) return;
+    this.#corkUntilNextTick();
     // Write errors surface as 'error' + 'close' on the socket; the callback only keeps `ws` from
     // treating them as unhandled.
     this.#ws.send(text, () => undefined);
@@ -100,6 +102,23 @@ class WsTransport implements Transport {
 
   close(code: number, reason: string): void {
     this.#end(code, reason, !isSendableCode(code));
+  }
+
+  /**
+   * Frames sent in one turn of the event loop (a ReceptionStatus and the replies it triggers,
+   * a burst of answers) leave in one write: one syscall per frame was the largest cost of a busy
+   * CEM (bench/RESULTS.md §5.3). `ws` keeps its socket in `_socket`; without one, nothing changes.
+   */
+  #corkUntilNextTick(): void {
+    if (this.#corked) return;
+    const socket = (this.#ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!socket) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      socket.uncork();
+    });
   }
 
   #end(code: number, reason: string, terminate: boolean): void {

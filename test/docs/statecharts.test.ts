@@ -136,13 +136,13 @@ describe('s2 statecharts', () => {
       expect((await cli(['statecharts', '--out', dir, '--check'])).code).toBe(0);
       writeFileSync(path.join(dir, 'instruction.md'), generated['instruction.md']!.replace('# Instruction', '# Instructions'));
       writeFileSync(path.join(dir, 'old.md'), 'gone\n');
-      rmSync(path.join(dir, 'outgoing-message.svg'));
+      rmSync(path.join(dir, 'instruction.svg'));
       const result = await cli(['statecharts', '--out', dir, '--check']);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('run npm run statecharts');
       expect(result.stderr).toMatch(/instruction\.md: line 3 differs: expected "# Instruction — `instruction`", found "# Instructions/);
       expect(result.stderr).toContain('old.md: not generated any more');
-      expect(result.stderr).toContain('outgoing-message.svg: missing');
+      expect(result.stderr).toContain('instruction.svg: missing');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
