@@ -128,6 +128,8 @@ export class S2Session {
   private readonly waiting = new Map<string, (result: SendResult) => void>();
   private lastState = '';
   private readonly handlers: MessageHandler[] = [];
+  /** Messages send() has validated, so put() does not validate them again. */
+  private readonly checked = new WeakSet<object>();
   private receivedRequest: SessionRequestType | undefined;
   private done = false;
   private resolveClosed!: (v: { code: number; reason: string }) => void;
@@ -226,6 +228,7 @@ export class S2Session {
     }
     const why = this.whyNotNow(message);
     if (why) throw new S2Error('INVALID_STATE', why);
+    this.checked.add(message);
     const result = new Promise<SendResult>((resolve) => this.waiting.set(message.message_id.toLowerCase(), resolve));
     this.actor.send({ type: 'app.send', message });
     return result;
@@ -341,7 +344,8 @@ export class S2Session {
   }
 
   private put(message: S2Message): void {
-    const text = this.codec.encode(message);
+    // Application messages were validated in send(); the engine's own are validated here.
+    const text = this.checked.delete(message) ? JSON.stringify(message) : this.codec.encode(message);
     this.transport.send(text);
     this.emitEvent('sent', { message });
   }
