@@ -172,6 +172,7 @@ export function e2eGuard(): E2eGuard {
           return server.port;
         },
         sessions: server.sessions,
+        metrics: () => server.metrics(),
         all,
         get isClosed() {
           return isClosed;
