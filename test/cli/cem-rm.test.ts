@@ -1,37 +1,13 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { killCliProcessesAfterEach, runS2 } from '../support/cli-process.js';
 
-const bin = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const children: ChildProcessWithoutNullStreams[] = [];
 
-function run(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args]);
-  children.push(child);
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  /** Resolves once the output matches (the processes print as they go; no fixed sleeps). */
-  const waitFor = (re: RegExp, ms = 10_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const t0 = Date.now();
-      const poll = () => {
-        const m = out.match(re);
-        if (m) return resolve(m);
-        if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${re} in:\n${out}`));
-        setTimeout(poll, 20);
-      };
-      poll();
-    });
-  return { child, exited, waitFor, output: () => out };
-}
+const run = runS2;
+killCliProcessesAfterEach();
 
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
 
 describe('s2 cem and s2 rm', () => {
   it('[R22, R26, R28, R34] an RM connects, gets its control type selected, and both write traces; SIGTERM closes with 1001 and exits 0', async () => {

@@ -1,35 +1,15 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killCliProcessesAfterEach, runS2 } from '../support/cli-process.js';
 import { createRmClient, type RmClient } from '../../src/roles/rm-client.js';
 import type { S2Session } from '../../src/roles/session.js';
 
 // `s2 cem --workers N` (needs `npm run build` first: it runs dist/cli/main.js, whose workers are
 // cluster forks of that same file).
-const bin = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const children: ChildProcessWithoutNullStreams[] = [];
 const clients: RmClient[] = [];
 
-function run(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args]);
-  children.push(child);
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = (re: RegExp, ms = 10_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const t0 = Date.now();
-      const poll = () => {
-        const m = out.match(re);
-        if (m) return resolve(m);
-        if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${re} in:\n${out}`));
-        setTimeout(poll, 20);
-      };
-      poll();
-    });
-  return { child, exited, waitFor, output: () => out };
-}
+const run = runS2;
+killCliProcessesAfterEach();
 
 /** Worker pids from the supervisor's listening line. */
 const pidsOf = (line: string) => line.match(/pids ([\d, ]+)\)/)![1]!.split(', ').map(Number);
@@ -67,7 +47,6 @@ function frbcRm(url: string): Promise<S2Session> {
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.stop()));
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
 describe('s2 cem --workers', () => {

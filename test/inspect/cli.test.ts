@@ -1,6 +1,6 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { killCliProcessesAfterEach, runS2 } from '../support/cli-process.js';
 // run.js first: it loads every command module (cli/inspect.js among them) in its own order.
 import { runCli } from '../../src/cli/run.js';
 import { startInspection } from '../../src/cli/inspect.js';
@@ -8,33 +8,10 @@ import type { SessionSnapshot } from '../../src/inspect/model.js';
 import { createRmClient } from '../../src/roles/rm-client.js';
 import { details } from './scenario.js';
 
-const bin = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const children: ChildProcessWithoutNullStreams[] = [];
 
-function run(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args]);
-  children.push(child);
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = (re: RegExp, ms = 10_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const t0 = Date.now();
-      const poll = () => {
-        const m = out.match(re);
-        if (m) return resolve(m);
-        if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${re} in:\n${out}`));
-        setTimeout(poll, 20);
-      };
-      poll();
-    });
-  return { child, exited, waitFor, output: () => out };
-}
+const run = runS2;
+killCliProcessesAfterEach();
 
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
 
 async function sessions(url: string): Promise<SessionSnapshot[]> {
   return ((await (await fetch(new URL('api/sessions', url))).json()) as { sessions: SessionSnapshot[] }).sessions;

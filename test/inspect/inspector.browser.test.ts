@@ -13,7 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 const CHROMIUM = '/usr/bin/chromium';
 const bin = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const artifacts = new URL('../../test-artifacts/', import.meta.url).pathname;
-const WAIT = { timeout: 15_000 };
+// Generous: the suite runs other heavy files on the same two cores at the same time.
+const WAIT = { timeout: 30_000 };
 
 let demo: ChildProcessWithoutNullStreams | undefined;
 let context: BrowserContext | undefined;
@@ -27,7 +28,7 @@ afterAll(async () => {
 
 /** Starts the demo with the inspector; resolves with the page URL it prints. */
 function startDemo(): Promise<string> {
-  demo = spawn(process.execPath, [bin, 'demo', '--inspect', '--inspect-port', '0', '--seconds', '20']);
+  demo = spawn(process.execPath, [bin, 'demo', '--inspect', '--inspect-port', '0', '--seconds', '60']);
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no inspector URL from s2 demo:\n${out}`)), 15_000);
@@ -46,7 +47,7 @@ function startDemo(): Promise<string> {
 }
 
 describe('the inspector page in headless Chromium', () => {
-  it('shows the sessions, draws their statecharts with the active states, follows them live and pairs every message with its ReceptionStatus', { timeout: 60_000 }, async () => {
+  it('shows the sessions, draws their statecharts with the active states, follows them live and pairs every message with its ReceptionStatus', { timeout: 120_000 }, async () => {
     expect(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
     // The browser first, so that the page is up as soon as the demo prints its URL.
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 's2-inspector-chromium-'));
@@ -104,7 +105,7 @@ describe('the inspector page in headless Chromium', () => {
         return false;
       },
       undefined,
-      { timeout: 25_000, polling: 'raf' },
+      { timeout: 45_000, polling: 'raf' },
     );
     const shown = await page.$eval('#instructions tbody tr.selected', (tr) => (tr as HTMLElement).dataset.status);
     await page.waitForFunction(
