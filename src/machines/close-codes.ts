@@ -7,7 +7,7 @@ export const CloseCode = {
   NORMAL: 1000,
   /** The server or client is shutting down (SIGINT/SIGTERM, server.close()). */
   GOING_AWAY: 1001,
-  /** The peer broke the S2 handshake (wrong role, a version it never offered). */
+  /** The peer broke the S2 handshake: its Handshake names the wrong role (R24). */
   PROTOCOL_ERROR: 1002,
   /** A binary frame: S2 is JSON text only. */
   UNSUPPORTED_DATA: 1003,
@@ -23,7 +23,7 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
   /** No handshake within the handshake timeout. */
   HANDSHAKE_TIMEOUT: 4000,
-  /** No protocol version both sides support (R29). */
+  /** No protocol version both sides support (R29), or a HandshakeResponse naming one the RM never offered (R27). */
   NO_COMMON_VERSION: 4001,
   /** The peer answered one of our messages PERMANENT_ERROR (R18). (When our own handler fails we answer PERMANENT_ERROR and close 1011.) */
   PERMANENT_ERROR: 4002,
