@@ -11,6 +11,7 @@ import {
   enqueueClose,
   enqueueRefuse,
   enqueueSend,
+  handshakeTimeout,
   initialContext,
   sessionSetup,
   sharedRootHandlers,
@@ -87,7 +88,7 @@ export const cemSessionMachine = sessionSetup
     states: {
       handshake: {
         entry: 'sendOwnHandshake',
-        after: { handshakeTimeout: { target: 'closing', actions: { type: 'setClose', params: { code: CloseCode.HANDSHAKE_TIMEOUT, reason: 'handshake timeout' } } } },
+        after: handshakeTimeout,
         on: {
           's2.Handshake': [
             { guard: not('peerRoleOk'), actions: 'refuseWrongRole', target: 'closing' },

@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup, type AnyStateMachine } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import { FINAL_STATUSES } from '../rules/instruction-status.js';
 import type { ControlTypeRules } from '../rules/knowledge/types.js';
 import type { InstructionStatus } from '../typebox/common/enums.js';
@@ -232,4 +232,3 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
   }
 }
 
-export type ControlTypeMachine = ReturnType<typeof createControlTypeMachine> & AnyStateMachine;

@@ -36,8 +36,6 @@ export type InstructionEvent =
   /** A RevokeObject naming this instruction was accepted (R58). */
   | { readonly type: 'revoke' };
 
-const STATUSES: InstructionStatus[] = ['NEW', 'ACCEPTED', 'STARTED', 'SUCCEEDED', 'ABORTED', 'REJECTED', 'REVOKED'];
-
 /** The transitions of one state: one per status R46 allows next. */
 function next(from: InstructionStatus | undefined) {
   return Object.fromEntries(
@@ -109,4 +107,3 @@ export const instructionMachine = setup({
   },
 });
 
-export { STATUSES as INSTRUCTION_STATUSES };

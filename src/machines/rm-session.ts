@@ -10,6 +10,7 @@ import {
   enqueueClose,
   enqueueRefuse,
   enqueueSend,
+  handshakeTimeout,
   initialContext,
   sessionSetup,
   type RmDetailsInput,
@@ -68,7 +69,7 @@ export const rmSessionMachine = sessionSetup
     states: {
       handshake: {
         entry: 'sendOwnHandshake',
-        after: { handshakeTimeout: { target: 'closing', actions: { type: 'setClose', params: { code: CloseCode.HANDSHAKE_TIMEOUT, reason: 'handshake timeout' } } } },
+        after: handshakeTimeout,
         on: {
           's2.Handshake': [
             { guard: 'peerHandshakeSeen', actions: 'refuseSecondHandshake' },

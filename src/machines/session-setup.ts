@@ -361,6 +361,11 @@ export const sharedRootHandlers = {
   's2.*': { actions: 'refuseNotAllowed' },
 } as const;
 
+/** Both roles: no finished handshake within `handshakeTimeoutMs` closes with 4000. */
+export const handshakeTimeout = {
+  handshakeTimeout: { target: 'closing', actions: { type: 'setClose', params: { code: CloseCode.HANDSHAKE_TIMEOUT, reason: 'handshake timeout' } } },
+} as const;
+
 /** The states every session ends in. */
 export const endingStates = {
   /** We asked the peer to go (SessionRequest); it should close; if it does not, we do (Q11). */
@@ -445,4 +450,3 @@ export const ACTIVE_STATES = [
   ['DDBC', 'DEMAND_DRIVEN_BASED_CONTROL'],
 ] as const;
 
-export { messageSpec };

@@ -7,10 +7,6 @@ export type S2ErrorCode =
   | 'INVALID_OUTGOING_MESSAGE'
   /** An operation needs a session state it is not in (e.g. send before the handshake). */
   | 'INVALID_STATE'
-  /** The session or transport is closed. */
-  | 'CLOSED'
-  /** An instruction or other reference names an object the session does not know. */
-  | 'UNKNOWN_REFERENCE'
   /** Bad options given to a factory or command. */
   | 'INVALID_OPTIONS'
   /** A WebSocket connection could not be opened (refused, TLS, HTTP 401 …). */

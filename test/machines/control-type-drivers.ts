@@ -487,7 +487,7 @@ export class ControlTypeModelRun extends ControlTypeRun {
     expect(this.live.length, 'description objects live (model vs driver)').toBe(s.live);
     for (const d of this.live) expect(this.rules.hasObject(knowledge, this.set.descriptionType, d.objectId), `description ${d.n} is known (R54)`).toBe(true);
     for (const id of this.revokedObjectIds) expect(this.rules.hasObject(knowledge, this.set.descriptionType, id), `revoked ${id} is gone (R58)`).toBe(false);
-    // The model's instruction facts against the real records (revocations are not in them: BUG-CT-1).
+    // The model's instruction facts against the real records.
     const records = [...this.h.context.instructions.values()];
     const open = records.filter((r) => !r.status || !FINALS.has(r.status)).length;
     const real = records.length === 0 ? 'uninstructed' : open === 0 ? 'final' : 'open or revoked';
@@ -553,7 +553,7 @@ export class InstructionModelRun extends ControlTypeRun {
         return;
       }
       case 'REVOKE':
-        // R54: only an instruction neither final nor revoked already (the latter: BUG-CT-1).
+        // R54: only an instruction neither final nor revoked already.
         this.revokeInstruction(t, revoked || (from !== 'received' && FINALS.has(from)) ? ['R54'] : 'accepted');
         return;
       case 'WAIT':
@@ -644,70 +644,18 @@ export function instructionTagsOf(role: Role, path: ModelPath): string {
   return bracket(tags);
 }
 
-/**
- * BUG-CT-1 — src/machines/control-type.ts, `controlTypeRefusal` (RevokeObject of an instruction),
- * both states (`awaitingDescription`, `described`), both roles.
- * Event: a second RevokeObject for an instruction whose first RevokeObject was accepted and whose
- * REVOKED the RM has not reported yet. Expected (R54: object_id must name an object "not yet
- * revoked"; otherwise INVALID_CONTENT): received by the RM ⇒ `ct.refused` naming R54; sent by the
- * CEM ⇒ the session's gate refuses it. Actual: only a FINAL instruction counts as revoked; the second
- * RevokeObject is accepted (`ct.accepted`) and the RM application gets a second `revoked` notice;
- * the CEM may send it.
- */
-export const BUG_CT_1: KnownBug = {
-  id: 'BUG-CT-1',
-  hits: (from, event) => event.type === 'REVOKE_INSTRUCTION_AGAIN' || (event.type === 'REVOKE' && from.endsWith('.revoked')),
-  symptom: /R54/,
-  description: 'a RevokeObject of an instruction already revoked (REVOKED not yet reported) is accepted, R54 says INVALID_CONTENT',
-};
-
-/**
- * BUG-INSTR-1 — src/machines/instruction.ts, state `ACCEPTED`, delayed transition
- * `after: { untilExecution }` (RM role). The delay is `context.delayMs`, computed ONCE when the
- * instruction actor is spawned (execution_time − time of receipt), but the timer starts when the
- * instruction ENTERS `ACCEPTED`. Whenever time passes between receiving the instruction and the
- * RM's ACCEPTED, the `due` notice comes that much too late. Expected (R43): due at
- * max(execution_time, time of ACCEPTED) — at execution_time when ACCEPTED before it, at once when
- * ACCEPTED after it. Actual: due at time of ACCEPTED + (execution_time − time of receipt); e.g.
- * received 00:00 for 01:00, ACCEPTED at 01:00 (late) ⇒ due at 02:00 instead of at once; ACCEPTED at
- * 00:30 ⇒ due at 01:30 instead of 01:00.
- */
-export const BUG_INSTR_1: KnownBug = {
-  id: 'BUG-INSTR-1',
-  hits: (from, event) =>
-    // ACCEPTED (legal only from `received` and NEW, R46) after execution_time: due at once …
-    (event.type === 'STATUS' && (event as unknown as { status: string }).status === 'ACCEPTED' && /^(received|NEW)\.late\.valid$/.test(from)) ||
-    // … or ACCEPTED after some waiting: due at execution_time.
-    (event.type === 'EXECUTION_TIME' && from === 'ACCEPTED.acceptedAfterWait.valid'),
-  symptom: /notice due/,
-  description: 'the RM-side due notice of an instruction ACCEPTED some time after its receipt comes that much after execution_time (R43)',
-};
-
-/**
- * BUG-INSTR-2 — src/machines/instruction.ts, state `ACCEPTED`, delayed transition
- * `after: { untilExecution }` (RM role), with src/machines/control-type.ts `accept` for a received
- * RevokeObject of an instruction. The RevokeObject is answered OK and a `revoked` notice goes to the
- * RM application, but the instruction actor is not told: while the RM has not yet reported REVOKED,
- * the instruction stays ACCEPTED and at execution_time the application still gets a `due` notice
- * ("execute now", R43) for an instruction that is no longer valid. Expected (R58: after revocation
- * the object is no longer valid): no `due` for a revoked instruction. Actual: `due` at execution_time.
- * (Same root as BUG-CT-1: the activation does not record that an instruction was revoked.)
- */
-export const BUG_INSTR_2: KnownBug = {
-  id: 'BUG-INSTR-2',
-  hits: (from, event) => event.type === 'EXECUTION_TIME' && /^ACCEPTED\.(early|waited)\.revoked$/.test(from),
-  symptom: /execution_time came — expected: none/,
-  description: 'the RM-side due notice fires for an ACCEPTED instruction the CEM has revoked (R58)',
-};
+// The bugs these paths found (BUG-CT-1: a second revocation accepted; BUG-INSTR-1: due time
+// measured from receipt; BUG-INSTR-2: due after a revocation) are fixed in src. A new one is
+// listed here (id, the step that hits it, its symptom) so that its paths run as it.fails.
+const CT_KNOWN_BUGS: readonly KnownBug[] = [];
+const INSTRUCTION_KNOWN_BUGS: readonly KnownBug[] = [];
 
 /** The known bugs a control-type path runs into (any step REVOKE_INSTRUCTION_AGAIN). */
-export function ctBugsOf(_path: ModelPath): KnownBug[] {
-  // BUG-CT-1 is fixed (revocations are recorded); a new bug would be listed here.
-  return [];
+export function ctBugsOf(path: ModelPath): KnownBug[] {
+  return bugsOf(CT_KNOWN_BUGS, path);
 }
 
 /** The known bugs an instruction path runs into. */
-export function instructionBugsOf(_role: Role, _path: ModelPath): KnownBug[] {
-  // BUG-INSTR-1, BUG-INSTR-2 and BUG-CT-1 are fixed; a new bug would be listed here.
-  return [];
+export function instructionBugsOf(_role: Role, path: ModelPath): KnownBug[] {
+  return bugsOf(INSTRUCTION_KNOWN_BUGS, path);
 }

@@ -8,8 +8,7 @@
  * machine that the runs took (seen through XState's inspection API) must be all it defines, per
  * type and role, except the ones listed as unreachable with the reason.
  *
- * Known src bug found by these paths (tests marked with the id and registered with it.fails):
- * BUG-CT-1 (control-type-drivers.ts).
+ * The bugs these paths found are fixed; see the known-bug lists in control-type-drivers.ts.
  */
 import { describe, it, vi } from 'vitest';
 

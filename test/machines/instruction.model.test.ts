@@ -9,8 +9,7 @@
  * status, due and revoked notices) are checked. Afterwards every transition of the real machine
  * must have been taken per role, except the ones listed as unreachable with the reason.
  *
- * Known src bugs found by these paths (tests marked with the id and registered with it.fails):
- * BUG-INSTR-1, BUG-INSTR-2 and BUG-CT-1 (control-type-drivers.ts).
+ * The bugs these paths found are fixed; see the known-bug lists in control-type-drivers.ts.
  */
 import { vi } from 'vitest';
 

@@ -5,8 +5,8 @@
  * model event means and which frames the rules demand). Afterwards the transitions of the real
  * machine that all runs took (seen through XState's inspection API) must be all it defines.
  *
- * Known src bugs found by these paths (details in session-drivers.ts, tests marked with the id and
- * registered with it.fails): BUG-SESSION-1..3 (shared root handlers); none specific to the RM.
+ * The bugs these paths found (BUG-CEM-1..3, BUG-SESSION-1..3) are fixed; a new one would be listed
+ * in session-drivers.ts and its paths registered with it.fails until fixed.
  */
 import { describe, expect, it, vi } from 'vitest';
 
