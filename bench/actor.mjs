@@ -32,7 +32,6 @@ import {
   memory,
   newId,
   parseArgs,
-  receptionStatusText,
   scriptedRm,
   settleHeap,
   sleep,

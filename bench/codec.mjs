@@ -1,6 +1,6 @@
 // Codec benchmark: decode (rules on / off) against JSON.parse, encode against JSON.stringify, on
-// every fixture of ../shared/fixtures/bench/ and on a seeded shuffled mix of them, all measured in
-// this one process (ratios against a same-run baseline, DESIGN.md "Conventions").
+// every fixture of test/fixtures/ and on a seeded shuffled mix of them, all measured in
+// this one process (ratios against a same-run baseline, docs/design.md "Conventions").
 //
 //   npm run bench:codec              (builds, then: node --expose-gc bench/codec.mjs)
 //   node bench/codec.mjs --quick     (few rounds, tiny mix: a smoke run in well under 5 s)
@@ -28,7 +28,7 @@ const CFG = QUICK
 const GOAL = 2; // decode with rules ≤ 2 × JSON.parse on the mix
 
 // ---- fixtures (read before the import so the import is timed alone) -------------------------
-const FIXTURE_DIR = new URL('../../shared/fixtures/bench/', import.meta.url);
+const FIXTURE_DIR = new URL('../test/fixtures/', import.meta.url);
 const fixtures = readdirSync(FIXTURE_DIR)
   .filter((n) => n.endsWith('.json'))
   .sort()
@@ -149,7 +149,9 @@ function measure(names, input, reps) {
       times[n].push(timeOnce(METHODS[n], input, reps));
     }
   }
-  return Object.fromEntries(names.map((n) => [n, { median: median(times[n]), spread: (Math.max(...times[n]) - Math.min(...times[n])) / median(times[n]) }]));
+  return Object.fromEntries(
+    names.map((n) => [n, { median: median(times[n]), spread: (Math.max(...times[n]) - Math.min(...times[n])) / median(times[n]) }]),
+  );
 }
 
 // ---- cases ----------------------------------------------------------------------------------
@@ -182,9 +184,13 @@ const cpus = os.cpus();
 const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length;
 console.log(`s2-engine codec benchmark${QUICK ? ' (--quick: numbers are not meaningful)' : ''}`);
 console.log(`date     ${new Date().toISOString()}`);
-console.log(`node     ${process.version} (${process.platform}/${process.arch})${typeof globalThis.gc === 'function' ? ', gc between rounds' : ', no --expose-gc: gc not forced between rounds'}`);
+console.log(
+  `node     ${process.version} (${process.platform}/${process.arch})${typeof globalThis.gc === 'function' ? ', gc between rounds' : ', no --expose-gc: gc not forced between rounds'}`,
+);
 console.log(`cpu      ${cpus[0]?.model ?? 'unknown'} — ${cores} core(s)`);
-console.log(`rounds   ${CFG.warmup} warm-up + ${CFG.rounds} measured (median), mix = ${CFG.mix} messages (seeded shuffle of ${fixtures.length} fixtures)`);
+console.log(
+  `rounds   ${CFG.warmup} warm-up + ${CFG.rounds} measured (median), mix = ${CFG.mix} messages (seeded shuffle of ${fixtures.length} fixtures)`,
+);
 console.log('');
 console.log('cold start (ms; performance.now() counts from performance.timeOrigin = process start):');
 const cold = (label, ms, note = '') => console.log(`  ${label.padEnd(42)} ${ms.toFixed(1).padStart(7)}${note ? `   ${note}` : ''}`);
@@ -197,7 +203,19 @@ cold(`first decode of the ${fixtures.length - 1} other fixture types`, tOthers, 
 console.log('');
 
 const fmtRate = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
-const cols = ['case', 'bytes', 'JSON.parse/s', 'decode/s', 'dec÷parse', 'no-rules/s', 'nr÷parse', 'stringify/s', 'encode/s', 'enc÷strfy', 'noise'];
+const cols = [
+  'case',
+  'bytes',
+  'JSON.parse/s',
+  'decode/s',
+  'dec÷parse',
+  'no-rules/s',
+  'nr÷parse',
+  'stringify/s',
+  'encode/s',
+  'enc÷strfy',
+  'noise',
+];
 const widths = [28, 7, 12, 10, 9, 10, 8, 11, 9, 9, 6];
 const row = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' ');
 console.log(row(cols));
@@ -236,5 +254,7 @@ console.log('');
 console.log('dec÷parse, nr÷parse: decode time (rules on / { rules: false }) over JSON.parse time on the same texts;');
 console.log('enc÷strfy: encode (validates, then stringifies) over JSON.stringify; noise: (max−min)/median of decode rounds.');
 console.log(`goal: decode with rules ≤ ${GOAL}× JSON.parse on the mix — ${mixRatio.toFixed(2)}× — ${mixRatio <= GOAL ? 'PASS' : 'FAIL'}`);
-console.log(`      (for information: ${mixSmallRatio.toFixed(2)}× on the mix without the large SystemDescription — ${mixSmallRatio <= GOAL ? 'within' : 'over'} ${GOAL}×)`);
+console.log(
+  `      (for information: ${mixSmallRatio.toFixed(2)}× on the mix without the large SystemDescription — ${mixSmallRatio <= GOAL ? 'within' : 'over'} ${GOAL}×)`,
+);
 if (sink === 0.5) console.log(''); // keep `sink` observable

@@ -104,7 +104,12 @@ function printRetainers(snap, name) {
       const to = edges[e + eTo] / W;
       if (retainer[to] !== -1) continue;
       retainer[to] = n;
-      via[to] = type === 'element' || type === 'hidden' ? `[${edges[e + eName]}]` : type === 'context' ? `context.${strings[edges[e + eName]]}` : `.${strings[edges[e + eName]]}`;
+      via[to] =
+        type === 'element' || type === 'hidden'
+          ? `[${edges[e + eName]}]`
+          : type === 'context'
+            ? `context.${strings[edges[e + eName]]}`
+            : `.${strings[edges[e + eName]]}`;
       queue[tail++] = to;
     }
   }
@@ -137,7 +142,9 @@ rows.sort((x, y) => y.ds - x.ds);
 const fmt = (n) => (Math.abs(n) >= 1024 ? `${(n / 1024).toFixed(2)} KiB` : `${n.toFixed(0)} B`);
 console.log(`base  ${files[0]}: ${(base.total / 2 ** 20).toFixed(1)} MiB in ${base.nodeCount} objects`);
 console.log(`after ${files[1]}: ${(after.total / 2 ** 20).toFixed(1)} MiB in ${after.nodeCount} objects`);
-console.log(`added: ${fmt((after.total - base.total) / per)} and ${((after.nodeCount - base.nodeCount) / per).toFixed(1)} objects per 1/${per} (self sizes)\n`);
+console.log(
+  `added: ${fmt((after.total - base.total) / per)} and ${((after.nodeCount - base.nodeCount) / per).toFixed(1)} objects per 1/${per} (self sizes)\n`,
+);
 console.log(`${'per unit: size'.padStart(16)} ${'count'.padStart(8)}  type / name`);
 for (const r of rows.slice(0, top)) {
   const [type, name] = r.key.split('\u0000');

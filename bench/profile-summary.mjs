@@ -71,9 +71,15 @@ for (const file of files) {
   const busy = totalUs - idleUs;
   const pct = (us) => `${((us / busy) * 100).toFixed(1).padStart(5)} %`;
   const ms = (us) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
-  const list = (m) => [...m].filter(([k]) => !filter || k.includes(filter)).sort((a, b) => b[1] - a[1]).slice(0, top);
+  const list = (m) =>
+    [...m]
+      .filter(([k]) => !filter || k.includes(filter))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
   console.log(`${file}`);
-  console.log(`  sampled ${(totalUs / 1000).toFixed(0)} ms, busy (not idle) ${(busy / 1000).toFixed(0)} ms, of which GC ${(gcUs / 1000).toFixed(0)} ms (${((gcUs / busy) * 100).toFixed(1)} %); percentages are of busy time`);
+  console.log(
+    `  sampled ${(totalUs / 1000).toFixed(0)} ms, busy (not idle) ${(busy / 1000).toFixed(0)} ms, of which GC ${(gcUs / 1000).toFixed(0)} ms (${((gcUs / busy) * 100).toFixed(1)} %); percentages are of busy time`,
+  );
   console.log('\n  self time by function');
   for (const [k, us] of list(self)) if (!k.startsWith('(idle)')) console.log(`  ${ms(us)} ${pct(us)}  ${k}`);
   console.log('\n  total (inclusive) time by function');

@@ -80,7 +80,8 @@ async function cemWorker(port, reply) {
 
   // Warm-up, so the baseline holds what every session shares: validators compiled for the
   // messages of the run, XState transition caches filled by one session through activation.
-  for (const m of [description, measurement, { ...details, message_type: 'ResourceManagerDetails' }]) decode(JSON.stringify({ ...m, message_id: newId() }));
+  for (const m of [description, measurement, { ...details, message_type: 'ResourceManagerDetails' }])
+    decode(JSON.stringify({ ...m, message_id: newId() }));
   {
     const [a, b] = createMemoryPair();
     const cem = connectSession(a, { role: 'CEM' });
@@ -142,12 +143,24 @@ async function cemWorker(port, reply) {
     async handle(m) {
       switch (m.type) {
         case 'status':
-          return reply(m, { accepted, active, closed, measurements, lastActiveAt, firstAcceptAt, sessions: server.sessions.size, cpu: process.cpuUsage(), at: Date.now(), gc: { ...gc } });
+          return reply(m, {
+            accepted,
+            active,
+            closed,
+            measurements,
+            lastActiveAt,
+            firstAcceptAt,
+            sessions: server.sessions.size,
+            cpu: process.cpuUsage(),
+            at: Date.now(),
+            gc: { ...gc },
+          });
         case 'snapshot': {
           await settleHeap();
           const mem = memory();
           let snapshotFile;
-          if (flags['heap-snapshot']) snapshotFile = v8.writeHeapSnapshot(`${flags['heap-snapshot']}/cem-${process.pid}-after.heapsnapshot`);
+          if (flags['heap-snapshot'])
+            snapshotFile = v8.writeHeapSnapshot(`${flags['heap-snapshot']}/cem-${process.pid}-after.heapsnapshot`);
           return reply(m, { baseline, mem, active, snapshotFile });
         }
         case 'loop-reset':
@@ -358,7 +371,9 @@ function procCpuMs(pid) {
 
 function fdLimit() {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     return Number(line.split(/\s+/)[3]);
   } catch {
     return NaN;
@@ -383,7 +398,13 @@ async function main() {
     console.log(`WARNING: ulimit -n ${fds} is too low for N = ${N}; raise it (ulimit -n) before running`);
   }
 
-  const cemArgs = ['--role', 'cem', '--workers', String(flags.workers), ...(flags['heap-snapshot'] ? ['--heap-snapshot', flags['heap-snapshot']] : [])];
+  const cemArgs = [
+    '--role',
+    'cem',
+    '--workers',
+    String(flags.workers),
+    ...(flags['heap-snapshot'] ? ['--heap-snapshot', flags['heap-snapshot']] : []),
+  ];
   const cem = fork(SCRIPT, cemArgs, {
     execArgv: ['--expose-gc', ...(flags['cem-flags'] ? flags['cem-flags'].split(/\s+/) : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -404,7 +425,20 @@ async function main() {
   for (let g = 0; g < generators; g++) {
     const count = Math.min(perGen, N - g * perGen);
     if (count <= 0) break;
-    const args = ['--role', 'gen', '--url', url, '--n', String(count), '--rate', String((flags.rate * count) / N), '--interval', String(flags.interval), '--client', flags.client];
+    const args = [
+      '--role',
+      'gen',
+      '--url',
+      url,
+      '--n',
+      String(count),
+      '--rate',
+      String((flags.rate * count) / N),
+      '--interval',
+      String(flags.interval),
+      '--client',
+      flags.client,
+    ];
     gens.push(fork(SCRIPT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
 
@@ -419,7 +453,9 @@ async function main() {
     const activeNow = sum(status, (p) => p.active);
     if (activeNow >= N) break;
     if (Date.now() > deadline) {
-      console.log(`WARNING: only ${activeNow} of ${N} sessions active after ${((Date.now() - startAt) / 1000).toFixed(0)} s; reporting what there is`);
+      console.log(
+        `WARNING: only ${activeNow} of ${N} sessions active after ${((Date.now() - startAt) / 1000).toFixed(0)} s; reporting what there is`,
+      );
       break;
     }
     if (!flags.quick && Date.now() - lastPrint > 10_000) {
@@ -433,7 +469,11 @@ async function main() {
   const connectCpu = cpuMs(status) - cpuMs(s0);
   const connectWall = Math.max(...status.map((p) => p.at)) - startAt;
   const genConnectCpu = genCpu() - genCpu0;
-  const connectGc = { count: sum(status, (p) => p.gc.count), ms: sum(status, (p) => p.gc.ms), max: Math.max(...status.map((p) => p.gc.max)) };
+  const connectGc = {
+    count: sum(status, (p) => p.gc.count),
+    ms: sum(status, (p) => p.gc.ms),
+    max: Math.max(...status.map((p) => p.gc.max)),
+  };
 
   // Every session sends its description right after activation: let them arrive, then GC.
   await sleep(flags.settle * 1000);
@@ -469,7 +509,13 @@ async function main() {
   const rmOpen = results.flatMap((r) => r.toActive);
   const rmDial = results.flatMap((r) => r.dialToActive);
   const problems = results.reduce(
-    (a, r) => ({ dial: a.dial + r.problems.dial, closedEarly: a.closedEarly + r.problems.closedEarly, notOk: a.notOk + r.problems.notOk, sendThrew: a.sendThrew + r.problems.sendThrew, first: [...a.first, ...r.problems.first] }),
+    (a, r) => ({
+      dial: a.dial + r.problems.dial,
+      closedEarly: a.closedEarly + r.problems.closedEarly,
+      notOk: a.notOk + r.problems.notOk,
+      sendThrew: a.sendThrew + r.problems.sendThrew,
+      first: [...a.first, ...r.problems.first],
+    }),
     { dial: 0, closedEarly: 0, notOk: 0, sendThrew: 0, first: [] },
   );
   const allActiveS = (lastActiveAt - startAt) / 1000;
@@ -479,29 +525,73 @@ async function main() {
 
   console.log('results');
   line('sessions in FRBC active', `${activeAll} / ${N}`, snapActive !== activeAll ? `(${snapActive} at the memory snapshot)` : '');
-  line('time until all active', `${allActiveS.toFixed(1)} s`, `rate-limited ideal ${(N / flags.rate).toFixed(1)} s (${((allActiveS / (N / flags.rate)) * 100).toFixed(0)} %)`);
-  line('handshake→active p50 / p99 (CEM)', `${p(cemLat, 50)} / ${p(cemLat, 99)}`, `max ${p(cemLat, 100)}; accepted → SelectControlType answered OK`);
+  line(
+    'time until all active',
+    `${allActiveS.toFixed(1)} s`,
+    `rate-limited ideal ${(N / flags.rate).toFixed(1)} s (${((allActiveS / (N / flags.rate)) * 100).toFixed(0)} %)`,
+  );
+  line(
+    'handshake→active p50 / p99 (CEM)',
+    `${p(cemLat, 50)} / ${p(cemLat, 99)}`,
+    `max ${p(cemLat, 100)}; accepted → SelectControlType answered OK`,
+  );
   line('handshake→active p50 / p99 (RM)', `${p(rmOpen, 50)} / ${p(rmOpen, 99)}`, 'socket open → SelectControlType received');
   line('dial→active p50 / p99 (RM)', `${p(rmDial, 50)} / ${p(rmDial, 99)}`, 'TCP connect + upgrade included');
   line('CEM heap per session', fmtBytes(heapPer), `(${fmtBytes(heapDelta)} over N, after full GC; baseline after warm-up)`);
   line('CEM RSS per session', fmtBytes(rssDelta / N), `external ${fmtBytes(extDelta / N)} per session`);
-  line('CEM CPU per handshake (connect phase)', `${((connectCpu * 1000) / N).toFixed(0)} µs`, `${(connectCpu / 1000).toFixed(1)} s CPU for the whole connect phase, descriptions included`);
-  line('CPU in the connect phase: CEM / generators', `${((connectCpu / connectWall) * 100).toFixed(0)} % / ${((genConnectCpu / connectWall) * 100).toFixed(0)} %`, `of one core, over ${(connectWall / 1000).toFixed(1)} s (generators: all ${gens.length} together)`);
-  line('CEM GC in the connect phase', `${connectGc.count} / ${connectGc.ms.toFixed(0)} ms`, `pauses / total; longest ${connectGc.max.toFixed(1)} ms`);
+  line(
+    'CEM CPU per handshake (connect phase)',
+    `${((connectCpu * 1000) / N).toFixed(0)} µs`,
+    `${(connectCpu / 1000).toFixed(1)} s CPU for the whole connect phase, descriptions included`,
+  );
+  line(
+    'CPU in the connect phase: CEM / generators',
+    `${((connectCpu / connectWall) * 100).toFixed(0)} % / ${((genConnectCpu / connectWall) * 100).toFixed(0)} %`,
+    `of one core, over ${(connectWall / 1000).toFixed(1)} s (generators: all ${gens.length} together)`,
+  );
+  line(
+    'CEM GC in the connect phase',
+    `${connectGc.count} / ${connectGc.ms.toFixed(0)} ms`,
+    `pauses / total; longest ${connectGc.max.toFixed(1)} ms`,
+  );
   line('measurements/s in steady state', fmtRate(rate), `${msgs} in ${(wall / 1000).toFixed(1)} s`);
   line('CEM CPU at that rate', `${(cpuShare * 100).toFixed(1)} %`, 'of one core (heartbeats and timers included)');
-  line('CEM CPU per 1,000 measurements/s', `${((cpuShare * 100 * 1000) / rate).toFixed(1)} %`, `of one core = ${((cpu * 1000) / msgs).toFixed(0)} µs per measurement`);
+  line(
+    'CEM CPU per 1,000 measurements/s',
+    `${((cpuShare * 100 * 1000) / rate).toFixed(1)} %`,
+    `of one core = ${((cpu * 1000) / msgs).toFixed(0)} µs per measurement`,
+  );
   line('generators CPU at that rate', `${((genSteadyCpu / wall) * 100).toFixed(1)} %`, `of one core, all ${gens.length} together`);
-  line('CEM event-loop delay p99 / max', `${Math.max(...lat.map((x) => x.loopP99)).toFixed(1)} / ${Math.max(...lat.map((x) => x.loopMax)).toFixed(1)} ms`, 'during the steady state');
-  line('CEM GC in the steady state', `${steadyGc.count} / ${steadyGc.ms.toFixed(0)} ms`, `pauses / total; longest ${steadyGc.max.toFixed(1)} ms`);
+  line(
+    'CEM event-loop delay p99 / max',
+    `${Math.max(...lat.map((x) => x.loopP99)).toFixed(1)} / ${Math.max(...lat.map((x) => x.loopMax)).toFixed(1)} ms`,
+    'during the steady state',
+  );
+  line(
+    'CEM GC in the steady state',
+    `${steadyGc.count} / ${steadyGc.ms.toFixed(0)} ms`,
+    `pauses / total; longest ${steadyGc.max.toFixed(1)} ms`,
+  );
   if (snap.some((s) => s.snapshotFile)) line('heap snapshot(s)', '', snap.map((s) => s.snapshotFile).join(', '));
   const bad = problems.dial + problems.closedEarly + problems.notOk + problems.sendThrew;
-  line('problems', bad, bad ? `dial ${problems.dial}, closed early ${problems.closedEarly}, non-OK ${problems.notOk}, send threw ${problems.sendThrew}: ${problems.first.slice(0, 3).join(' | ')}` : '');
+  line(
+    'problems',
+    bad,
+    bad
+      ? `dial ${problems.dial}, closed early ${problems.closedEarly}, non-OK ${problems.notOk}, send threw ${problems.sendThrew}: ${problems.first.slice(0, 3).join(' | ')}`
+      : '',
+  );
   console.log('');
   const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
-  console.log(`goal: ${GOALS.sessions} sessions on this machine — ${N >= GOALS.sessions ? `${activeAll} active — ${verdict(activeAll >= GOALS.sessions)}` : `not tried (N = ${N}; run --n ${GOALS.sessions})`}`);
-  console.log(`goal: ≤ ${GOALS.heapPerSession / 1024} KiB CEM heap per session — ${fmtBytes(heapPer)} — ${verdict(heapPer <= GOALS.heapPerSession)}`);
-  console.log(`goal: p99 handshake→active < ${GOALS.p99Ms} ms at ${flags.rate} connects/s (CEM view) — ${percentile(cemLat, 99).toFixed(1)} ms — ${verdict(percentile(cemLat, 99) < GOALS.p99Ms)}`);
+  console.log(
+    `goal: ${GOALS.sessions} sessions on this machine — ${N >= GOALS.sessions ? `${activeAll} active — ${verdict(activeAll >= GOALS.sessions)}` : `not tried (N = ${N}; run --n ${GOALS.sessions})`}`,
+  );
+  console.log(
+    `goal: ≤ ${GOALS.heapPerSession / 1024} KiB CEM heap per session — ${fmtBytes(heapPer)} — ${verdict(heapPer <= GOALS.heapPerSession)}`,
+  );
+  console.log(
+    `goal: p99 handshake→active < ${GOALS.p99Ms} ms at ${flags.rate} connects/s (CEM view) — ${percentile(cemLat, 99).toFixed(1)} ms — ${verdict(percentile(cemLat, 99) < GOALS.p99Ms)}`,
+  );
 }
 
 // A child whose orchestrator is gone has nothing left to do.

@@ -3,7 +3,7 @@
 // 127.0.0.1, `--window` messages in flight, each answered by a ReceptionStatus — messages/s through
 // the whole stack, against a raw `ws` server answering a ReceptionStatus-sized reply to the same
 // frames with no S2 logic, driven by a raw `ws` client the same way. All in one run, so the ratios
-// compare like with like (DESIGN.md "Conventions").
+// compare like with like (docs/design.md "Conventions").
 //
 //   npm run bench:throughput          (builds, then: node bench/throughput.mjs)
 //   node bench/throughput.mjs --quick (short rounds: a smoke run, numbers not meaningful)
@@ -267,9 +267,13 @@ async function startForked(role, execArgv = []) {
 
 async function startCli(workers) {
   const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [...splitFlags(flags['server-flags']), bin, 'cem', '--workers', String(workers), '--quiet', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...splitFlags(flags['server-flags']), bin, 'cem', '--workers', String(workers), '--quiet', '--port', '0'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   // Printed once the server (with --workers N > 1: every worker) is listening.
   const url = await new Promise((resolve, reject) => {
@@ -292,7 +296,20 @@ async function startCli(workers) {
 }
 
 async function runClient(server, driver, mode) {
-  const args = ['--role', 'client', '--url', server.url, '--driver', driver, '--mode', mode, '--window', String(flags.window), '--connections', String(flags.connections)];
+  const args = [
+    '--role',
+    'client',
+    '--url',
+    server.url,
+    '--driver',
+    driver,
+    '--mode',
+    mode,
+    '--window',
+    String(flags.window),
+    '--connections',
+    String(flags.connections),
+  ];
   for (const k of ['warmup', 'rounds', 'round-seconds']) args.push(`--${k}`, String(flags[k]));
   const child = fork(SCRIPT, args, { execArgv: splitFlags(flags['client-flags']), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const done = nextMessage(child, 'done', 120_000);
@@ -312,13 +329,16 @@ async function main() {
   const avg = bytes.reduce((a, b) => a + b, 0) / bytes.length;
   const s2Label = flags.workers ? `s2 cem --workers ${flags.workers}` : 's2 CEM';
   console.log(
-    machineHeader(`s2-engine throughput benchmark${flags.quick ? ' (--quick: numbers are not meaningful)' : ''}`, [
-      `load     ${flags.connections} connection(s) × window ${flags.window} in flight; mix of ${mix.length}: ${mix.map((m) => m.message_type).join(', ')}`,
-      `         frame bytes ${bytes.join('/')} (mean ${avg.toFixed(0)}); every reply a ReceptionStatus (${receptionStatusText(newId()).length} bytes)`,
-      `rounds   ${flags.warmup} s warm-up, then ${flags.rounds} × ${flags['round-seconds']} s (median), ×${flags.repeat} repeat(s) in rotated order`,
-      `procs    every server and every load generator its own process on 127.0.0.1; s2 CEM = ${flags.workers ? `the CLI, ${flags.workers} worker(s)` : 'createCemServer in a forked child'}`,
-      flags['server-flags'] ? `flags    s2 CEM node flags: ${flags['server-flags']}` : '',
-    ].filter(Boolean)),
+    machineHeader(
+      `s2-engine throughput benchmark${flags.quick ? ' (--quick: numbers are not meaningful)' : ''}`,
+      [
+        `load     ${flags.connections} connection(s) × window ${flags.window} in flight; mix of ${mix.length}: ${mix.map((m) => m.message_type).join(', ')}`,
+        `         frame bytes ${bytes.join('/')} (mean ${avg.toFixed(0)}); every reply a ReceptionStatus (${receptionStatusText(newId()).length} bytes)`,
+        `rounds   ${flags.warmup} s warm-up, then ${flags.rounds} × ${flags['round-seconds']} s (median), ×${flags.repeat} repeat(s) in rotated order`,
+        `procs    every server and every load generator its own process on 127.0.0.1; s2 CEM = ${flags.workers ? `the CLI, ${flags.workers} worker(s)` : 'createCemServer in a forked child'}`,
+        flags['server-flags'] ? `flags    s2 CEM node flags: ${flags['server-flags']}` : '',
+      ].filter(Boolean),
+    ),
   );
   console.log('');
 
@@ -383,7 +403,9 @@ async function main() {
   console.log('msg/s: messages answered per second (median of rounds); ÷ raw ws: that rate over the raw ws row;');
   console.log('CPU: process CPU time ÷ wall time over the measured rounds (100 % = one core; the machine has the');
   console.log('cores shown above, load generator included); server µs/msg: server CPU time per answered message.');
-  console.log(`goal: s2 RM → s2 CEM ≥ ${GOAL * 100} % of raw ws — ${(goalRatio * 100).toFixed(0)} % — ${goalRatio >= GOAL ? 'PASS' : 'FAIL'}`);
+  console.log(
+    `goal: s2 RM → s2 CEM ≥ ${GOAL * 100} % of raw ws — ${(goalRatio * 100).toFixed(0)} % — ${goalRatio >= GOAL ? 'PASS' : 'FAIL'}`,
+  );
 }
 
 // A child whose orchestrator is gone has nothing left to do.

@@ -9,10 +9,22 @@
  * differs from the UNpatched files must be explained by the patch alone (only `type: object` errors).
  * (b): a frame without a readable message_id is INVALID_DATA instead of INVALID_MESSAGE; the
  * verdict (ok / not ok) is still compared, and the status mapping is checked separately.
+ *
+ * Needs the official schemas (S2_SPEC_DIR, see test/support/outside-material.ts): skipped without them.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { decode, NIL_UUID, type DecodeResult } from '../../src/codec/index.js';
-import { jsonPath, officialSchemas, officialValidators, type Json, type JsonObject, type OfficialFile } from '../support/official-schemas.js';
+import {
+  jsonPath,
+  OFFICIAL_SPEC,
+  officialSchemas,
+  officialValidators,
+  type Json,
+  type JsonObject,
+  type OfficialFile,
+  type OfficialValidators,
+} from '../support/official-schemas.js';
+import { describeWith } from '../support/outside-material.js';
 import { Rng } from '../support/rng.js';
 import {
   generateMessage,
@@ -31,13 +43,13 @@ const SEED_TEXT = `0x${SEED.toString(16)}`;
 const BASES_PER_TYPE = 40;
 const UUID_BASES_PER_TYPE = 8;
 
-const { messages } = officialSchemas();
-const official = officialValidators({ patched: false });
-const patched = officialValidators({ patched: true });
-const patchedAll = officialValidators({ patched: true, allErrors: true });
-
+// Read from S2_SPEC_DIR when the suite is collected (describeWith runs it only when they are there).
+let messages: OfficialFile[] = [];
+let official!: OfficialValidators;
+let patched!: OfficialValidators;
+let patchedAll!: OfficialValidators;
 /** The official ID pattern (unanchored), read from the official file, for the status oracle. */
-const ID_REGEX = new RegExp(String(officialSchemas().byKey.get('schemas/ID.schema.json')?.schema.pattern), 'u');
+let ID_REGEX!: RegExp;
 
 const tally = new Map<string, { cases: number; failed: number; officialOnly: number }>();
 let totalCases = 0;
@@ -66,7 +78,7 @@ function within(path: string, base: string): boolean {
   return path === base || (path.startsWith(base) && (path[base.length] === '.' || path[base.length] === '['));
 }
 
-/** What the decision table (DESIGN.md) says the failure status and subject must be. */
+/** What the decision table (docs/design.md) says the failure status and subject must be. */
 function expectedStatus(parsed: Json): { status: 'INVALID_DATA' | 'INVALID_MESSAGE'; subject: string; isRs: boolean; why: string } {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     return { status: 'INVALID_DATA', subject: NIL_UUID, isRs: false, why: 'top level not an object' };
@@ -74,7 +86,8 @@ function expectedStatus(parsed: Json): { status: 'INVALID_DATA' | 'INVALID_MESSA
   const isRs = parsed.message_type === 'ReceptionStatus';
   if (isRs) return { status: 'INVALID_MESSAGE', subject: NIL_UUID, isRs, why: 'ReceptionStatus has no message_id' };
   const id = parsed.message_id;
-  if (typeof id !== 'string' || !ID_REGEX.test(id)) return { status: 'INVALID_DATA', subject: NIL_UUID, isRs, why: 'no readable message_id' };
+  if (typeof id !== 'string' || !ID_REGEX.test(id))
+    return { status: 'INVALID_DATA', subject: NIL_UUID, isRs, why: 'no readable message_id' };
   return { status: 'INVALID_MESSAGE', subject: id, isRs, why: 'has a message_id' };
 }
 
@@ -89,16 +102,24 @@ function check(file: OfficialFile, m: Mutated): string[] {
   const failures: string[] = [];
   const isValidVariant = (VALID_VARIANTS as readonly string[]).includes(m.kind);
 
-  if (ours.ok !== pat) failures.push(`verdict differs from Ajv2020 on the patched official schemas: ours=${show(ours)} ajv=${pat ? 'valid' : 'invalid'}`);
+  if (ours.ok !== pat)
+    failures.push(`verdict differs from Ajv2020 on the patched official schemas: ours=${show(ours)} ajv=${pat ? 'valid' : 'invalid'}`);
   let officialOnly = false;
   if (ours.ok !== off) {
     officialOnly = true;
     const errs = patchedAll.validate(type, parsed).errors;
-    const explained = off && !pat && errs.length > 0 && errs.every((e) => e.keyword === 'type' && (e.params as { type?: unknown }).type === 'object');
-    if (!explained) failures.push(`differs from the UNpatched official verdict (${off ? 'valid' : 'invalid'}) for a reason other than the missing "type": "object": patched errors ${JSON.stringify(errs.slice(0, 3))}`);
+    const explained =
+      off && !pat && errs.length > 0 && errs.every((e) => e.keyword === 'type' && (e.params as { type?: unknown }).type === 'object');
+    if (!explained)
+      failures.push(
+        `differs from the UNpatched official verdict (${off ? 'valid' : 'invalid'}) for a reason other than the missing "type": "object": patched errors ${JSON.stringify(errs.slice(0, 3))}`,
+      );
   }
   if (isValidVariant) {
-    if (!off) failures.push(`generator produced an instance the official schema rejects: ${JSON.stringify(official.validate(type, parsed).errors.slice(0, 3))}`);
+    if (!off)
+      failures.push(
+        `generator produced an instance the official schema rejects: ${JSON.stringify(official.validate(type, parsed).errors.slice(0, 3))}`,
+      );
     if (ours.ok) {
       try {
         expect(ours.message).toStrictEqual(parsed);
@@ -116,11 +137,17 @@ function check(file: OfficialFile, m: Mutated): string[] {
     if (e.status !== exp.status) failures.push(`status ${e.status}, expected ${exp.status} (${exp.why})`);
     if (e.subjectMessageId !== exp.subject) failures.push(`subjectMessageId ${e.subjectMessageId}, expected ${exp.subject} (${exp.why})`);
     const mt = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed.message_type : undefined;
-    if (e.messageType !== (typeof mt === 'string' ? mt : undefined)) failures.push(`messageType ${String(e.messageType)}, expected ${String(mt)}`);
+    if (e.messageType !== (typeof mt === 'string' ? mt : undefined))
+      failures.push(`messageType ${String(e.messageType)}, expected ${JSON.stringify(mt) ?? 'none'}`);
     if (exp.isRs) {
       if (e.reply !== undefined) failures.push('[R11] a ReceptionStatus got a reply');
     } else {
-      const want = { message_type: 'ReceptionStatus', subject_message_id: exp.subject, status: exp.status, diagnostic_label: e.diagnosticLabel };
+      const want = {
+        message_type: 'ReceptionStatus',
+        subject_message_id: exp.subject,
+        status: exp.status,
+        diagnostic_label: e.diagnosticLabel,
+      };
       try {
         expect(e.reply).toStrictEqual(want);
       } catch {
@@ -141,7 +168,25 @@ function check(file: OfficialFile, m: Mutated): string[] {
   return failures.map((f) => `${describeCase(type, m, text)}\n    → ${f}`);
 }
 
-describe(`differential conformance vs Ajv2020 on the official schemas (seed ${SEED_TEXT})`, () => {
+describeWith(OFFICIAL_SPEC, `differential conformance vs Ajv2020 on the official schemas (seed ${SEED_TEXT})`, () => {
+  messages = officialSchemas().messages;
+  official = officialValidators({ patched: false });
+  patched = officialValidators({ patched: true });
+  patchedAll = officialValidators({ patched: true, allErrors: true });
+  const idPattern = officialSchemas().byKey.get('schemas/ID.schema.json')?.schema.pattern;
+  if (typeof idPattern !== 'string') throw new Error('the official ID schema has no pattern');
+  ID_REGEX = new RegExp(idPattern, 'u');
+
+  afterAll(() => {
+    const rows = [...tally].map(
+      ([k, t]) =>
+        `  ${k.padEnd(22)} ${String(t.cases).padStart(6)} cases, ${t.officialOnly} differ only from the unpatched schemas${t.failed ? `, ${t.failed} FAILED` : ''}`,
+    );
+    console.log(
+      `differential (seed ${SEED_TEXT}): ${totalCases} cases + ${uuidCases} uuid-mode cases in ${((performance.now() - started) / 1000).toFixed(1)} s\n${rows.join('\n')}`,
+    );
+  });
+
   it('[R1] covers every one of the 35 official message files', () => {
     expect(messages).toHaveLength(35);
   });
@@ -160,44 +205,44 @@ describe(`differential conformance vs Ajv2020 on the official schemas (seed ${SE
       expect(failures, `${failures.length} failing cases (seed ${SEED_TEXT}), first ones:\n${failures.slice(0, 8).join('\n')}`).toEqual([]);
     });
   }
-});
 
-describe(`ids: 'uuid' mode (seed ${SEED_TEXT})`, () => {
-  for (const file of messages) {
-    it(`[R3] ${file.stem}: all-UUID instances decode OK; one non-UUID ID (still matching the loose pattern) fails at its path`, () => {
-      const rng = Rng.derive(SEED ^ 0x55555555, file.stem);
-      const failures: string[] = [];
-      for (let i = 0; i < UUID_BASES_PER_TYPE; i++) {
-        const base = generateMessage(rng, file, { ids: 'uuid', maxArray: 3, optional: 0.5 });
-        const text = JSON.stringify(base);
-        uuidCases++;
-        const ok = decode(text, { ids: 'uuid', rules: false });
-        if (!ok.ok) failures.push(`${file.stem} all-UUID instance rejected: ${show(ok)}\n    JSON: ${text}`);
-        const ids = idSites(base, file);
-        // Every ID field of small instances, a sample of the others.
-        const chosen = ids.length <= 6 ? ids : Array.from({ length: 6 }, () => rng.pick(ids));
-        for (const site of chosen) {
+  describe(`ids: 'uuid' mode (seed ${SEED_TEXT})`, () => {
+    for (const file of messages) {
+      it(`[R3] ${file.stem}: all-UUID instances decode OK; one non-UUID ID (still matching the loose pattern) fails at its path`, () => {
+        const rng = Rng.derive(SEED ^ 0x55555555, file.stem);
+        const failures: string[] = [];
+        for (let i = 0; i < UUID_BASES_PER_TYPE; i++) {
+          const base = generateMessage(rng, file, { ids: 'uuid', maxArray: 3, optional: 0.5 });
+          const text = JSON.stringify(base);
           uuidCases++;
-          const bad = looseNonUuid(rng);
-          const mutated = replaceAt(base, site.path, bad);
-          const mtext = JSON.stringify(mutated);
-          const path = jsonPath(site.path);
-          const where = `${file.stem}: ${path} = ${JSON.stringify(bad)}\n    JSON: ${mtext.slice(0, 1500)}`;
-          const loose = decode(mtext, { rules: false });
-          if (!loose.ok) failures.push(`schema mode rejected a loose ID ${where}: ${show(loose)}`);
-          const r = decode(mtext, { ids: 'uuid', rules: false });
-          if (r.ok) {
-            failures.push(`uuid mode accepted a non-UUID ${where}`);
-            continue;
+          const ok = decode(text, { ids: 'uuid', rules: false });
+          if (!ok.ok) failures.push(`${file.stem} all-UUID instance rejected: ${show(ok)}\n    JSON: ${text}`);
+          const ids = idSites(base, file);
+          // Every ID field of small instances, a sample of the others.
+          const chosen = ids.length <= 6 ? ids : Array.from({ length: 6 }, () => rng.pick(ids));
+          for (const site of chosen) {
+            uuidCases++;
+            const bad = looseNonUuid(rng);
+            const mutated = replaceAt(base, site.path, bad);
+            const mtext = JSON.stringify(mutated);
+            const path = jsonPath(site.path);
+            const where = `${file.stem}: ${path} = ${JSON.stringify(bad)}\n    JSON: ${mtext.slice(0, 1500)}`;
+            const loose = decode(mtext, { rules: false });
+            if (!loose.ok) failures.push(`schema mode rejected a loose ID ${where}: ${show(loose)}`);
+            const r = decode(mtext, { ids: 'uuid', rules: false });
+            if (r.ok) {
+              failures.push(`uuid mode accepted a non-UUID ${where}`);
+              continue;
+            }
+            if (!r.error.problems.some((p) => p.path === path)) failures.push(`no problem at ${path} ${where}: ${show(r)}`);
+            const wantStatus = path === '$.message_id' ? 'INVALID_DATA' : 'INVALID_MESSAGE';
+            if (r.error.status !== wantStatus) failures.push(`status ${r.error.status}, expected ${wantStatus} ${where}`);
           }
-          if (!r.error.problems.some((p) => p.path === path)) failures.push(`no problem at ${path} ${where}: ${show(r)}`);
-          const wantStatus = path === '$.message_id' ? 'INVALID_DATA' : 'INVALID_MESSAGE';
-          if (r.error.status !== wantStatus) failures.push(`status ${r.error.status}, expected ${wantStatus} ${where}`);
         }
-      }
-      expect(failures, failures.slice(0, 8).join('\n')).toEqual([]);
-    });
-  }
+        expect(failures, failures.slice(0, 8).join('\n')).toEqual([]);
+      });
+    }
+  });
 });
 
 function replaceAt(root: JsonObject, path: Path, value: Json): Json {
@@ -207,10 +252,3 @@ function replaceAt(root: JsonObject, path: Path, value: Json): Json {
   (cur as Record<string | number, Json>)[path[path.length - 1] as string | number] = value;
   return copy;
 }
-
-afterAll(() => {
-  const rows = [...tally].map(([k, t]) => `  ${k.padEnd(22)} ${String(t.cases).padStart(6)} cases, ${t.officialOnly} differ only from the unpatched schemas${t.failed ? `, ${t.failed} FAILED` : ''}`);
-  console.log(
-    `differential (seed ${SEED_TEXT}): ${totalCases} cases + ${uuidCases} uuid-mode cases in ${((performance.now() - started) / 1000).toFixed(1)} s\n${rows.join('\n')}`,
-  );
-});

@@ -1,10 +1,10 @@
 /**
  * Fuzzing live sessions with fast-check (fixed seed, shown in the titles): garbage strings,
- * random JSON, bench fixtures with mutated fields, schema-generated messages of every type (valid
+ * random JSON, fixtures (test/fixtures/) with mutated fields, schema-generated messages of every type (valid
  * ones arrive in the wrong phase or role), single schema mutations, huge ids, deep nesting and
  * text that does not look like UTF-8 — thousands of frames into an active CEM and an active RM.
  *
- * Oracle, per frame, in order (DESIGN.md decision table; R11, R12, R16):
+ * Oracle, per frame, in order (docs/design.md decision table; R11, R12, R16):
  * - not JSON / not an object / no readable message_id → one INVALID_DATA with the nil subject id;
  * - message_type "ReceptionStatus" → nothing at all;
  * - otherwise → exactly one ReceptionStatus with that message_id (INVALID_MESSAGE for an unknown
@@ -14,10 +14,14 @@
  * internal error. Frames that would legitimately end or redirect the session (a valid
  * SessionRequest; a valid ResourceManagerDetails to the CEM or SelectControlType to the RM) are
  * turned into invalid JSON first.
+ *
+ * The schema-generated frames come from the official schemas (S2_SPEC_DIR, see
+ * test/support/outside-material.ts): without them the fuzz suite is skipped.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode } from '../../src/codec/index.js';
+import { MESSAGES } from '../../src/typebox/registry.js';
 import type { S2Session, SessionEvents } from '../../src/roles/session.js';
 import { waitFor } from '../transport/helpers.js';
 import { e2eGuard } from '../support/e2e-guard.js';
@@ -35,7 +39,8 @@ import {
 } from '../support/e2e-messages.js';
 import { activeCem, READABLE_ID } from '../support/e2e-session.js';
 import { memorySession } from '../support/memory-peer.js';
-import { officialSchemas } from '../support/official-schemas.js';
+import { OFFICIAL_SPEC, officialSchemas, type OfficialFile } from '../support/official-schemas.js';
+import { describeWith } from '../support/outside-material.js';
 import { rawRmHandshake, type FramePeer } from '../support/raw-ws-peer.js';
 import { Rng } from '../support/rng.js';
 import { generateMessage, mutate, MUTATIONS, VALID_VARIANTS } from '../support/schema-gen.js';
@@ -46,11 +51,27 @@ const guard = e2eGuard();
 // ---------------------------------------------------------------------------------------------
 // Frame arbitraries
 
-const MESSAGE_FILES = officialSchemas().messages;
-const MESSAGE_TYPES = MESSAGE_FILES.map((f) => f.stem);
+/** The 35 message types, in the order of the official schema file names (the order the seeded runs were made with). */
+const MESSAGE_TYPES = Object.keys(MESSAGES)
+  .map((t) => `${t}.schema.json`)
+  .sort()
+  .map((f) => f.slice(0, -'.schema.json'.length));
 const FIXTURES = fixtureTexts();
 /** Text that is not what it seems: lone surrogates, replacement chars, mojibake, controls, BOM, RTL override. */
-const ODD_TEXT = ['\ud800', '\udfff', '\ufffd', 'Ã©Ã¤', '\u0000', '\u0007', '\ufeff', '\u202e', '\\u0000', 'ð\u009f\u0098\u0080', '\uffff', '\u{10ffff}'];
+const ODD_TEXT = [
+  '\ud800',
+  '\udfff',
+  '\ufffd',
+  'Ã©Ã¤',
+  '\u0000',
+  '\u0007',
+  '\ufeff',
+  '\u202e',
+  '\\u0000',
+  'ð\u009f\u0098\u0080',
+  '\uffff',
+  '\u{10ffff}',
+];
 
 const oddString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -80,13 +101,29 @@ const objectFrame = fc
 
 /** A fixture with one field replaced, removed, or its message_type / message_id changed. */
 const mutatedFixture = fc
-  .tuple(fc.constantFrom(...FIXTURES), fc.nat(), fc.constantFrom('replace', 'delete', 'type', 'id', 'odd-label'), fc.jsonValue({ maxDepth: 3 }), idValue, fc.constantFrom(...MESSAGE_TYPES, 'ReceptionStatus', 'FRBC.Nonsense'))
+  .tuple(
+    fc.constantFrom(...FIXTURES),
+    fc.nat(),
+    fc.constantFrom('replace', 'delete', 'type', 'id', 'odd-label'),
+    fc.jsonValue({ maxDepth: 3 }),
+    idValue,
+    fc.constantFrom(...MESSAGE_TYPES, 'ReceptionStatus', 'FRBC.Nonsense'),
+  )
   .map(([text, pick, op, value, id, type]) => {
     const msg = JSON.parse(text) as Wire;
     const paths: Array<[Record<string, unknown> | unknown[], string | number]> = [];
     const walk = (node: unknown): void => {
-      if (Array.isArray(node)) node.forEach((v, i) => (paths.push([node, i]), walk(v)));
-      else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) (paths.push([node as Record<string, unknown>, k]), walk(v));
+      if (Array.isArray(node)) {
+        node.forEach((v, i) => {
+          paths.push([node, i]);
+          walk(v);
+        });
+      } else if (node && typeof node === 'object') {
+        for (const [k, v] of Object.entries(node)) {
+          paths.push([node as Record<string, unknown>, k]);
+          walk(v);
+        }
+      }
     };
     walk(msg);
     const [parent, key] = paths[pick % paths.length] ?? [msg, 'message_id'];
@@ -112,55 +149,78 @@ const mutatedFixture = fc
   });
 
 /** A message of any of the 35 types from the official schemas, valid or with one mutation. */
-const schemaFrame = fc
-  .tuple(fc.integer(), fc.constantFrom(...MESSAGE_FILES), fc.constantFrom(...VALID_VARIANTS, 'valid', 'valid', ...MUTATIONS))
-  .map(([seed, file, kind]) => {
-    const rng = new Rng(seed);
-    const instance = generateMessage(rng, file, { ids: rng.chance(0.7) ? 'uuid' : 'any', maxArray: 2, optional: 0.5 });
-    const mutated = mutate(rng, file, instance, kind);
-    return JSON.stringify(mutated?.value ?? instance);
-  });
+const schemaFrame = (files: readonly OfficialFile[]): fc.Arbitrary<string> =>
+  fc
+    .tuple(fc.integer(), fc.constantFrom(...files), fc.constantFrom(...VALID_VARIANTS, 'valid', 'valid', ...MUTATIONS))
+    .map(([seed, file, kind]) => {
+      const rng = new Rng(seed);
+      const instance = generateMessage(rng, file, { ids: rng.chance(0.7) ? 'uuid' : 'any', maxArray: 2, optional: 0.5 });
+      const mutated = mutate(rng, file, instance, kind);
+      return JSON.stringify(mutated?.value ?? instance);
+    });
 
 /**
  * Deeply nested JSON, up to 20 000 deep: at the top, inside a field of a fixture, or as the
  * message_id.
  */
-const deepFrame = fc.tuple(fc.integer({ min: 50, max: 20_000 }), fc.constantFrom('[', '{"a":'), fc.constantFrom('top', 'field', 'id'), fc.boolean()).map(([n, open, where, closed]) => {
-  const depth = n;
-  const close = open === '[' ? ']' : '}';
-  const deep = `${open.repeat(depth)}1${closed ? close.repeat(depth) : ''}`;
-  if (where === 'top') return deep;
-  const fixture = JSON.parse(FIXTURES[0] as string) as Wire;
-  const text = JSON.stringify({ ...fixture, [where === 'id' ? 'message_id' : 'nested']: '@@' });
-  return text.replace('"@@"', deep);
-});
+const deepFrame = fc
+  .tuple(fc.integer({ min: 50, max: 20_000 }), fc.constantFrom('[', '{"a":'), fc.constantFrom('top', 'field', 'id'), fc.boolean())
+  .map(([n, open, where, closed]) => {
+    const depth = n;
+    const close = open === '[' ? ']' : '}';
+    const deep = `${open.repeat(depth)}1${closed ? close.repeat(depth) : ''}`;
+    if (where === 'top') return deep;
+    const fixture = JSON.parse(FIXTURES[0] as string) as Wire;
+    const text = JSON.stringify({ ...fixture, [where === 'id' ? 'message_id' : 'nested']: '@@' });
+    return text.replace('"@@"', deep);
+  });
 
 /** A fixture cut short, or with odd characters spliced into its text. */
-const brokenText = fc.tuple(fc.constantFrom(...FIXTURES), fc.nat(), fc.constantFrom(...ODD_TEXT), fc.boolean()).map(([text, at, odd, cut]) => {
-  const i = at % (text.length + 1);
-  return cut ? text.slice(0, i) : text.slice(0, i) + odd + text.slice(i);
-});
+const brokenText = fc
+  .tuple(fc.constantFrom(...FIXTURES), fc.nat(), fc.constantFrom(...ODD_TEXT), fc.boolean())
+  .map(([text, at, odd, cut]) => {
+    const i = at % (text.length + 1);
+    return cut ? text.slice(0, i) : text.slice(0, i) + odd + text.slice(i);
+  });
 
 const garbage = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.string({ maxLength: 30 }),
-  fc.constantFrom('', ' ', 'null', 'true', '0', '-1e999', '[]', '{}', '{"', '"ReceptionStatus"', '\ufeff{}', '{"message_type":"ReceptionStatus"}', '{"__proto__":{"message_id":"ab"}}'),
+  fc.constantFrom(
+    '',
+    ' ',
+    'null',
+    'true',
+    '0',
+    '-1e999',
+    '[]',
+    '{}',
+    '{"',
+    '"ReceptionStatus"',
+    '\ufeff{}',
+    '{"message_type":"ReceptionStatus"}',
+    '{"__proto__":{"message_id":"ab"}}',
+  ),
 );
 
-const anyFrame: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: garbage, weight: 2 },
-  { arbitrary: fc.json({ maxDepth: 4 }), weight: 2 },
-  { arbitrary: objectFrame, weight: 3 },
-  { arbitrary: mutatedFixture, weight: 4 },
-  { arbitrary: schemaFrame, weight: 6 },
-  { arbitrary: deepFrame, weight: 1 },
-  { arbitrary: brokenText, weight: 2 },
-);
+/** Every kind of frame; the schema-generated ones need the official schemas, so the suite builds this. */
+const frameMix = (files: readonly OfficialFile[]): fc.Arbitrary<string> =>
+  fc.oneof(
+    { arbitrary: garbage, weight: 2 },
+    { arbitrary: fc.json({ maxDepth: 4 }), weight: 2 },
+    { arbitrary: objectFrame, weight: 3 },
+    { arbitrary: mutatedFixture, weight: 4 },
+    { arbitrary: schemaFrame(files), weight: 6 },
+    { arbitrary: deepFrame, weight: 1 },
+    { arbitrary: brokenText, weight: 2 },
+  );
+let anyFrame: fc.Arbitrary<string> | undefined;
 
 // ---------------------------------------------------------------------------------------------
 // The oracle
 
-type Expected = { readonly kind: 'none' } | { readonly kind: 'nil' } | { readonly kind: 'id'; readonly id: string; readonly unknownType: boolean };
+type Expected =
+  { readonly kind: 'none' } | { readonly kind: 'nil' } | { readonly kind: 'id'; readonly id: string; readonly unknownType: boolean };
 
 function oracle(text: string): Expected {
   let value: unknown;
@@ -173,7 +233,8 @@ function oracle(text: string): Expected {
   const obj = value as Wire;
   if (obj.message_type === 'ReceptionStatus') return { kind: 'none' };
   const id = obj.message_id;
-  if (typeof id === 'string' && READABLE_ID.test(id)) return { kind: 'id', id, unknownType: typeof obj.message_type !== 'string' || !MESSAGE_TYPES.includes(obj.message_type) };
+  if (typeof id === 'string' && READABLE_ID.test(id))
+    return { kind: 'id', id, unknownType: typeof obj.message_type !== 'string' || !MESSAGE_TYPES.includes(obj.message_type) };
   return { kind: 'nil' };
 }
 
@@ -194,18 +255,23 @@ function check(frames: readonly string[], out: readonly Wire[], barrierId: strin
   expected.forEach((e, i) => {
     const got = out[i];
     const at = `answer #${i}`;
-    if (got?.message_type !== 'ReceptionStatus') return problems.push(`${at}: not a ReceptionStatus: ${JSON.stringify(got)?.slice(0, 200)}`);
+    if (got?.message_type !== 'ReceptionStatus')
+      return problems.push(`${at}: not a ReceptionStatus: ${JSON.stringify(got)?.slice(0, 200)}`);
     if (e.kind === 'nil') {
-      if (got.subject_message_id !== NIL || got.status !== 'INVALID_DATA') problems.push(`${at}: expected nil INVALID_DATA, got ${String(got.status)} for ${String(got.subject_message_id).slice(0, 80)}`);
+      if (got.subject_message_id !== NIL || got.status !== 'INVALID_DATA')
+        problems.push(`${at}: expected nil INVALID_DATA, got ${String(got.status)} for ${String(got.subject_message_id).slice(0, 80)}`);
     } else if (e.kind === 'id') {
-      if (got.subject_message_id !== e.id) problems.push(`${at}: subject ${String(got.subject_message_id).slice(0, 80)} instead of ${e.id.slice(0, 80)}`);
-      if (got.status === 'INVALID_DATA' || got.status === 'TEMPORARY_ERROR' || got.status === 'PERMANENT_ERROR') problems.push(`${at}: status ${String(got.status)}`);
+      if (got.subject_message_id !== e.id)
+        problems.push(`${at}: subject ${String(got.subject_message_id).slice(0, 80)} instead of ${e.id.slice(0, 80)}`);
+      if (got.status === 'INVALID_DATA' || got.status === 'TEMPORARY_ERROR' || got.status === 'PERMANENT_ERROR')
+        problems.push(`${at}: status ${String(got.status)}`);
       if (e.unknownType && got.status !== 'INVALID_MESSAGE') problems.push(`${at}: unknown type answered ${String(got.status)}`);
     }
     return undefined;
   });
   const last = out[out.length - 1];
-  if (last?.subject_message_id !== barrierId || last.status !== 'OK') problems.push(`barrier not answered OK: ${JSON.stringify(last)?.slice(0, 200)}`);
+  if (last?.subject_message_id !== barrierId || last.status !== 'OK')
+    problems.push(`barrier not answered OK: ${JSON.stringify(last)?.slice(0, 200)}`);
   return problems;
 }
 
@@ -236,20 +302,38 @@ function watch(session: S2Session): { failures: string[] } {
 }
 
 /** Sends a batch, then a barrier, waits for the barrier's answer and checks the whole exchange. */
-async function fuzzBatch(peer: FramePeer, session: S2Session, frames: readonly string[], barrier: Wire, stateBefore: string, transform: (f: string) => string = (f) => f): Promise<void> {
+async function fuzzBatch(
+  peer: FramePeer,
+  session: S2Session,
+  frames: readonly string[],
+  barrier: Wire,
+  stateBefore: string,
+  transform: (f: string) => string = (f) => f,
+): Promise<void> {
   const start = peer.inbox.length;
   for (const f of frames) peer.sendRaw(f);
   const barrierId = peer.send(barrier) as string;
   await peer.statusFor(barrierId, 5_000);
   const problems = check(frames.map(transform), peer.inbox.slice(start), barrierId);
-  expect(problems, `frames: ${frames.map((f) => f.slice(0, 120)).join(' | ').slice(0, 2_000)}`).toEqual([]);
+  expect(
+    problems,
+    `frames: ${frames
+      .map((f) => f.slice(0, 120))
+      .join(' | ')
+      .slice(0, 2_000)}`,
+  ).toEqual([]);
   expect(session.state).toBe(stateBefore);
   expect(session.pendingCount).toBe(0);
 }
 
-const batch = (role: 'CEM' | 'RM', maxLength: number) => fc.array(anyFrame, { minLength: 10, maxLength, size: 'max' }).map((fs) => fs.map((f) => defuse(f, role)));
+const batch = (role: 'CEM' | 'RM', maxLength: number) => {
+  if (!anyFrame) throw new Error('fuzz frames are built by the fuzz suite');
+  return fc.array(anyFrame, { minLength: 10, maxLength, size: 'max' }).map((fs) => fs.map((f) => defuse(f, role)));
+};
 
-describe(`fuzz, seed ${SEED}`, () => {
+describeWith(OFFICIAL_SPEC, `fuzz, seed ${SEED}`, () => {
+  anyFrame = frameMix(officialSchemas().messages);
+
   it(`[R11, R12, R16] an active CEM over the in-memory transport (seed ${SEED})`, async () => {
     let frames = 0;
     await fc.assert(
@@ -320,7 +404,9 @@ describe(`fuzz, seed ${SEED}`, () => {
           for (const m of frbcActivationMessages()) expect((await peer.statusFor(peer.send(m) as string)).status).toBe('OK');
           await waitFor(() => session.state === 'connected.active.FRBC' && session.pendingCount === 0, 2_000, 'CEM active');
           // What the server reads is the UTF-8 encoding of the frame (lone surrogates become U+FFFD).
-          await fuzzBatch(peer, session, batchFrames, powerMeasurement(), 'connected.active.FRBC', (f) => Buffer.from(f, 'utf8').toString('utf8'));
+          await fuzzBatch(peer, session, batchFrames, powerMeasurement(), 'connected.active.FRBC', (f) =>
+            Buffer.from(f, 'utf8').toString('utf8'),
+          );
           frames += batchFrames.length;
           expect(failures).toEqual([]);
         } finally {
@@ -345,10 +431,16 @@ describe('hostile nesting', () => {
     try {
       peer.sendRaw(`${'['.repeat(5_000)}${']'.repeat(5_000)}`);
       const outcome = await Promise.race([
-        peer.next((m) => m.message_type === 'ReceptionStatus' && m.status === 'INVALID_DATA' && m.subject_message_id === NIL, 'INVALID_DATA', 2_000).then(
-          () => 'answered',
-          () => 'no answer',
-        ),
+        peer
+          .next(
+            (m) => m.message_type === 'ReceptionStatus' && m.status === 'INVALID_DATA' && m.subject_message_id === NIL,
+            'INVALID_DATA',
+            2_000,
+          )
+          .then(
+            () => 'answered',
+            () => 'no answer',
+          ),
         peer.closed.then((c) => `closed ${c.code}`),
       ]);
       expect(outcome).toBe('answered');

@@ -8,10 +8,8 @@ import type { SessionSnapshot } from '../../src/inspect/model.js';
 import { createRmClient } from '../../src/roles/rm-client.js';
 import { details } from './scenario.js';
 
-
 const run = runS2;
 killCliProcessesAfterEach();
-
 
 async function sessions(url: string): Promise<SessionSnapshot[]> {
   return ((await (await fetch(new URL('api/sessions', url))).json()) as { sessions: SessionSnapshot[] }).sessions;
@@ -46,7 +44,12 @@ describe('s2 inspect and the --inspect flags', () => {
     const demo = run(['demo', '--seconds', '1', '--inspect-to', feed!]);
     expect(await demo.exited).toBe(0);
     const all = await sessionsUntil(page!, (s) => s.length === 10 && s.every((x) => x.header.closed), 'the demo sessions, closed');
-    expect(all.filter((s) => s.header.role === 'CEM').map((s) => s.header.controlType).sort()).toEqual([
+    expect(
+      all
+        .filter((s) => s.header.role === 'CEM')
+        .map((s) => s.header.controlType)
+        .sort(),
+    ).toEqual([
       'DEMAND_DRIVEN_BASED_CONTROL',
       'FILL_RATE_BASED_CONTROL',
       'OPERATION_MODE_BASED_CONTROL',
@@ -62,7 +65,7 @@ describe('s2 inspect and the --inspect flags', () => {
     const cem = run(['cem', '--port', '0', '--quiet', '--inspect']);
     const [, page] = await cem.waitFor(/inspector on (http:\/\/127\.0\.0\.1:\d+\/)/);
     const [url] = await cem.waitFor(/ws:\/\/127\.0\.0\.1:\d+/);
-    const rm = createRmClient({ url: url!, details, reconnect: false });
+    const rm = createRmClient({ url, details, reconnect: false });
     await rm.nextSession();
     const [session] = await sessionsUntil(page!, (s) => s[0]?.header.controlType === 'FILL_RATE_BASED_CONTROL', 'the RM on the page');
     expect(session!.header).toMatchObject({ role: 'CEM', name: details.name, version: '0.0.2-beta' });

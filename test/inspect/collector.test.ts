@@ -42,7 +42,7 @@ describe('inspector collector', () => {
     expect(cem.header.counts.sent).toBe(cem.messages.filter((m) => m.dir === 'sent').length);
   });
 
-  it('[R11, R16] shows invalid frames and refused messages with their status, reason and the codec\'s problems', async () => {
+  it("[R11, R16] shows invalid frames and refused messages with their status, reason and the codec's problems", async () => {
     const { cem } = await inspected();
     const invalid = cem.messages.filter((m) => m.invalid);
     expect(invalid).toHaveLength(2);
@@ -78,8 +78,19 @@ describe('inspector collector', () => {
       expect(s.header.inspected && s.header.attached).toBe(true);
       const [instruction] = s.instructions;
       expect(s.instructions).toHaveLength(1);
-      expect(instruction).toMatchObject({ id: 'dddddddd-0000-4000-8000-000000000001', messageType: 'FRBC.Instruction', status: 'SUCCEEDED', final: true });
-      expect(instruction!.actor).toMatchObject({ machine: 'instruction', chart: 'instruction', state: 'SUCCEEDED', active: ['instruction.SUCCEEDED'], status: 'done' });
+      expect(instruction).toMatchObject({
+        id: 'dddddddd-0000-4000-8000-000000000001',
+        messageType: 'FRBC.Instruction',
+        status: 'SUCCEEDED',
+        final: true,
+      });
+      expect(instruction!.actor).toMatchObject({
+        machine: 'instruction',
+        chart: 'instruction',
+        state: 'SUCCEEDED',
+        active: ['instruction.SUCCEEDED'],
+        status: 'done',
+      });
     }
     expect(cem.header.session.chart).toBe('cem-session');
     expect(rm.header.session.chart).toBe('rm-session');
@@ -91,7 +102,8 @@ describe('inspector collector', () => {
     const states = new Set<string>();
     store.subscribe((ops) => {
       for (const op of ops) {
-        if (op.op === 'session' && op.header.role === 'CEM' && op.header.controlTypeActor) states.add(`${op.header.session.state} / ${op.header.controlTypeActor.active.join(',')}`);
+        if (op.op === 'session' && op.header.role === 'CEM' && op.header.controlTypeActor)
+          states.add(`${op.header.session.state} / ${op.header.controlTypeActor.active.join(',')}`);
       }
     });
     await runScenario({ inspect: collector.inspect, attach: (s) => collector.attach(s) });
@@ -99,7 +111,7 @@ describe('inspector collector', () => {
     expect(states).toContain('connected.active.FRBC / FRBC.described');
   });
 
-  it('the sanitize hook decides what is shown; the engine\'s messages and the wire stay untouched', async () => {
+  it("the sanitize hook decides what is shown; the engine's messages and the wire stay untouched", async () => {
     const sanitize: Sanitizer = (m) => {
       if (m.message_type === 'ResourceManagerDetails') m.name = '(name hidden)';
       return m;
@@ -113,7 +125,13 @@ describe('inspector collector', () => {
   });
 
   it('a sanitize hook that throws hides the body instead of showing it', async () => {
-    const { cem } = await inspected({ inspect: true, attach: true, sanitize: () => { throw new Error('no'); } });
+    const { cem } = await inspected({
+      inspect: true,
+      attach: true,
+      sanitize: () => {
+        throw new Error('no');
+      },
+    });
     expect(cem.messages.every((m) => m.body.startsWith('(hidden') || m.body.startsWith('('))).toBe(true);
     expect(JSON.stringify(cem)).not.toContain(RM_NAME);
   });
@@ -131,7 +149,12 @@ describe('inspector collector', () => {
     const attachOnly = await inspected({ attach: true });
     expect(attachOnly.cem.header).toMatchObject({ attached: true, inspected: false, controlTypeActor: undefined });
     expect(attachOnly.cem.header.history.map((h) => h.state)).toContain('connected.active.FRBC');
-    expect(attachOnly.cem.header.session).toMatchObject({ chart: 'cem-session', state: 'closed', active: ['cemSession.closed'], status: 'stopped' });
+    expect(attachOnly.cem.header.session).toMatchObject({
+      chart: 'cem-session',
+      state: 'closed',
+      active: ['cemSession.closed'],
+      status: 'stopped',
+    });
     expect(attachOnly.cem.instructions[0]).toMatchObject({ status: 'SUCCEEDED', actor: undefined });
   });
 
@@ -157,7 +180,10 @@ describe('view store', () => {
     store.subscribe((ops) => ops.forEach((op) => op.op === 'drop' && dropped.push(op.key)));
     const { cem } = await inspected();
     const header = (key: string, closed: boolean) => ({ ...cem.header, key, closed: closed ? { code: 1000, reason: '' } : undefined });
-    store.apply([{ op: 'session', key: 'a', header: header('a', false) }, ...cem.messages.slice(0, 5).map((entry) => ({ op: 'message' as const, key: 'a', entry }))]);
+    store.apply([
+      { op: 'session', key: 'a', header: header('a', false) },
+      ...cem.messages.slice(0, 5).map((entry) => ({ op: 'message' as const, key: 'a', entry })),
+    ]);
     expect(store.snapshot()[0]!.messages.map((m) => m.seq)).toEqual([3, 4, 5]);
     // Ops for a session the store does not know (yet) are ignored: the header comes first.
     store.apply([{ op: 'message', key: 'nobody', entry: cem.messages[0]! }]);

@@ -4,7 +4,6 @@
  * pushes a few bad frames into the CEM (not JSON, a schema violation, a message not allowed now)
  * and closes. Every frame either side put on the wire is recorded.
  */
-import fs from 'node:fs';
 import type { InspectionEvent } from 'xstate';
 import type { RmDetailsInput } from '../../src/machines/session-setup.js';
 import { attachCemControlTypes, type FinalStatus } from '../../src/roles/cem-control.js';
@@ -13,10 +12,9 @@ import { S2Session } from '../../src/roles/session.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import type { Transport, TransportHandlers } from '../../src/transport/transport.js';
 import type { FRBCSystemDescription } from '../../src/typebox/frbc/system-description.js';
+import { fixtureText } from '../support/fixtures.js';
 
-export const description = JSON.parse(
-  fs.readFileSync(new URL('../../../shared/fixtures/bench/FRBC.SystemDescription.json', import.meta.url), 'utf8'),
-) as FRBCSystemDescription;
+export const description = JSON.parse(fixtureText('FRBC.SystemDescription')) as FRBCSystemDescription;
 
 export const RM_NAME = 'Battery of Mrs. Example, Elm Street 5';
 
@@ -35,8 +33,17 @@ const BASE_MS = Date.parse('2026-01-01T00:00:00Z');
 /** The bad frames pushed into the CEM at the end, with the ReceptionStatus each must get. */
 export const BAD_FRAMES = {
   notJson: 'this is not JSON {',
-  schema: JSON.stringify({ message_type: 'PowerMeasurement', message_id: '5e1f0000-0000-4000-8000-00000000bad1', measurement_timestamp: 'yesterday', values: 'lots' }),
-  notAllowed: JSON.stringify({ message_type: 'SelectControlType', message_id: '5e1f0000-0000-4000-8000-00000000bad2', control_type: 'FILL_RATE_BASED_CONTROL' }),
+  schema: JSON.stringify({
+    message_type: 'PowerMeasurement',
+    message_id: '5e1f0000-0000-4000-8000-00000000bad1',
+    measurement_timestamp: 'yesterday',
+    values: 'lots',
+  }),
+  notAllowed: JSON.stringify({
+    message_type: 'SelectControlType',
+    message_id: '5e1f0000-0000-4000-8000-00000000bad2',
+    control_type: 'FILL_RATE_BASED_CONTROL',
+  }),
 } as const;
 
 /** A transport that records what its owner sends and lets the test put frames in front of the owner. */
@@ -109,7 +116,16 @@ export async function runScenario(hooks: Hooks = {}): Promise<ScenarioResult> {
       FRBC: {
         'FRBC.SystemDescription'(d, ctx) {
           const act = d.actuators[0]!;
-          void ctx.instruct({ message_type: 'FRBC.Instruction', id: 'dddddddd-0000-4000-8000-000000000001', message_id: 'dddddddd-0000-4000-8000-0000000000aa', actuator_id: act.id, operation_mode: actuator.operation_modes[0]!.id, operation_mode_factor: 0.5 }).final.then(resolve);
+          void ctx
+            .instruct({
+              message_type: 'FRBC.Instruction',
+              id: 'dddddddd-0000-4000-8000-000000000001',
+              message_id: 'dddddddd-0000-4000-8000-0000000000aa',
+              actuator_id: act.id,
+              operation_mode: actuator.operation_modes[0]!.id,
+              operation_mode_factor: 0.5,
+            })
+            .final.then(resolve);
         },
       },
     }),

@@ -21,7 +21,10 @@ async function inspector(options: Parameters<typeof createInspector>[0] = {}): P
 }
 
 /** A GET with a chosen Host header (fetch does not let us set it). */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { headers }, (res) => {
@@ -112,7 +115,9 @@ describe('inspector server', () => {
     open.push(cem);
     const rm = createRmClient({ url: cem.url, token, details, reconnect: false, inspect: i.inspect, onSession: (s) => i.attach(s) });
     await rm.nextSession();
-    const text = JSON.stringify(await sessionsUntil(i.url, (s) => JSON.stringify(s).includes('ResourceManagerDetails'), 'the RM details on the page'));
+    const text = JSON.stringify(
+      await sessionsUntil(i.url, (s) => JSON.stringify(s).includes('ResourceManagerDetails'), 'the RM details on the page'),
+    );
     await rm.stop();
     expect(text).not.toContain(token);
     expect(text).not.toMatch(/authorization/i);
@@ -124,7 +129,11 @@ describe('inspector server', () => {
     const feed = await connectInspector(hub.feedUrl!);
     expect(feed.url).toBe(hub.url);
     await runScenario({ inspect: feed.inspect, attach: (s) => feed.attach(s) });
-    let seen = await sessionsUntil(hub.url, (all) => all.length === 2 && all.every((x) => x.instructions[0]?.status === 'SUCCEEDED' && x.header.closed), 'the fed sessions');
+    let seen = await sessionsUntil(
+      hub.url,
+      (all) => all.length === 2 && all.every((x) => x.instructions[0]?.status === 'SUCCEEDED' && x.header.closed),
+      'the fed sessions',
+    );
     expect(seen.find((s) => s.header.role === 'CEM')!.messages.some((m) => m.reception?.status === 'OK')).toBe(true);
 
     // A session still open when its process goes away is shown closed.

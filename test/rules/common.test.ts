@@ -20,24 +20,37 @@ function forecast(): MessageOf<'PowerForecast'> {
   };
 }
 
+/** The fixture measurement (single phase, L1) measured on all three phases. */
+function threePhase(): MessageOf<'PowerMeasurement'> {
+  const m = fixture('PowerMeasurement', 'PowerMeasurement.json');
+  m.values = [
+    { commodity_quantity: 'ELECTRIC.POWER.L1', value: 1235.5 },
+    { commodity_quantity: 'ELECTRIC.POWER.L2', value: 1236.5 },
+    { commodity_quantity: 'ELECTRIC.POWER.L3', value: 1237.5 },
+  ];
+  return m;
+}
+
 describe('PowerMeasurement', () => {
   it('[R107] accepts one value for each of the three phases', () => {
-    const m = fixture('PowerMeasurement', 'PowerMeasurement.json');
+    const m = threePhase();
     expect(m.values).toHaveLength(3);
     expect(ruleProblems(m)).toEqual([]);
     expectAccepted(m);
   });
 
   it('[R107] rejects two values for the same commodity quantity', () => {
-    const m = fixture('PowerMeasurement', 'PowerMeasurement.json');
+    const m = threePhase();
     m.values[2] = { commodity_quantity: 'ELECTRIC.POWER.L1', value: 1237.5 };
     const [p] = expectRejected(m, 'R107', '$.values[2].commodity_quantity');
-    expect(p?.message).toBe("commodity_quantity 'ELECTRIC.POWER.L1' is used twice in this measurement (first at $.values[0].commodity_quantity)");
+    expect(p?.message).toBe(
+      "commodity_quantity 'ELECTRIC.POWER.L1' is used twice in this measurement (first at $.values[0].commodity_quantity)",
+    );
     expect(p?.value).toBe('"ELECTRIC.POWER.L1"');
   });
 
   it('[R107] reports a third occurrence as such', () => {
-    const m = fixture('PowerMeasurement', 'PowerMeasurement.json');
+    const m = threePhase();
     for (const v of m.values) v.commodity_quantity = 'ELECTRIC.POWER.L2';
     const problems = expectRejected(m, 'R107');
     expect(problems.map((p) => p.path)).toEqual(['$.values[1].commodity_quantity', '$.values[2].commodity_quantity']);

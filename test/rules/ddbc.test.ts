@@ -31,8 +31,22 @@ function actuator(name: string): Actuator {
       },
     ],
     transitions: [
-      { id: id('t:on'), from: id('mode:off'), to: id('mode:on'), start_timers: [id('timer:run')], blocking_timers: [id('timer:rest')], abnormal_condition_only: false },
-      { id: id('t:off'), from: id('mode:on'), to: id('mode:off'), start_timers: [id('timer:rest')], blocking_timers: [id('timer:run')], abnormal_condition_only: false },
+      {
+        id: id('t:on'),
+        from: id('mode:off'),
+        to: id('mode:on'),
+        start_timers: [id('timer:run')],
+        blocking_timers: [id('timer:rest')],
+        abnormal_condition_only: false,
+      },
+      {
+        id: id('t:off'),
+        from: id('mode:on'),
+        to: id('mode:off'),
+        start_timers: [id('timer:rest')],
+        blocking_timers: [id('timer:run')],
+        abnormal_condition_only: false,
+      },
     ],
     timers: [
       { id: id('timer:run'), duration: 600_000 },

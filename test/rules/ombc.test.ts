@@ -21,9 +21,31 @@ function description(): SystemDescription {
     valid_from: '2025-01-01T00:00:00Z',
     operation_modes: [mode('off', 0), mode('half', 3), mode('full', 6)],
     transitions: [
-      { id: uuid('ombc:t:off-half'), from: uuid('ombc:mode:off'), to: uuid('ombc:mode:half'), start_timers: [uuid('ombc:timer:min-run')], blocking_timers: [], abnormal_condition_only: false },
-      { id: uuid('ombc:t:half-full'), from: uuid('ombc:mode:half'), to: uuid('ombc:mode:full'), start_timers: [], blocking_timers: [], transition_duration: 30_000, abnormal_condition_only: false },
-      { id: uuid('ombc:t:half-off'), from: uuid('ombc:mode:half'), to: uuid('ombc:mode:off'), start_timers: [], blocking_timers: [uuid('ombc:timer:min-run')], abnormal_condition_only: false },
+      {
+        id: uuid('ombc:t:off-half'),
+        from: uuid('ombc:mode:off'),
+        to: uuid('ombc:mode:half'),
+        start_timers: [uuid('ombc:timer:min-run')],
+        blocking_timers: [],
+        abnormal_condition_only: false,
+      },
+      {
+        id: uuid('ombc:t:half-full'),
+        from: uuid('ombc:mode:half'),
+        to: uuid('ombc:mode:full'),
+        start_timers: [],
+        blocking_timers: [],
+        transition_duration: 30_000,
+        abnormal_condition_only: false,
+      },
+      {
+        id: uuid('ombc:t:half-off'),
+        from: uuid('ombc:mode:half'),
+        to: uuid('ombc:mode:off'),
+        start_timers: [],
+        blocking_timers: [uuid('ombc:timer:min-run')],
+        abnormal_condition_only: false,
+      },
     ],
     timers: [{ id: uuid('ombc:timer:min-run'), diagnostic_label: 'minimum run time', duration: 900_000 }],
   };
@@ -43,7 +65,9 @@ describe('OMBC.SystemDescription', () => {
     m.timers.push({ id: uuid('ombc:timer:min-run'), duration: 1 });
     const problems = expectRejected(m, 'R69');
     expect(problems.map((p) => p.path)).toEqual(['$.operation_modes[2].id', '$.transitions[2].id', '$.timers[1].id']);
-    expect(problems[0]?.message).toBe(`operation mode id '${uuid('ombc:mode:half')}' is used twice in this system description (first at $.operation_modes[1].id)`);
+    expect(problems[0]?.message).toBe(
+      `operation mode id '${uuid('ombc:mode:half')}' is used twice in this system description (first at $.operation_modes[1].id)`,
+    );
   });
 
   it('[R70] rejects a transition from an unknown mode and one naming an unknown timer', () => {

@@ -15,8 +15,18 @@ function constraints(ranges?: Range[]): PowerConstraints {
     valid_until: '2025-06-01T20:00:00Z',
     consequence_type: 'VANISH',
     allowed_limit_ranges: ranges ?? [
-      { commodity_quantity: 'ELECTRIC.POWER.L1', limit_type: 'UPPER_LIMIT', range_boundary: { start_of_range: 0, end_of_range: 0 }, abnormal_condition_only: false },
-      { commodity_quantity: 'ELECTRIC.POWER.L1', limit_type: 'LOWER_LIMIT', range_boundary: { start_of_range: -4000, end_of_range: 0 }, abnormal_condition_only: false },
+      {
+        commodity_quantity: 'ELECTRIC.POWER.L1',
+        limit_type: 'UPPER_LIMIT',
+        range_boundary: { start_of_range: 0, end_of_range: 0 },
+        abnormal_condition_only: false,
+      },
+      {
+        commodity_quantity: 'ELECTRIC.POWER.L1',
+        limit_type: 'LOWER_LIMIT',
+        range_boundary: { start_of_range: -4000, end_of_range: 0 },
+        abnormal_condition_only: false,
+      },
     ],
   };
 }
@@ -112,7 +122,11 @@ function instruction(): Instruction {
     abnormal_condition: false,
     power_constraints_id: uuid('pebc:constraints'),
     power_envelopes: [
-      { id: uuid('pebc:envelope:l1'), commodity_quantity: 'ELECTRIC.POWER.L1', power_envelope_elements: [element(-4000, 0), element(-1500, 0), element(0, 0)] },
+      {
+        id: uuid('pebc:envelope:l1'),
+        commodity_quantity: 'ELECTRIC.POWER.L1',
+        power_envelope_elements: [element(-4000, 0), element(-1500, 0), element(0, 0)],
+      },
       { id: uuid('pebc:envelope:l2'), commodity_quantity: 'ELECTRIC.POWER.L2', power_envelope_elements: [element(-2000, -500)] },
     ],
   };

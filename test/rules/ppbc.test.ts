@@ -43,7 +43,9 @@ describe('PPBC.PowerProfileDefinition', () => {
   it('[R101] rejects a duplicate container id within the definition', () => {
     const m = definition([container('wash'), container('spin'), container('wash')]);
     const [p] = expectRejected(m, 'R101', '$.power_sequences_containers[2].id');
-    expect(p?.message).toBe(`sequence container id '${uuid('ppbc:container:wash')}' is used twice in this power profile definition (first at $.power_sequences_containers[0].id)`);
+    expect(p?.message).toBe(
+      `sequence container id '${uuid('ppbc:container:wash')}' is used twice in this power profile definition (first at $.power_sequences_containers[0].id)`,
+    );
   });
 
   it('[R101] rejects a duplicate sequence id within a container', () => {

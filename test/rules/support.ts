@@ -5,18 +5,17 @@ import { decode } from '../../src/codec/index.js';
 import { ALL_RULES, checkRules } from '../../src/rules/index.js';
 import type { Problem } from '../../src/typebox/problem.js';
 import type { MessageOf, MessageType, S2Message } from '../../src/typebox/registry.js';
+import { FIXTURE_DIR } from '../support/fixtures.js';
 
 /** Shared helpers for the rule tests (not a test file itself). */
 
-const BENCH = new URL('../../../shared/fixtures/bench/', import.meta.url);
-
-/** A fresh, mutable copy of a bench fixture, typed as its message. */
+/** A fresh, mutable copy of a fixture (test/fixtures/, also what the benches read), typed as its message. */
 export function fixture<K extends MessageType>(_type: K, file: string): MessageOf<K> {
-  return JSON.parse(readFileSync(new URL(file, BENCH), 'utf8')) as MessageOf<K>;
+  return JSON.parse(readFileSync(new URL(file, FIXTURE_DIR), 'utf8')) as MessageOf<K>;
 }
 
-/** The bench fixture folder (/work/shared/fixtures/bench/). */
-export const BENCH_DIR = BENCH;
+/** The fixture folder test/fixtures/ (the benches read it too, hence the name). */
+export const BENCH_DIR = FIXTURE_DIR;
 
 /** A stable, realistic-looking UUID derived from a label (so tests read `uuid('mode:off')`). */
 export function uuid(label: string): string {

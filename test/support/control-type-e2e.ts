@@ -17,7 +17,14 @@ import type { ControlType, InstructionStatus } from '../../src/typebox/common/en
 import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../../src/typebox/message-spec.js';
 import { CONTROL_TYPE_OF_SHORT, type IdentifiedMessage } from '../../src/typebox/registry.js';
 import { waitFor } from '../transport/helpers.js';
-import { BASE_MS, MESSAGE_SETS, revokeObject, statusUpdate, type ControlTypeMessageSet, type InstructionSpec } from './control-type-messages.js';
+import {
+  BASE_MS,
+  MESSAGE_SETS,
+  revokeObject,
+  statusUpdate,
+  type ControlTypeMessageSet,
+  type InstructionSpec,
+} from './control-type-messages.js';
 import { handshake, handshakeResponse, selectControlType, type Wire } from './e2e-messages.js';
 import type { FramePeer } from './raw-ws-peer.js';
 
@@ -35,7 +42,7 @@ export function otherType(short: ControlTypeShort): ControlTypeShort {
 }
 
 /** A typed message as it goes over a raw peer. */
-export const wire = (m: IdentifiedMessage): Wire => m as unknown as Wire;
+export const wire = (m: IdentifiedMessage): Wire => m;
 
 /**
  * Fresh instruction specs for one session: a new `id` each (R42), execution at BASE_MS (past,
@@ -113,7 +120,8 @@ export function scriptedRm(short: ControlTypeShort, options: ScriptedRmOptions =
   };
   const sendOk = async (c: RmControlContext<ControlTypeShort>, m: IdentifiedMessage) => {
     const result = await c.send(withoutMessageId(m) as never);
-    if (result.status !== 'OK') throw new Error(`scripted ${short} RM: ${m.message_type} answered ${result.status}: ${result.diagnosticLabel ?? ''}`);
+    if (result.status !== 'OK')
+      throw new Error(`scripted ${short} RM: ${m.message_type} answered ${result.status}: ${result.diagnosticLabel ?? ''}`);
   };
   const describeWith = async (c: RmControlContext<ControlTypeShort>, n: number): Promise<IdentifiedMessage> => {
     const description = set.describe(randomUUID(), n);
@@ -156,7 +164,7 @@ export function scriptedRm(short: ControlTypeShort, options: ScriptedRmOptions =
     },
     async revokeDescription(description) {
       const c = need();
-      const result = await c.send(revokeObject(randomUUID(), set.descriptionType, set.objectIdOf(description)) as never);
+      const result = await c.send(revokeObject(randomUUID(), set.descriptionType, set.objectIdOf(description)));
       return result.status;
     },
     handler: {
@@ -185,7 +193,7 @@ export function scriptedRm(short: ControlTypeShort, options: ScriptedRmOptions =
       },
     },
     get controlTypes(): RmControlTypes {
-      return { [short]: rm.handler } as RmControlTypes;
+      return { [short]: rm.handler };
     },
   };
   return rm;
@@ -247,7 +255,7 @@ export function cemRecorder(types: readonly ControlTypeShort[] = TYPES): CemReco
     };
   }
   return {
-    handlers: handlers as CemControlTypes,
+    handlers,
     activations,
     async described(short, count = 1, timeoutMs = 2_000) {
       await waitFor(() => (latest(short)?.descriptions.length ?? 0) >= count, timeoutMs, `${count} ${short} description(s) at the CEM`);
@@ -286,14 +294,20 @@ export async function rawCemSelect(peer: FramePeer, controlType: ControlType): P
 
 /** Sends a message from a raw peer; resolves with the status and diagnostic label the session answered. */
 export async function answer(peer: FramePeer, m: Wire | IdentifiedMessage): Promise<{ id: string; status: string; label: string }> {
-  const id = peer.send(m as Wire) as string;
+  const id = peer.send(m) as string;
   const rs = await peer.statusFor(id);
-  return { id, status: String(rs.status), label: String(rs.diagnostic_label ?? '') };
+  return { id, status: String(rs.status), label: typeof rs.diagnostic_label === 'string' ? rs.diagnostic_label : '' };
 }
 
 /** What must not change when a message is refused (R16), plus whatever the test adds. */
 export function sessionSnapshot(session: S2Session, extra: () => unknown = () => undefined) {
-  return { state: session.state, controlType: session.controlType, pending: session.pendingCount, closed: session.isClosed, extra: extra() };
+  return {
+    state: session.state,
+    controlType: session.controlType,
+    pending: session.pendingCount,
+    closed: session.isClosed,
+    extra: extra(),
+  };
 }
 
 export interface Refusal {
@@ -308,13 +322,22 @@ export interface Refusal {
  * label naming one of its rules, exactly one ReceptionStatus, and an unchanged session (R12, R13,
  * R15, R16).
  */
-export async function expectInvalidContent(peer: FramePeer, session: S2Session, refusals: readonly Refusal[], extra?: () => unknown): Promise<void> {
+export async function expectInvalidContent(
+  peer: FramePeer,
+  session: S2Session,
+  refusals: readonly Refusal[],
+  extra?: () => unknown,
+): Promise<void> {
   const before = sessionSnapshot(session, extra);
   for (const r of refusals) {
     const { id, status, label } = await answer(peer, r.message);
     expect({ status, subject: id }, r.what).toEqual({ status: 'INVALID_CONTENT', subject: (r.message as Wire).message_id });
-    expect(r.rules.some((rule) => new RegExp(`\\b${rule}\\b`).test(label)), `${r.what}: "${label}" names one of ${r.rules.join(', ')}`).toBe(true);
+    expect(
+      r.rules.some((rule) => new RegExp(`\\b${rule}\\b`).test(label)),
+      `${r.what}: "${label}" names one of ${r.rules.join(', ')}`,
+    ).toBe(true);
     expect(sessionSnapshot(session, extra), `nothing changed after ${r.what}`).toEqual(before);
   }
-  for (const r of refusals) expect(peer.statusesFor(String((r.message as Wire).message_id)), `one ReceptionStatus for ${r.what}`).toHaveLength(1);
+  for (const r of refusals)
+    expect(peer.statusesFor(String((r.message as Wire).message_id)), `one ReceptionStatus for ${r.what}`).toHaveLength(1);
 }

@@ -1,6 +1,6 @@
 import { createActor, createMachine, type AnyStateMachine } from 'xstate';
 import { createControlTypeMachine, type ControlTypeContext, type ControlTypeReply } from '../../src/machines/control-type.js';
-import type { Role } from '../../src/machines/events.js';
+import type { SessionRole } from '../../src/machines/events.js';
 import type { ControlTypeRules } from '../../src/rules/knowledge/types.js';
 import type { IdentifiedMessage } from '../../src/typebox/registry.js';
 
@@ -10,7 +10,11 @@ import type { IdentifiedMessage } from '../../src/typebox/registry.js';
  * change it with `setNow`; the instruction actors' timers are real XState delays, so pass a
  * SimulatedClock via `clock` to drive them.
  */
-export function controlTypeHarness(rules: ControlTypeRules<unknown>, role: Role, options: { now?: number; clock?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout } } = {}) {
+export function controlTypeHarness(
+  rules: ControlTypeRules<unknown>,
+  role: SessionRole,
+  options: { now?: number; clock?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout } } = {},
+) {
   let now = options.now ?? Date.parse('2026-01-01T00:00:00Z');
   const replies: ControlTypeReply[] = [];
   const ct = createControlTypeMachine(rules);
@@ -18,9 +22,13 @@ export function controlTypeHarness(rules: ControlTypeRules<unknown>, role: Role,
     invoke: { id: 'ct', src: ct as unknown as AnyStateMachine, input: { role, now: () => now } },
     on: { '*': { actions: ({ event }) => replies.push(event as unknown as ControlTypeReply) } },
   });
-  const actor = createActor(parent, options.clock ? { clock: options.clock as never } : {});
+  const actor = createActor(parent, options.clock ? { clock: options.clock } : {});
   actor.start();
-  const child = () => actor.getSnapshot().children.ct as unknown as { getSnapshot(): { value: unknown; context: ControlTypeContext }; send(e: unknown): void };
+  const child = () =>
+    actor.getSnapshot().children.ct as unknown as {
+      getSnapshot(): { value: unknown; context: ControlTypeContext };
+      send(e: unknown): void;
+    };
   return {
     replies,
     /** Sends a message through the control type; returns the replies it caused. */

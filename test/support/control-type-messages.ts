@@ -95,7 +95,7 @@ export interface ControlTypeMessageSet {
    */
   status(messageId: string, n: number, containers?: ReadonlyMap<number, ContainerState>): IdentifiedMessage;
   /** A status naming a mode / container that description n lacks; undefined for PEBC (nothing to name). */
-  statusUnknown?(messageId: string, n: number): IdentifiedMessage;
+  statusUnknown?: (messageId: string, n: number) => IdentifiedMessage;
   /** A well-referenced instruction the RM can carry out. */
   instruction(messageId: string, spec: InstructionSpec): IdentifiedMessage;
   /** A well-referenced instruction that needs abnormal_condition: true (R50 ⇒ REJECTED on the RM, Q14). */
@@ -111,8 +111,19 @@ export function revokeObject(messageId: string, objectType: RevokableObjects, ob
   return { message_type: 'RevokeObject', message_id: messageId, object_type: objectType, object_id: objectId };
 }
 
-export function statusUpdate(messageId: string, instructionId: string, status: InstructionStatus, atMs: number): MessageOf<'InstructionStatusUpdate'> {
-  return { message_type: 'InstructionStatusUpdate', message_id: messageId, instruction_id: instructionId, status_type: status, timestamp: iso(atMs) };
+export function statusUpdate(
+  messageId: string,
+  instructionId: string,
+  status: InstructionStatus,
+  atMs: number,
+): MessageOf<'InstructionStatusUpdate'> {
+  return {
+    message_type: 'InstructionStatusUpdate',
+    message_id: messageId,
+    instruction_id: instructionId,
+    status_type: status,
+    timestamp: iso(atMs),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +147,12 @@ const FRBC: ControlTypeMessageSet = {
   descriptionType: 'FRBC.SystemDescription',
   instructionType: 'FRBC.Instruction',
   foreignType: 'OMBC.SystemDescription',
-  refusals: { statusWithoutDescription: ['R39', 'R62'], statusUnknown: ['R62'], instructionUnknown: ['R75'], instructionSuperseded: ['R75', 'R72'] },
+  refusals: {
+    statusWithoutDescription: ['R39', 'R62'],
+    statusUnknown: ['R62'],
+    instructionUnknown: ['R75'],
+    instructionSuperseded: ['R75', 'R72'],
+  },
   referenceTags: ['R62', 'R75'],
   describe(messageId, n) {
     const id = frbcIds(n);
@@ -157,11 +173,31 @@ const FRBC: ControlTypeMessageSet = {
           operation_modes: [
             { id: id.off, diagnostic_label: 'off', elements: [element([0, 0], [0, 0])], abnormal_condition_only: false },
             { id: id.on, diagnostic_label: 'on', elements: [element([0.5, 1.5], [1000, 3000])], abnormal_condition_only: false },
-            { id: id.boost, diagnostic_label: 'boost (electric element)', elements: [element([2, 2], [5000, 5000])], abnormal_condition_only: true },
+            {
+              id: id.boost,
+              diagnostic_label: 'boost (electric element)',
+              elements: [element([2, 2], [5000, 5000])],
+              abnormal_condition_only: true,
+            },
           ],
           transitions: [
-            { id: id.offOn, from: id.off, to: id.on, start_timers: [id.minRun], blocking_timers: [id.minOff], transition_duration: 60_000, abnormal_condition_only: false },
-            { id: id.onOff, from: id.on, to: id.off, start_timers: [id.minOff], blocking_timers: [id.minRun], abnormal_condition_only: false },
+            {
+              id: id.offOn,
+              from: id.off,
+              to: id.on,
+              start_timers: [id.minRun],
+              blocking_timers: [id.minOff],
+              transition_duration: 60_000,
+              abnormal_condition_only: false,
+            },
+            {
+              id: id.onOff,
+              from: id.on,
+              to: id.off,
+              start_timers: [id.minOff],
+              blocking_timers: [id.minRun],
+              abnormal_condition_only: false,
+            },
             { id: id.onBoost, from: id.on, to: id.boost, start_timers: [], blocking_timers: [], abnormal_condition_only: true },
           ],
           timers: [
@@ -233,7 +269,12 @@ const OMBC: ControlTypeMessageSet = {
   instructionType: 'OMBC.Instruction',
   foreignType: 'DDBC.SystemDescription',
   // ombc.ts names R62 and R83 (not R39) for a status without a description.
-  refusals: { statusWithoutDescription: ['R62', 'R83'], statusUnknown: ['R62'], instructionUnknown: ['R84'], instructionSuperseded: ['R84'] },
+  refusals: {
+    statusWithoutDescription: ['R62', 'R83'],
+    statusUnknown: ['R62'],
+    instructionUnknown: ['R84'],
+    instructionSuperseded: ['R84'],
+  },
   referenceTags: ['R62', 'R84'],
   describe(messageId, n) {
     const id = ombcIds(n);
@@ -244,13 +285,23 @@ const OMBC: ControlTypeMessageSet = {
       abnormal_condition_only: abnormal,
     });
     const t = (name: string, from: string, to: string, start: string[], blocking: string[]) => ({
-      id: id.transition(name), from, to, start_timers: start, blocking_timers: blocking, abnormal_condition_only: false,
+      id: id.transition(name),
+      from,
+      to,
+      start_timers: start,
+      blocking_timers: blocking,
+      abnormal_condition_only: false,
     });
     return {
       message_type: 'OMBC.SystemDescription',
       message_id: messageId,
       valid_from: VALID_FROM,
-      operation_modes: [mode(id.off, 'off', 0), mode(id.half, 'half load', 3), mode(id.full, 'full load', 6), mode(id.boost, 'boost', 7, true)],
+      operation_modes: [
+        mode(id.off, 'off', 0),
+        mode(id.half, 'half load', 3),
+        mode(id.full, 'full load', 6),
+        mode(id.boost, 'boost', 7, true),
+      ],
       transitions: [
         t('off-half', id.off, id.half, [id.minRun], [id.minOff]),
         t('half-full', id.half, id.full, [], []),
@@ -265,8 +316,18 @@ const OMBC: ControlTypeMessageSet = {
     };
   },
   objectIdOf: (d) => d.message_id,
-  status: (messageId, n) => ({ message_type: 'OMBC.Status', message_id: messageId, active_operation_mode_id: ombcIds(n).off, operation_mode_factor: 0 }),
-  statusUnknown: (messageId) => ({ message_type: 'OMBC.Status', message_id: messageId, active_operation_mode_id: uuidFor('ombc:mode:never-described'), operation_mode_factor: 0 }),
+  status: (messageId, n) => ({
+    message_type: 'OMBC.Status',
+    message_id: messageId,
+    active_operation_mode_id: ombcIds(n).off,
+    operation_mode_factor: 0,
+  }),
+  statusUnknown: (messageId) => ({
+    message_type: 'OMBC.Status',
+    message_id: messageId,
+    active_operation_mode_id: uuidFor('ombc:mode:never-described'),
+    operation_mode_factor: 0,
+  }),
   instruction: (messageId, s) => ombcInstruction(messageId, s, ombcIds(s.n).half),
   abnormalOnlyInstruction: (messageId, s) => ombcInstruction(messageId, s, ombcIds(s.n).boost),
   unknownInstruction: (messageId, s) => ombcInstruction(messageId, s, uuidFor('ombc:mode:never-described')),
@@ -302,7 +363,12 @@ const DDBC: ControlTypeMessageSet = {
   descriptionType: 'DDBC.SystemDescription',
   instructionType: 'DDBC.Instruction',
   foreignType: 'FRBC.SystemDescription',
-  refusals: { statusWithoutDescription: ['R39', 'R62'], statusUnknown: ['R62'], instructionUnknown: ['R87'], instructionSuperseded: ['R87', 'R72'] },
+  refusals: {
+    statusWithoutDescription: ['R39', 'R62'],
+    statusUnknown: ['R62'],
+    instructionUnknown: ['R87'],
+    instructionSuperseded: ['R87', 'R72'],
+  },
   referenceTags: ['R62', 'R87', 'R88'],
   describe(messageId, n) {
     const id = ddbcIds(n);
@@ -328,9 +394,30 @@ const DDBC: ControlTypeMessageSet = {
             mode(id.emergency, 'emergency heater', [6000, 6000], [6, 6], true),
           ],
           transitions: [
-            { id: id.transition('low-high'), from: id.low, to: id.high, start_timers: [id.antiCycle], blocking_timers: [], abnormal_condition_only: false },
-            { id: id.transition('high-low'), from: id.high, to: id.low, start_timers: [], blocking_timers: [id.antiCycle], abnormal_condition_only: false },
-            { id: id.transition('low-emergency'), from: id.low, to: id.emergency, start_timers: [], blocking_timers: [], abnormal_condition_only: true },
+            {
+              id: id.transition('low-high'),
+              from: id.low,
+              to: id.high,
+              start_timers: [id.antiCycle],
+              blocking_timers: [],
+              abnormal_condition_only: false,
+            },
+            {
+              id: id.transition('high-low'),
+              from: id.high,
+              to: id.low,
+              start_timers: [],
+              blocking_timers: [id.antiCycle],
+              abnormal_condition_only: false,
+            },
+            {
+              id: id.transition('low-emergency'),
+              from: id.low,
+              to: id.emergency,
+              start_timers: [],
+              blocking_timers: [],
+              abnormal_condition_only: true,
+            },
           ],
           timers: [{ id: id.antiCycle, diagnostic_label: 'anti-cycling', duration: 5 * MIN }],
         },
@@ -392,9 +479,24 @@ const PEBC: ControlTypeMessageSet = {
     valid_from: VALID_FROM,
     consequence_type: 'VANISH',
     allowed_limit_ranges: [
-      { commodity_quantity: THREE_PHASE, limit_type: 'UPPER_LIMIT', range_boundary: { start_of_range: -4000, end_of_range: 0 }, abnormal_condition_only: false },
-      { commodity_quantity: THREE_PHASE, limit_type: 'LOWER_LIMIT', range_boundary: { start_of_range: -4000, end_of_range: 0 }, abnormal_condition_only: false },
-      { commodity_quantity: THREE_PHASE, limit_type: 'LOWER_LIMIT', range_boundary: { start_of_range: -6000, end_of_range: -4000 }, abnormal_condition_only: true },
+      {
+        commodity_quantity: THREE_PHASE,
+        limit_type: 'UPPER_LIMIT',
+        range_boundary: { start_of_range: -4000, end_of_range: 0 },
+        abnormal_condition_only: false,
+      },
+      {
+        commodity_quantity: THREE_PHASE,
+        limit_type: 'LOWER_LIMIT',
+        range_boundary: { start_of_range: -4000, end_of_range: 0 },
+        abnormal_condition_only: false,
+      },
+      {
+        commodity_quantity: THREE_PHASE,
+        limit_type: 'LOWER_LIMIT',
+        range_boundary: { start_of_range: -6000, end_of_range: -4000 },
+        abnormal_condition_only: true,
+      },
     ],
   }),
   objectIdOf: (d) => (d as MessageOf<'PEBC.PowerConstraints'>).id,
@@ -485,13 +587,20 @@ const PPBC: ControlTypeMessageSet = {
       const base = { power_profile_id: ppbcIds(n).profile, sequence_container_id: ppbcIds(n).container(slot) };
       if (!state) return { ...base, status: 'NOT_SCHEDULED' as const };
       // R105: progress once the chosen sequence has started (a finished normal sequence ran 20 min).
-      return { ...base, selected_sequence_id: state.sequence, status: state.status, ...(state.status === 'FINISHED' ? { progress: 20 * MIN } : {}) };
+      return {
+        ...base,
+        selected_sequence_id: state.sequence,
+        status: state.status,
+        ...(state.status === 'FINISHED' ? { progress: 20 * MIN } : {}),
+      };
     }),
   }),
   statusUnknown: (messageId, n) => ({
     message_type: 'PPBC.PowerProfileStatus',
     message_id: messageId,
-    sequence_container_status: [{ power_profile_id: ppbcIds(n).profile, sequence_container_id: uuidFor('ppbc:container:never-described'), status: 'NOT_SCHEDULED' }],
+    sequence_container_status: [
+      { power_profile_id: ppbcIds(n).profile, sequence_container_id: uuidFor('ppbc:container:never-described'), status: 'NOT_SCHEDULED' },
+    ],
   }),
   instruction: (messageId, s) => ppbcSchedule(messageId, s, ppbcIds(s.n).sequence(s.slot, 'normal')),
   abnormalOnlyInstruction: (messageId, s) => ppbcSchedule(messageId, s, ppbcIds(s.n).sequence(s.slot, 'express')),

@@ -1,12 +1,12 @@
 /**
- * Realistic S2 messages for the end-to-end tests, built from the bench fixtures
- * (`../shared/fixtures/bench/*.json`) with fresh UUID message ids, plus the few small messages a
- * scripted peer needs to drive a session (Handshake, ReceptionStatus, …).
+ * Realistic S2 messages for the end-to-end tests, built from the fixtures (`test/fixtures/*.json`)
+ * with fresh UUID message ids, plus the few small messages a scripted peer needs to drive a
+ * session (Handshake, ReceptionStatus, …).
  */
 import { randomUUID } from 'node:crypto';
 import type { ControlType, ReceptionStatusValues } from '../../src/typebox/common/enums.js';
 import type { MessageOf } from '../../src/typebox/registry.js';
-import { fixtures } from './official-schemas.js';
+import { fixtureFiles } from './fixtures.js';
 
 export const S2_VERSION = '0.0.2-beta';
 export const NIL = '00000000-0000-0000-0000-000000000000';
@@ -14,18 +14,18 @@ export const NIL = '00000000-0000-0000-0000-000000000000';
 /** A JSON object as it goes over the wire (scripted peers send and receive these). */
 export type Wire = Record<string, unknown>;
 
-const FIXTURES: ReadonlyMap<string, string> = new Map(fixtures().map((f) => [f.name.replace(/\.json$/, ''), f.text]));
+const FIXTURES: ReadonlyMap<string, string> = new Map(fixtureFiles().map((f) => [f.name.replace(/\.json$/, ''), f.text]));
 
-/** A deep copy of the bench fixture `name` (file name without `.json`), with a fresh message_id. */
+/** A deep copy of the fixture `name` (file name without `.json`), with a fresh message_id. */
 export function fixture(name: string, fresh = true): Wire {
   const text = FIXTURES.get(name);
-  if (text === undefined) throw new Error(`no bench fixture ${name}`);
+  if (text === undefined) throw new Error(`no fixture ${name} in test/fixtures/`);
   const msg = JSON.parse(text) as Wire;
   if (fresh && 'message_id' in msg) msg.message_id = randomUUID();
   return msg;
 }
 
-/** Every bench fixture text (for mutation in the fuzz test). */
+/** Every fixture text (for mutation in the fuzz test). */
 export function fixtureTexts(): readonly string[] {
   return [...FIXTURES.values()];
 }
@@ -44,7 +44,7 @@ export function rs(subject: string, status: ReceptionStatusValues = 'OK'): Wire 
   return { message_type: 'ReceptionStatus', subject_message_id: subject, status };
 }
 
-/** The RM details of the bench fixture, offering `offer` (default: FRBC and NOT_CONTROLABLE, like PY's example RM). */
+/** The RM details of the fixture, offering `offer` (default: FRBC and NOT_CONTROLABLE, like PY's example RM). */
 export function rmDetails(offer: readonly ControlType[] = ['FILL_RATE_BASED_CONTROL', 'NOT_CONTROLABLE']): Wire {
   return { ...fixture('ResourceManagerDetails'), available_control_types: [...offer] };
 }

@@ -14,7 +14,7 @@ import { rawRmHandshake, type RawPeer } from './raw-ws-peer.js';
 
 /**
  * A readable message_id: the official ID pattern `[a-zA-Z0-9\-_:]{2,64}`, which is unanchored
- * (S2-RULES.md R3), so any string containing two such characters in a row passes.
+ * (docs/rules.md#R3), so any string containing two such characters in a row passes.
  */
 export const READABLE_ID = /[a-zA-Z0-9\-_:]{2,64}/;
 
@@ -41,7 +41,11 @@ const DESCRIPTION: Partial<Record<ControlType, () => Wire[]>> = {
  * A CEM server and a raw RM that completed the handshake, had `offer[0]` selected (default FRBC)
  * and described its flexibility for it (R39), each message answered OK; nothing is pending.
  */
-export async function activeCem(guard: E2eGuard, options: Partial<CemServerOptions> = {}, offer: readonly ControlType[] = ['FILL_RATE_BASED_CONTROL', 'NOT_CONTROLABLE']): Promise<ActiveCem> {
+export async function activeCem(
+  guard: E2eGuard,
+  options: Partial<CemServerOptions> = {},
+  offer: readonly ControlType[] = ['FILL_RATE_BASED_CONTROL', 'NOT_CONTROLABLE'],
+): Promise<ActiveCem> {
   const server = await guard.cemServer(options);
   const peer = await guard.peer(server.url);
   await rawRmHandshake(peer, { offer });
@@ -52,7 +56,8 @@ export async function activeCem(guard: E2eGuard, options: Partial<CemServerOptio
   for (const m of DESCRIPTION[selected]?.() ?? []) {
     const id = peer.send(m) as string;
     const status = await peer.statusFor(id);
-    if (status.status !== 'OK') throw new Error(`CEM answered ${String(status.status)} to ${String(m.message_type)}: ${String(status.diagnostic_label)}`);
+    if (status.status !== 'OK')
+      throw new Error(`CEM answered ${String(status.status)} to ${String(m.message_type)}: ${String(status.diagnostic_label)}`);
   }
   await waitFor(() => session.pendingCount === 0, 2_000, 'no CEM message pending');
   return { server, peer, session };

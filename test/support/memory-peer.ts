@@ -12,7 +12,10 @@ export class MemoryPeer extends FramePeer {
   /** Every frame received, as text, in order (the inbox holds them parsed). */
   readonly frames: string[] = [];
 
-  constructor(private readonly end: Transport, options: RawPeerOptions = {}) {
+  constructor(
+    private readonly end: Transport,
+    options: RawPeerOptions = {},
+  ) {
     super(options);
     let resolveClosed!: (close: RawClose) => void;
     this.closed = new Promise((resolve) => (resolveClosed = resolve));

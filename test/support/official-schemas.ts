@@ -1,21 +1,41 @@
 /**
- * Test-only access to the official s2-ws-json material in `../shared/spec/` (never copied into the
- * repo): the 76 JSON Schema files, an in-memory copy patched with `"type": "object"`, Ajv2020
- * validators over them, and the AsyncAPI role files.
+ * Test-only access to the official s2-ws-json material (never copied into the repository): a
+ * checkout of flexiblepower/s2-ws-json named by `S2_SPEC_DIR` (see outside-material.ts; unset ⇒
+ * the suites that need it are skipped, or fail with CI set). From it: the 76 JSON Schema files,
+ * an in-memory copy patched with `"type": "object"`, Ajv2020 validators over them, and the
+ * AsyncAPI role files.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
+import addFormatsModule from 'ajv-formats';
+import { materialPath, requireMaterial, type Material } from './outside-material.js';
 
 // ajv-formats is CommonJS with a `default` export; under NodeNext the module object is what arrives.
-const addFormats = (addFormatsModule as unknown as { default: FormatsPlugin }).default;
+const addFormats = addFormatsModule.default;
 
-/** `<repo>/../shared/spec/`, resolved from this file (test/support/ → repo root → ..). */
-export const SPEC_ROOT = new URL('../../../shared/spec/', import.meta.url);
-export const SCHEMA_ROOT = new URL('s2-ws-json/s2-json-schema/', SPEC_ROOT);
-export const ASYNCAPI_ROOT = new URL('s2-ws-json/s2-asyncapi/', SPEC_ROOT);
-export const FIXTURES_ROOT = new URL('../../../shared/fixtures/bench/', import.meta.url);
+/** The folders of s2-ws-json the suites read. */
+const SPEC_FOLDERS = ['s2-json-schema/messages', 's2-json-schema/schemas', 's2-asyncapi'] as const;
+
+/** The official schemas: `S2_SPEC_DIR`, a checkout of flexiblepower/s2-ws-json. Use with `describeWith`. */
+export const OFFICIAL_SPEC: Material = requireMaterial({
+  name: 'official schemas',
+  envVar: 'S2_SPEC_DIR',
+  expected: 'a checkout of flexiblepower/s2-ws-json',
+  check(dir) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) return 'no such directory';
+    const missing = SPEC_FOLDERS.filter((f) => !existsSync(path.join(dir, f)) || !statSync(path.join(dir, f)).isDirectory());
+    if (missing.length) return `no ${missing.join(', ')} in it`;
+    if (!readdirSync(path.join(dir, SPEC_FOLDERS[0])).some((f) => f.endsWith('.schema.json')))
+      return `no *.schema.json in ${SPEC_FOLDERS[0]}`;
+    return undefined;
+  },
+});
+
+/** `<S2_SPEC_DIR>/s2-json-schema/`. */
+const schemaRoot = () => path.join(materialPath(OFFICIAL_SPEC), 's2-json-schema');
+/** `<S2_SPEC_DIR>/s2-asyncapi/`. */
+const asyncApiRoot = () => path.join(materialPath(OFFICIAL_SPEC), 's2-asyncapi');
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -33,8 +53,8 @@ export interface OfficialFile {
 }
 
 function readDir(dir: SchemaDir): OfficialFile[] {
-  const url = new URL(`${dir}/`, SCHEMA_ROOT);
-  return readdirSync(fileURLToPath(url))
+  const folder = path.join(schemaRoot(), dir);
+  return readdirSync(folder)
     .filter((f) => f.endsWith('.schema.json'))
     .sort()
     .map((fileName) => ({
@@ -42,7 +62,7 @@ function readDir(dir: SchemaDir): OfficialFile[] {
       dir,
       fileName,
       stem: fileName.slice(0, -'.schema.json'.length),
-      schema: JSON.parse(readFileSync(fileURLToPath(new URL(fileName, url)), 'utf8')) as JsonObject,
+      schema: JSON.parse(readFileSync(path.join(folder, fileName), 'utf8')) as JsonObject,
     }));
 }
 
@@ -101,7 +121,9 @@ export function officialValidators(options: { patched: boolean; allErrors?: bool
     if (!fn) {
       const file = messages.find((m) => m.stem === type);
       if (!file) throw new Error(`no official message schema for ${type}`);
-      const compiled = ajv.getSchema(String(file.schema.$id));
+      const id = file.schema.$id;
+      if (typeof id !== 'string') throw new Error(`official schema ${file.key} has no $id`);
+      const compiled = ajv.getSchema(id);
       if (!compiled) throw new Error(`Ajv did not compile ${file.key}`);
       fn = compiled;
       fns.set(type, fn);
@@ -112,7 +134,7 @@ export function officialValidators(options: { patched: boolean; allErrors?: bool
     message,
     validate(type, value) {
       const fn = message(type);
-      const ok = fn(value) as boolean;
+      const ok = fn(value);
       return { ok, errors: ok ? [] : [...(fn.errors ?? [])] };
     },
   };
@@ -120,21 +142,12 @@ export function officialValidators(options: { patched: boolean; allErrors?: bool
 
 /** Text of one AsyncAPI role file. */
 export function asyncApiText(fileName: string): string {
-  return readFileSync(fileURLToPath(new URL(fileName, ASYNCAPI_ROOT)), 'utf8');
+  return readFileSync(path.join(asyncApiRoot(), fileName), 'utf8');
 }
 
 /** File names in the AsyncAPI folder. */
 export function asyncApiFiles(): string[] {
-  return readdirSync(fileURLToPath(ASYNCAPI_ROOT)).sort();
-}
-
-/** The bench fixtures: file name and text. */
-export function fixtures(): { name: string; text: string }[] {
-  const dir = fileURLToPath(FIXTURES_ROOT);
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((name) => ({ name, text: readFileSync(`${dir}/${name}`, 'utf8') }));
+  return readdirSync(asyncApiRoot()).sort();
 }
 
 /** JSONPath in the codec's notation (`$.a[0].b`, `$["odd key"]`) of a path given as segments. */

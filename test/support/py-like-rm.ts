@@ -1,6 +1,6 @@
 /**
  * A scripted RM that behaves exactly like the reference Python RM, s2-python's `S2Connection`
- * (S2-RULES.md §2.3 "PY's exact RM sequence"):
+ * (the sequence of s2-python's connection code):
  *
  * 1. on open it sends `Handshake{role: RM, supported_protocol_versions: ["0.0.2-beta"]}` at once,
  *    then does nothing else until that Handshake's ReceptionStatus arrives (≤ 5 s, must be OK);
@@ -19,6 +19,7 @@
  */
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
+import { rawToString } from '../../src/transport/ws-transport.js';
 import { frbcActivationMessages, handshake, rmDetails, rs, type Wire } from './e2e-messages.js';
 
 export interface PyLikeRmOptions {
@@ -57,7 +58,7 @@ export class PyLikeRm {
   private constructor(ws: WebSocket, timeoutMs: number) {
     this.#ws = ws;
     this.#timeoutMs = timeoutMs;
-    ws.on('message', (data) => this.#receive(data.toString()));
+    ws.on('message', (data) => this.#receive(rawToString(data)));
     ws.on('error', () => undefined);
     this.closed = new Promise((resolve) =>
       ws.once('close', (code, reason) => {
@@ -87,7 +88,9 @@ export class PyLikeRm {
 
   /** ReceptionStatuses PY received for `id`. */
   statusesFor(id: string): Wire[] {
-    return this.log.filter((e) => e.dir === 'in' && e.message.message_type === 'ReceptionStatus' && e.message.subject_message_id === id).map((e) => e.message);
+    return this.log
+      .filter((e) => e.dir === 'in' && e.message.message_type === 'ReceptionStatus' && e.message.subject_message_id === id)
+      .map((e) => e.message);
   }
 
   /** Ends the connection (test clean-up). */

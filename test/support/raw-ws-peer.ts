@@ -9,6 +9,7 @@
 import { once } from 'node:events';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
 import type { ControlType, ReceptionStatusValues } from '../../src/typebox/common/enums.js';
+import { rawToString } from '../../src/transport/ws-transport.js';
 import { waitFor } from '../transport/helpers.js';
 import { handshake, rmDetails, rs, type Wire } from './e2e-messages.js';
 
@@ -99,7 +100,7 @@ export abstract class FramePeer {
       };
       const timer = setTimeout(() => {
         done();
-        const seen = this.inbox.map((m) => String(m.message_type ?? 'unparsed')).join(', ');
+        const seen = this.inbox.map((m) => (typeof m.message_type === 'string' ? m.message_type : 'unparsed')).join(', ');
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (received so far: ${seen})`));
       }, timeoutMs);
       this.#waiters.add(check);
@@ -113,7 +114,11 @@ export abstract class FramePeer {
 
   /** The ReceptionStatus answering `messageId` (waits for it). */
   statusFor(messageId: string, timeoutMs?: number): Promise<Wire> {
-    return this.next((m) => m.message_type === 'ReceptionStatus' && m.subject_message_id === messageId, `ReceptionStatus for ${messageId}`, timeoutMs);
+    return this.next(
+      (m) => m.message_type === 'ReceptionStatus' && m.subject_message_id === messageId,
+      `ReceptionStatus for ${messageId}`,
+      timeoutMs,
+    );
   }
 
   /** All ReceptionStatuses received so far for `messageId`. */
@@ -132,9 +137,12 @@ export class RawPeer extends FramePeer {
   readonly closed: Promise<RawClose>;
   #close: RawClose | undefined;
 
-  constructor(readonly ws: WebSocket, options: RawPeerOptions = {}) {
+  constructor(
+    readonly ws: WebSocket,
+    options: RawPeerOptions = {},
+  ) {
     super(options);
-    ws.on('message', (data, isBinary) => this.receive(isBinary ? `<binary ${String((data as Buffer).length)}>` : data.toString()));
+    ws.on('message', (data, isBinary) => this.receive(isBinary ? `<binary ${String((data as Buffer).length)}>` : rawToString(data)));
     // A reset peer must not crash the test process; the close that follows is what tests look at.
     ws.on('error', () => undefined);
     this.closed = new Promise((resolve) =>

@@ -5,7 +5,7 @@
  * generator cannot honour fails loudly instead of silently producing wrong cases.
  */
 import { officialSchemas, resolveRefKey, type Json, type JsonObject, type OfficialFile } from './official-schemas.js';
-import { Rng } from './rng.js';
+import { type Rng } from './rng.js';
 
 export const ID_KEY = 'schemas/ID.schema.json';
 const ID_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:';
@@ -23,8 +23,23 @@ export interface Located {
 }
 
 const KNOWN_KEYWORDS = new Set([
-  '$schema', '$id', 'title', 'description', 'type', 'properties', 'required', 'additionalProperties',
-  'items', 'minItems', 'maxItems', 'const', 'enum', 'pattern', 'format', 'minimum', '$ref',
+  '$schema',
+  '$id',
+  'title',
+  'description',
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'maxItems',
+  'const',
+  'enum',
+  'pattern',
+  'format',
+  'minimum',
+  '$ref',
 ]);
 
 /** Follows `$ref`s (only `description`/`title` may sit beside one) to the node that constrains a value. */
@@ -89,7 +104,18 @@ export function badId(rng: Rng): string {
 /** Strings that match the loose ID pattern but are not UUIDs (for `ids: 'uuid'`). */
 export function looseNonUuid(rng: Rng): string {
   const u = uuid(rng);
-  return rng.pick(['actuator1', 'om1', u.replace(/-/g, ''), `{${u}}`, `urn:uuid:${u}`, `${u}x`, ` ${u}`, u.slice(0, 35), 'ab', u.replace(/^./, 'g')]);
+  return rng.pick([
+    'actuator1',
+    'om1',
+    u.replace(/-/g, ''),
+    `{${u}}`,
+    `urn:uuid:${u}`,
+    `${u}x`,
+    ` ${u}`,
+    u.slice(0, 35),
+    'ab',
+    u.replace(/^./, 'g'),
+  ]);
 }
 
 const LEAP_YEARS = [2000, 2024, 2028];
@@ -109,8 +135,7 @@ export function dateTime(rng: Rng): string {
   const time = `${pad(rng.int(0, 23))}:${pad(rng.int(0, 59))}:${pad(rng.int(0, 59))}`;
   const frac = rng.chance(0.4) ? `.${String(rng.int(0, 999_999_999)).padStart(9, '0').slice(0, rng.int(1, 9))}` : '';
   const off = rng.next();
-  const offset =
-    off < 0.4 ? 'Z' : off < 0.45 ? 'z' : `${rng.pick(['+', '-'])}${pad(rng.int(0, 14))}:${pad(rng.pick([0, 15, 30, 45]))}`;
+  const offset = off < 0.4 ? 'Z' : off < 0.45 ? 'z' : `${rng.pick(['+', '-'])}${pad(rng.int(0, 14))}:${pad(rng.pick([0, 15, 30, 45]))}`;
   const sep = rng.chance(0.05) ? 't' : 'T';
   return `${year}-${pad(month)}-${pad(day)}${sep}${time}${frac}${offset}`;
 }
@@ -137,7 +162,20 @@ export function badDateTime(rng: Rng): string {
   ]);
 }
 
-const STRING_POOL = ['', 'a', 'Battery 1', 'ünïcödé', '日本語', '😀', 'quote " and \\ backslash', 'line\nbreak', 'nul\u0000char', 'tab\t', '\ud800', 'x'.repeat(300)];
+const STRING_POOL = [
+  '',
+  'a',
+  'Battery 1',
+  'ünïcödé',
+  '日本語',
+  '😀',
+  'quote " and \\ backslash',
+  'line\nbreak',
+  'nul\u0000char',
+  'tab\t',
+  '\ud800',
+  'x'.repeat(300),
+];
 
 function freeString(rng: Rng): string {
   if (rng.chance(0.5)) return rng.pick(STRING_POOL);
@@ -178,7 +216,7 @@ export const DEFAULT_GEN: GenOptions = { ids: 'any', maxArray: 3, optional: 0.5 
 /** A random valid value of `node` (a node of file `fileKey`). */
 export function generate(rng: Rng, node: JsonObject, fileKey: string, opts: GenOptions = DEFAULT_GEN): Json {
   const { node: s, fileKey: key, refKey } = resolve(node, fileKey);
-  if ('const' in s) return s.const as Json;
+  if ('const' in s) return s.const;
   if (Array.isArray(s.enum)) return rng.pick(s.enum);
   if (isObjectSchema(s)) {
     const props = s.properties as JsonObject;
@@ -346,8 +384,18 @@ function otherTypeValues(type: string): Json[] {
 const UNKNOWN_KEYS = ['extra', 'x_vendor', 'constructor', 'toString', '__proto__', 'message_type ', ''];
 const NOT_IN_ENUM_EXTRA = [
   // R53/Q10: the four values DOC/toml lists beyond the schema
-  'FRBC.LeakageBehaviour', 'FRBC.UsageForecast', 'FRBC.FillLevelTargetProfile', 'DDBC.AverageDemandRateForecast',
-  'NOT_CONTROLLABLE', 'HYDROGEN', 'toString', '__proto__', 'constructor', 'hasOwnProperty', '', 'X.Unknown',
+  'FRBC.LeakageBehaviour',
+  'FRBC.UsageForecast',
+  'FRBC.FillLevelTargetProfile',
+  'DDBC.AverageDemandRateForecast',
+  'NOT_CONTROLLABLE',
+  'HYDROGEN',
+  'toString',
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  '',
+  'X.Unknown',
 ];
 
 /** Sites of `instance` a given mutation can apply to. */
@@ -360,7 +408,7 @@ function candidates(kind: Mutation | ValidVariant, all: Site[]): Site[] {
       case 'valid':
         return site.path.length === 0;
       case 'drop-required':
-        return isObj && ((s.required as string[] | undefined) ?? []).some((r) => r in (v as JsonObject));
+        return isObj && ((s.required as string[] | undefined) ?? []).some((r) => r in v);
       case 'unknown-property':
         return isObj;
       case 'null-optional': {
@@ -412,7 +460,12 @@ export function mutate(rng: Rng, file: OfficialFile, instance: JsonObject, kind:
   if (options.length === 0) return undefined;
   const site = rng.pick(options);
   const s = site.schema.node;
-  const at = (path: Path, f: (old: Json) => Json | typeof DELETE, detail: string): Mutated => ({ kind, value: setAt(instance, path, f), path, detail });
+  const at = (path: Path, f: (old: Json) => Json | typeof DELETE, detail: string): Mutated => ({
+    kind,
+    value: setAt(instance, path, f),
+    path,
+    detail,
+  });
   switch (kind) {
     case 'valid':
       return { kind, value: instance, path: [], detail: 'as generated' };
@@ -424,7 +477,9 @@ export function mutate(rng: Rng, file: OfficialFile, instance: JsonObject, kind:
     case 'unknown-property': {
       const props = Object.keys(s.properties as JsonObject);
       // Also a case flip of a declared name (e.g. DDBC's 'Id' → 'id'), unless that is declared too.
-      const flipped = props.map((p) => (p[0] === p[0]?.toUpperCase() ? p[0]?.toLowerCase() : p[0]?.toUpperCase()) + p.slice(1)).filter((p) => !props.includes(p));
+      const flipped = props
+        .map((p) => (p[0] === p[0]?.toUpperCase() ? p[0]?.toLowerCase() : p[0]?.toUpperCase()) + p.slice(1))
+        .filter((p) => !props.includes(p));
       const name = rng.pick([...UNKNOWN_KEYS, ...flipped].filter((k) => !props.includes(k)));
       const v = rng.pick<Json>([1, 'x', null, true, [], {}]);
       return at([...site.path, name], () => v, `added unknown '${name}' = ${JSON.stringify(v)}`);
@@ -435,15 +490,20 @@ export function mutate(rng: Rng, file: OfficialFile, instance: JsonObject, kind:
       return at([...site.path, name], () => null, `optional '${name}' set to null (R6)`);
     }
     case 'wrong-type': {
-      const v = rng.pick(otherTypeValues(String(s.type)));
-      return at(site.path, () => v, `${String(s.type)} replaced by ${jsonType(v)} ${JSON.stringify(v)}`);
+      const type = s.type as string; // candidates() picks only sites whose type is one string
+      const v = rng.pick(otherTypeValues(type));
+      return at(site.path, () => v, `${type} replaced by ${jsonType(v)} ${JSON.stringify(v)}`);
     }
     case 'not-in-enum': {
       const allowed = 'const' in s ? [s.const] : (s.enum as Json[]);
-      const first = String(allowed[0]);
+      const first = allowed[0];
+      if (typeof first !== 'string')
+        throw new Error(`generator: not-in-enum needs a string enum, got ${JSON.stringify(first)} in ${file.key}`);
       // A const is a message_type here: never swap in another real message type.
       const taken = 'const' in s ? new Set(officialSchemas().messages.map((f) => f.stem)) : new Set<string>();
-      const pool = [...NOT_IN_ENUM_EXTRA, first.toLowerCase(), `${first} `, ` ${first}`].filter((x) => !allowed.includes(x) && !taken.has(x));
+      const pool = [...NOT_IN_ENUM_EXTRA, first.toLowerCase(), `${first} `, ` ${first}`].filter(
+        (x) => !allowed.includes(x) && !taken.has(x),
+      );
       const v = rng.pick(pool);
       return at(site.path, () => v, `${'const' in s ? 'const' : 'enum'} value replaced by ${JSON.stringify(v)}`);
     }

@@ -57,7 +57,12 @@ export function sessionRequest(id: string, request: 'RECONNECT' | 'TERMINATE'): 
 }
 
 export function powerMeasurement(id: string): MessageOf<'PowerMeasurement'> {
-  return { message_type: 'PowerMeasurement', message_id: id, measurement_timestamp: T, values: [{ commodity_quantity: 'ELECTRIC.POWER.L1', value: 1200 }] };
+  return {
+    message_type: 'PowerMeasurement',
+    message_id: id,
+    measurement_timestamp: T,
+    values: [{ commodity_quantity: 'ELECTRIC.POWER.L1', value: 1200 }],
+  };
 }
 
 export function powerForecast(id: string): MessageOf<'PowerForecast'> {
@@ -111,7 +116,13 @@ export function description(id: string, ct: ControlTypeShort): IdentifiedMessage
             operation_modes: [
               {
                 id: mode,
-                elements: [{ fill_level_range: { start_of_range: 0, end_of_range: 100 }, fill_rate: { start_of_range: 0, end_of_range: 1 }, power_ranges: powerRanges }],
+                elements: [
+                  {
+                    fill_level_range: { start_of_range: 0, end_of_range: 100 },
+                    fill_rate: { start_of_range: 0, end_of_range: 1 },
+                    power_ranges: powerRanges,
+                  },
+                ],
                 abnormal_condition_only: false,
               },
             ],
@@ -144,7 +155,14 @@ export function description(id: string, ct: ControlTypeShort): IdentifiedMessage
           {
             id: actuator,
             supported_commodites: ['ELECTRICITY'],
-            operation_modes: [{ Id: mode, power_ranges: powerRanges, supply_range: { start_of_range: 0, end_of_range: 10 }, abnormal_condition_only: false }],
+            operation_modes: [
+              {
+                Id: mode,
+                power_ranges: powerRanges,
+                supply_range: { start_of_range: 0, end_of_range: 10 },
+                abnormal_condition_only: false,
+              },
+            ],
             transitions: [],
             timers: [],
           },
@@ -160,8 +178,18 @@ export function description(id: string, ct: ControlTypeShort): IdentifiedMessage
         valid_from: T,
         consequence_type: 'VANISH',
         allowed_limit_ranges: [
-          { commodity_quantity: L1, limit_type: 'UPPER_LIMIT', range_boundary: { start_of_range: 0, end_of_range: 3000 }, abnormal_condition_only: false },
-          { commodity_quantity: L1, limit_type: 'LOWER_LIMIT', range_boundary: { start_of_range: 0, end_of_range: 3000 }, abnormal_condition_only: false },
+          {
+            commodity_quantity: L1,
+            limit_type: 'UPPER_LIMIT',
+            range_boundary: { start_of_range: 0, end_of_range: 3000 },
+            abnormal_condition_only: false,
+          },
+          {
+            commodity_quantity: L1,
+            limit_type: 'LOWER_LIMIT',
+            range_boundary: { start_of_range: 0, end_of_range: 3000 },
+            abnormal_condition_only: false,
+          },
         ],
       };
     case 'PPBC':
@@ -205,7 +233,11 @@ export function instructionFor(id: string, ct: ControlTypeShort, instructionId: 
         ...common,
         power_constraints_id: OBJECT_IDS.powerConstraints,
         power_envelopes: [
-          { id: OBJECT_IDS.envelope, commodity_quantity: L1, power_envelope_elements: [{ duration: 60_000, upper_limit: 1000, lower_limit: 0 }] },
+          {
+            id: OBJECT_IDS.envelope,
+            commodity_quantity: L1,
+            power_envelope_elements: [{ duration: 60_000, upper_limit: 1000, lower_limit: 0 }],
+          },
         ],
       };
     case 'PPBC':
@@ -222,14 +254,28 @@ export function instructionFor(id: string, ct: ControlTypeShort, instructionId: 
 /** RevokeObject for the object a description message created (Q10: system descriptions by message_id). */
 export function revokeDescription(id: string, described: IdentifiedMessage): MessageOf<'RevokeObject'> {
   const objectId = 'id' in described && typeof described.id === 'string' ? described.id : described.message_id;
-  return { message_type: 'RevokeObject', message_id: id, object_type: described.message_type as MessageOf<'RevokeObject'>['object_type'], object_id: objectId };
+  return {
+    message_type: 'RevokeObject',
+    message_id: id,
+    object_type: described.message_type as MessageOf<'RevokeObject'>['object_type'],
+    object_id: objectId,
+  };
 }
 
 /** RevokeObject for an instruction (by its `id`). */
 export function revokeInstruction(id: string, instruction: IdentifiedMessage): MessageOf<'RevokeObject'> {
-  return { message_type: 'RevokeObject', message_id: id, object_type: instruction.message_type as MessageOf<'RevokeObject'>['object_type'], object_id: (instruction as { id: string }).id };
+  return {
+    message_type: 'RevokeObject',
+    message_id: id,
+    object_type: instruction.message_type as MessageOf<'RevokeObject'>['object_type'],
+    object_id: (instruction as { id: string }).id,
+  };
 }
 
-export function instructionStatusUpdate(id: string, instructionId: string, status: MessageOf<'InstructionStatusUpdate'>['status_type'] = 'ACCEPTED'): MessageOf<'InstructionStatusUpdate'> {
+export function instructionStatusUpdate(
+  id: string,
+  instructionId: string,
+  status: MessageOf<'InstructionStatusUpdate'>['status_type'] = 'ACCEPTED',
+): MessageOf<'InstructionStatusUpdate'> {
   return { message_type: 'InstructionStatusUpdate', message_id: id, instruction_id: instructionId, status_type: status, timestamp: T };
 }

@@ -3,14 +3,24 @@
  * registry holds exactly the 35 official message types, and each TypeBox schema equals the
  * official one structurally once annotations are dropped and `$ref`s are inlined.
  *
- * Accepted, documented differences (DESIGN.md, S2-RULES.md §4.3): our object schemas carry
+ * Accepted, documented differences (docs/design.md): our object schemas carry
  * `"type": "object"` (the official ones do not, which lets a bare primitive validate); enums are a
  * plain `enum` with `type: string`. `required` is compared as a set.
+ *
+ * Needs the official schemas (S2_SPEC_DIR, see test/support/outside-material.ts): skipped without them.
  */
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import { MESSAGES } from '../../src/typebox/registry.js';
-import { officialSchemas, resolveRefKey, type Json, type JsonObject, type OfficialFile } from '../support/official-schemas.js';
+import {
+  OFFICIAL_SPEC,
+  officialSchemas,
+  resolveRefKey,
+  type Json,
+  type JsonObject,
+  type OfficialFile,
+} from '../support/official-schemas.js';
+import { describeWith } from '../support/outside-material.js';
 
 const ANNOTATIONS = new Set(['description', '$id', '$schema', 'title']);
 
@@ -95,21 +105,27 @@ function ourTitledSchemas(): Map<string, { where: string; schema: JsonObject }[]
       list.push({ where, schema: JSON.parse(JSON.stringify(v)) as JsonObject });
       found.set(v.title, list);
     }
-    if (v.properties && typeof v.properties === 'object') for (const [k, sub] of Object.entries(v.properties)) walk(sub, `${where}.properties.${k}`);
+    if (v.properties && typeof v.properties === 'object')
+      for (const [k, sub] of Object.entries(v.properties)) walk(sub, `${where}.properties.${k}`);
     if (v.items) walk(v.items, `${where}.items`);
   };
   for (const [name, value] of Object.entries(api)) {
     if (name === 'MESSAGES') {
-      for (const [type, spec] of Object.entries(value as Record<string, { schema: unknown }>)) walk(spec.schema, `MESSAGES['${type}'].schema`);
+      for (const [type, spec] of Object.entries(value as Record<string, { schema: unknown }>))
+        walk(spec.schema, `MESSAGES['${type}'].schema`);
     } else walk(value, name);
   }
   return found;
 }
 
-const { messages, types } = officialSchemas();
 const ours = ourTitledSchemas();
 
-describe('TypeBox coverage of the official s2-ws-json schemas', () => {
+/** An official file's title; the first test checks that every file has one. */
+const titleOf = (f: OfficialFile): string => (typeof f.schema.title === 'string' ? f.schema.title : `(no title: ${f.key})`);
+
+describeWith(OFFICIAL_SPEC, 'TypeBox coverage of the official s2-ws-json schemas', () => {
+  const { messages, types } = officialSchemas();
+
   it('the official folder holds 35 message and 41 type schemas, each with a title', () => {
     expect(messages).toHaveLength(35);
     expect(types).toHaveLength(41);
@@ -117,7 +133,7 @@ describe('TypeBox coverage of the official s2-ws-json schemas', () => {
   });
 
   it('[R1] every official schema has a TypeBox counterpart with the same title', () => {
-    const missing = [...messages, ...types].filter((f) => !ours.has(String(f.schema.title))).map((f) => `${f.key} (title ${String(f.schema.title)})`);
+    const missing = [...messages, ...types].filter((f) => !ours.has(titleOf(f))).map((f) => `${f.key} (title ${titleOf(f)})`);
     expect(missing, `official schemas without a TypeBox counterpart:\n${missing.join('\n')}`).toEqual([]);
   });
 
@@ -126,7 +142,7 @@ describe('TypeBox coverage of the official s2-ws-json schemas', () => {
       const mt = (f.schema.properties as JsonObject | undefined)?.message_type as JsonObject | undefined;
       expect(mt?.const, `${f.key} has a message_type const`).toBeTypeOf('string');
       expect(mt?.const, `${f.key}: file stem equals message_type`).toBe(f.stem);
-      return String(mt?.const);
+      return mt?.const as string; // checked just above
     });
     expect(new Set(constants).size).toBe(35);
     expect([...Object.keys(MESSAGES)].sort()).toEqual([...constants].sort());
@@ -141,8 +157,8 @@ describe('TypeBox coverage of the official s2-ws-json schemas', () => {
 
   const check = (f: OfficialFile) => () => {
     const want = normalizeOfficial(f.schema, f.key);
-    const candidates = ours.get(String(f.schema.title)) ?? [];
-    expect(candidates.length, `no TypeBox schema titled ${String(f.schema.title)}`).toBeGreaterThan(0);
+    const candidates = ours.get(titleOf(f)) ?? [];
+    expect(candidates.length, `no TypeBox schema titled ${titleOf(f)}`).toBeGreaterThan(0);
     const problems: string[] = [];
     for (const c of candidates) {
       const lines = diff(want, normalizeOurs(c.schema));
@@ -152,10 +168,10 @@ describe('TypeBox coverage of the official s2-ws-json schemas', () => {
   };
 
   describe('[R5][R6][R7][R8][R53] messages equal the official schema structurally', () => {
-    for (const f of messages) it(`${f.stem} (${String(f.schema.title)})`, check(f));
+    for (const f of messages) it(`${f.stem} (${titleOf(f)})`, check(f));
   });
   describe('[R3][R5][R8][R53] types equal the official schema structurally', () => {
-    for (const f of types) it(`${f.stem} (${String(f.schema.title)})`, check(f));
+    for (const f of types) it(`${f.stem} (${titleOf(f)})`, check(f));
   });
 
   it('the structural comparison detects a difference (self-test of the diff)', () => {

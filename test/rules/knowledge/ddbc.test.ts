@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlTypeRefusal, type ControlTypeReply } from '../../../src/machines/control-type.js';
-import type { Role } from '../../../src/machines/events.js';
+import type { SessionRole } from '../../../src/machines/events.js';
 import { ddbcRejection, ddbcRules, type DdbcKnowledge } from '../../../src/rules/knowledge/ddbc.js';
 import type { ControlTypeRules } from '../../../src/rules/knowledge/types.js';
 import type { InstructionStatus, RevokableObjects } from '../../../src/typebox/common/enums.js';
@@ -52,7 +52,12 @@ function actuator(i: typeof HP): Actuator {
     diagnostic_label: 'hot water',
     supported_commodites: ['ELECTRICITY', 'HEAT'],
     operation_modes: [
-      { Id: i.off, power_ranges: [{ start_of_range: 0, end_of_range: 0, commodity_quantity: 'ELECTRIC.POWER.L1' }], supply_range: { start_of_range: 0, end_of_range: 0 }, abnormal_condition_only: false },
+      {
+        Id: i.off,
+        power_ranges: [{ start_of_range: 0, end_of_range: 0, commodity_quantity: 'ELECTRIC.POWER.L1' }],
+        supply_range: { start_of_range: 0, end_of_range: 0 },
+        abnormal_condition_only: false,
+      },
       {
         Id: i.on,
         power_ranges: [
@@ -63,13 +68,26 @@ function actuator(i: typeof HP): Actuator {
         running_costs: { start_of_range: 0, end_of_range: 0.0001 },
         abnormal_condition_only: false,
       },
-      { Id: i.boost, power_ranges: [{ start_of_range: 3000, end_of_range: 3000, commodity_quantity: 'ELECTRIC.POWER.L1' }], supply_range: { start_of_range: 0.1, end_of_range: 0.1 }, abnormal_condition_only: true },
+      {
+        Id: i.boost,
+        power_ranges: [{ start_of_range: 3000, end_of_range: 3000, commodity_quantity: 'ELECTRIC.POWER.L1' }],
+        supply_range: { start_of_range: 0.1, end_of_range: 0.1 },
+        abnormal_condition_only: true,
+      },
     ],
     transitions: [
       { id: i.toOn, from: i.off, to: i.on, start_timers: [i.run], blocking_timers: [i.rest], abnormal_condition_only: false },
       { id: i.toOff, from: i.on, to: i.off, start_timers: [i.rest], blocking_timers: [i.run], abnormal_condition_only: false },
       { id: i.toBoost, from: i.on, to: i.boost, start_timers: [], blocking_timers: [], abnormal_condition_only: false },
-      { id: i.emergencyBoost, from: i.off, to: i.boost, start_timers: [], blocking_timers: [], abnormal_condition_only: true, transition_duration: 30_000 },
+      {
+        id: i.emergencyBoost,
+        from: i.off,
+        to: i.boost,
+        start_timers: [],
+        blocking_timers: [],
+        abnormal_condition_only: true,
+        transition_duration: 30_000,
+      },
     ],
     timers: [
       { id: i.run, duration: 600_000 },
@@ -78,7 +96,11 @@ function actuator(i: typeof HP): Actuator {
   };
 }
 
-function description(actuators: Actuator[] = [actuator(HP), actuator(BOILER)], messageId = mid(), providesForecast = false): SystemDescription {
+function description(
+  actuators: Actuator[] = [actuator(HP), actuator(BOILER)],
+  messageId = mid(),
+  providesForecast = false,
+): SystemDescription {
   return {
     message_type: 'DDBC.SystemDescription',
     message_id: messageId,
@@ -90,7 +112,13 @@ function description(actuators: Actuator[] = [actuator(HP), actuator(BOILER)], m
 }
 
 function actuatorStatus(actuatorId: string, active: string, previous?: string): MessageOf<'DDBC.ActuatorStatus'> {
-  const base = { message_type: 'DDBC.ActuatorStatus' as const, message_id: mid(), actuator_id: actuatorId, active_operation_mode_id: active, operation_mode_factor: 0.5 };
+  const base = {
+    message_type: 'DDBC.ActuatorStatus' as const,
+    message_id: mid(),
+    actuator_id: actuatorId,
+    active_operation_mode_id: active,
+    operation_mode_factor: 0.5,
+  };
   return previous === undefined ? base : { ...base, previous_operation_mode_id: previous, transition_timestamp: NOW };
 }
 
@@ -99,7 +127,12 @@ function timerStatus(actuatorId: string, timerId: string, finishedAt: string): M
 }
 
 function forecast(): MessageOf<'DDBC.AverageDemandRateForecast'> {
-  return { message_type: 'DDBC.AverageDemandRateForecast', message_id: mid(), start_time: NOW, elements: [{ duration: 3_600_000, demand_rate_expected: 0.04, demand_rate_lower_68PPR: 0.03, demand_rate_upper_68PPR: 0.05 }] };
+  return {
+    message_type: 'DDBC.AverageDemandRateForecast',
+    message_id: mid(),
+    start_time: NOW,
+    elements: [{ duration: 3_600_000, demand_rate_expected: 0.04, demand_rate_lower_68PPR: 0.03, demand_rate_upper_68PPR: 0.05 }],
+  };
 }
 
 function instruction(actuatorId: string, modeId: string, options: { id?: string; abnormal?: boolean; at?: string } = {}): Instruction {
@@ -187,8 +220,19 @@ describe('ddbcRules (unit)', () => {
     });
 
     it('[R72, R62, R71] drops statuses of actuators, modes and timers the new description no longer has', () => {
-      const reduced = { ...actuator(HP), operation_modes: actuator(HP).operation_modes.filter((m) => m.Id !== HP.on), transitions: [], timers: [] };
-      const k = know(description(), actuatorStatus(HP.actuator, HP.on), actuatorStatus(BOILER.actuator, BOILER.off), timerStatus(HP.actuator, HP.rest, IN_10_MIN), description([reduced, actuator(BOILER)]));
+      const reduced = {
+        ...actuator(HP),
+        operation_modes: actuator(HP).operation_modes.filter((m) => m.Id !== HP.on),
+        transitions: [],
+        timers: [],
+      };
+      const k = know(
+        description(),
+        actuatorStatus(HP.actuator, HP.on),
+        actuatorStatus(BOILER.actuator, BOILER.off),
+        timerStatus(HP.actuator, HP.rest, IN_10_MIN),
+        description([reduced, actuator(BOILER)]),
+      );
       expect([...k.statuses.keys()]).toEqual([BOILER.actuator]);
       expect(k.timers.get(HP.actuator)?.size).toBe(0);
     });
@@ -271,18 +315,28 @@ describe('ddbcRules (unit)', () => {
     it('[R62] refuses a DDBC.ActuatorStatus with an unknown actuator, active mode or previous mode', () => {
       expect(ddbcRules.refusal(k, actuatorStatus(uuid('no-actuator'), HP.on))).toMatch(/unknown actuator_id .*\(R62, R72\)/);
       expect(ddbcRules.refusal(k, actuatorStatus(HP.actuator, BOILER.on))).toMatch(/unknown operation mode .*\(R62, R88\)/);
-      expect(ddbcRules.refusal(k, actuatorStatus(HP.actuator, HP.on, uuid('no-mode')))).toMatch(/unknown previous_operation_mode_id .*\(R62, R88\)/);
-      expect(ddbcRules.refusal(k, actuatorStatus(HP.actuator, HP.on, BOILER.off))).toMatch(/unknown previous_operation_mode_id .*\(R62, R88\)/);
+      expect(ddbcRules.refusal(k, actuatorStatus(HP.actuator, HP.on, uuid('no-mode')))).toMatch(
+        /unknown previous_operation_mode_id .*\(R62, R88\)/,
+      );
+      expect(ddbcRules.refusal(k, actuatorStatus(HP.actuator, HP.on, BOILER.off))).toMatch(
+        /unknown previous_operation_mode_id .*\(R62, R88\)/,
+      );
     });
 
     it('[R62, R72] accepts a previous mode that only a superseded, unrevoked description has', () => {
       const first = description();
-      const withoutBoost = { ...actuator(HP), operation_modes: actuator(HP).operation_modes.filter((m) => m.Id !== HP.boost), transitions: [] };
+      const withoutBoost = {
+        ...actuator(HP),
+        operation_modes: actuator(HP).operation_modes.filter((m) => m.Id !== HP.boost),
+        transitions: [],
+      };
       const k = know(first, description([withoutBoost]));
       expect(ddbcRules.refusal(k, actuatorStatus(HP.actuator, HP.on, HP.boost))).toBeUndefined();
       expect(ddbcRules.refusal(k, actuatorStatus(HP.actuator, HP.boost))).toMatch(/unknown operation mode .*\(R62, R88\)/);
       const revoked = ddbcRules.revoke(k, 'DDBC.SystemDescription', first.message_id);
-      expect(ddbcRules.refusal(revoked, actuatorStatus(HP.actuator, HP.on, HP.boost))).toMatch(/unknown previous_operation_mode_id .*\(R62, R88\)/);
+      expect(ddbcRules.refusal(revoked, actuatorStatus(HP.actuator, HP.on, HP.boost))).toMatch(
+        /unknown previous_operation_mode_id .*\(R62, R88\)/,
+      );
     });
 
     it('[R71] accepts a DDBC.TimerStatus for a timer of the actuator', () => {
@@ -311,7 +365,7 @@ describe('ddbcRules (unit)', () => {
 
   describe('rejection (RM side)', () => {
     const base = know(description());
-    const reject = ddbcRules.rejection!;
+    const reject = ddbcRules.rejection!.bind(ddbcRules);
 
     it('[R50] rejects an abnormal-only mode without abnormal_condition, accepts it with', () => {
       expect(reject(base, instruction(HP.actuator, HP.boost))).toMatch(/abnormal conditions only .*\(R50\)/);
@@ -339,21 +393,36 @@ describe('ddbcRules (unit)', () => {
       const off = ddbcRules.learn(base, actuatorStatus(HP.actuator, HP.off));
       // off → boost exists only as an abnormal-only transition (and boost itself is abnormal-only).
       expect(reject(off, instruction(HP.actuator, HP.boost, { abnormal: true }))).toBeUndefined();
-      const plainBoost = { ...actuator(HP), operation_modes: actuator(HP).operation_modes.map((m) => ({ ...m, abnormal_condition_only: false })) };
+      const plainBoost = {
+        ...actuator(HP),
+        operation_modes: actuator(HP).operation_modes.map((m) => ({ ...m, abnormal_condition_only: false })),
+      };
       const k = know(description([plainBoost]), actuatorStatus(HP.actuator, HP.off));
       expect(reject(k, instruction(HP.actuator, HP.boost))).toMatch(/every transition .* abnormal conditions only .*\(R50, R63\)/);
     });
 
     it('[R64] rejects a transition whose blocking timer is still running at execution_time', () => {
       const k = know(description(), actuatorStatus(HP.actuator, HP.off), timerStatus(HP.actuator, HP.rest, IN_10_MIN));
-      expect(reject(k, instruction(HP.actuator, HP.on, { at: IN_5_MIN }))).toMatch(new RegExp(`blocked by timer ${HP.rest} until 2026-01-01T00:10:00.000Z \\(R64\\)`));
+      expect(reject(k, instruction(HP.actuator, HP.on, { at: IN_5_MIN }))).toMatch(
+        new RegExp(`blocked by timer ${HP.rest} until 2026-01-01T00:10:00.000Z \\(R64\\)`),
+      );
     });
 
     it('[R64] accepts once the blocking timer has finished by execution_time, and ignores timers that do not block', () => {
-      const k = know(description(), actuatorStatus(HP.actuator, HP.off), timerStatus(HP.actuator, HP.rest, IN_10_MIN), timerStatus(HP.actuator, HP.run, IN_15_MIN));
+      const k = know(
+        description(),
+        actuatorStatus(HP.actuator, HP.off),
+        timerStatus(HP.actuator, HP.rest, IN_10_MIN),
+        timerStatus(HP.actuator, HP.run, IN_15_MIN),
+      );
       expect(reject(k, instruction(HP.actuator, HP.on, { at: IN_15_MIN }))).toBeUndefined();
       // `run` only blocks on → off; the heat pump is off.
-      expect(reject(know(description(), actuatorStatus(HP.actuator, HP.off), timerStatus(HP.actuator, HP.run, IN_15_MIN)), instruction(HP.actuator, HP.on))).toBeUndefined();
+      expect(
+        reject(
+          know(description(), actuatorStatus(HP.actuator, HP.off), timerStatus(HP.actuator, HP.run, IN_15_MIN)),
+          instruction(HP.actuator, HP.on),
+        ),
+      ).toBeUndefined();
     });
 
     it('[R64, R43] judges a past execution_time at `now` when ddbcRejection is given the clock', () => {
@@ -365,20 +434,32 @@ describe('ddbcRules (unit)', () => {
 
     it('[R64] accepts when another transition to the mode is not blocked', () => {
       const hp = actuator(HP);
-      const withBypass = { ...hp, transitions: [...hp.transitions, { id: uuid('t:bypass'), from: HP.off, to: HP.on, start_timers: [], blocking_timers: [], abnormal_condition_only: false }] };
+      const withBypass = {
+        ...hp,
+        transitions: [
+          ...hp.transitions,
+          { id: uuid('t:bypass'), from: HP.off, to: HP.on, start_timers: [], blocking_timers: [], abnormal_condition_only: false },
+        ],
+      };
       const k = know(description([withBypass]), actuatorStatus(HP.actuator, HP.off), timerStatus(HP.actuator, HP.rest, IN_10_MIN));
       expect(reject(k, instruction(HP.actuator, HP.on))).toBeUndefined();
     });
 
     it('[R63, R64] uses the latest statuses and judges each actuator on its own', () => {
-      const k = know(description(), actuatorStatus(HP.actuator, HP.off), timerStatus(HP.actuator, HP.rest, IN_10_MIN), actuatorStatus(HP.actuator, HP.on, HP.off), actuatorStatus(BOILER.actuator, BOILER.off));
+      const k = know(
+        description(),
+        actuatorStatus(HP.actuator, HP.off),
+        timerStatus(HP.actuator, HP.rest, IN_10_MIN),
+        actuatorStatus(HP.actuator, HP.on, HP.off),
+        actuatorStatus(BOILER.actuator, BOILER.off),
+      );
       expect(reject(k, instruction(HP.actuator, HP.on))).toBeUndefined(); // now on: no transition needed
       expect(reject(k, instruction(BOILER.actuator, BOILER.on))).toBeUndefined(); // the heat pump's rest timer does not block the boiler
       const later = ddbcRules.learn(k, timerStatus(HP.actuator, HP.rest, NOW));
       expect(reject(ddbcRules.learn(later, actuatorStatus(HP.actuator, HP.off, HP.on)), instruction(HP.actuator, HP.on))).toBeUndefined();
     });
 
-    it('[Q14, R49] judges only well-referenced DDBC.Instructions (unknown references are refusal\'s)', () => {
+    it("[Q14, R49] judges only well-referenced DDBC.Instructions (unknown references are refusal's)", () => {
       expect(reject(base, actuatorStatus(HP.actuator, HP.boost))).toBeUndefined();
       expect(reject(base, instruction(uuid('no-actuator'), HP.boost))).toBeUndefined();
     });
@@ -387,7 +468,7 @@ describe('ddbcRules (unit)', () => {
 
 describe('DDBC control-type statechart', () => {
   let harness: ReturnType<typeof controlTypeHarness> | undefined;
-  const start = (role: Role) => (harness = controlTypeHarness(rules, role));
+  const start = (role: SessionRole) => (harness = controlTypeHarness(rules, role));
   const knowledge = () => harness!.context.knowledge as DdbcKnowledge;
   afterEach(() => harness?.stop());
 
@@ -418,8 +499,12 @@ describe('DDBC control-type statechart', () => {
       h.send('in', description());
       expect(refusedReason(h.send('in', actuatorStatus(uuid('no-actuator'), HP.off)))).toMatch(/unknown actuator_id .*\(R62, R72\)/);
       expect(refusedReason(h.send('in', actuatorStatus(HP.actuator, uuid('no-mode'))))).toMatch(/unknown operation mode .*\(R62, R88\)/);
-      expect(refusedReason(h.send('in', actuatorStatus(HP.actuator, HP.off, BOILER.on)))).toMatch(/unknown previous_operation_mode_id .*\(R62, R88\)/);
-      expect(refusedReason(h.send('in', timerStatus(uuid('no-actuator'), HP.rest, IN_10_MIN)))).toMatch(/unknown actuator_id .*\(R71, R72\)/);
+      expect(refusedReason(h.send('in', actuatorStatus(HP.actuator, HP.off, BOILER.on)))).toMatch(
+        /unknown previous_operation_mode_id .*\(R62, R88\)/,
+      );
+      expect(refusedReason(h.send('in', timerStatus(uuid('no-actuator'), HP.rest, IN_10_MIN)))).toMatch(
+        /unknown actuator_id .*\(R71, R72\)/,
+      );
       expect(refusedReason(h.send('in', timerStatus(HP.actuator, BOILER.rest, IN_10_MIN)))).toMatch(/unknown timer .*\(R71\)/);
       expect(knowledge().statuses.size).toBe(0);
       expect(knowledge().timers.size).toBe(0);
@@ -446,7 +531,9 @@ describe('DDBC control-type statechart', () => {
       expect(refusedReason(h.send('in', actuatorStatus(HP.actuator, HP.on)))).toMatch(/\(R39, R62\)/);
       expect(controlTypeRefusal(rules, h.context, instruction(HP.actuator, HP.on), 'CEM')).toMatch(/\(R39\)/);
       // Revoked once: a second revocation names nothing (R54).
-      expect(refusedReason(h.send('in', revoke('DDBC.SystemDescription', d.message_id)))).toMatch(/no DDBC.SystemDescription with id .*\(R54, R56\)/);
+      expect(refusedReason(h.send('in', revoke('DDBC.SystemDescription', d.message_id)))).toMatch(
+        /no DDBC.SystemDescription with id .*\(R54, R56\)/,
+      );
       // The instruction given before outlives its description: the RM still reports on it.
       expectAcceptedOnly(h.send('in', statusUpdate(instr.id, 'REVOKED')).filter((r) => r.type !== 'ct.notice'));
     });
@@ -524,7 +611,9 @@ describe('DDBC control-type statechart', () => {
 
     it('[R39] refuses an instruction before any description', () => {
       const h = start('RM');
-      expect(refusedReason(h.send('in', instruction(HP.actuator, HP.on)))).toMatch(/DDBC.Instruction before the RM described its flexibility \(R39\)/);
+      expect(refusedReason(h.send('in', instruction(HP.actuator, HP.on)))).toMatch(
+        /DDBC.Instruction before the RM described its flexibility \(R39\)/,
+      );
       expect(h.context.instructions.size).toBe(0);
     });
 
@@ -536,7 +625,9 @@ describe('DDBC control-type statechart', () => {
       expect(h.context.instructions.size).toBe(0);
       const first = instruction(HP.actuator, HP.off);
       h.send('in', first);
-      expect(refusedReason(h.send('in', instruction(HP.actuator, HP.off, { id: first.id })))).toMatch(/already used in this session \(R42\)/);
+      expect(refusedReason(h.send('in', instruction(HP.actuator, HP.off, { id: first.id })))).toMatch(
+        /already used in this session \(R42\)/,
+      );
     });
 
     it('[R54, R56, R58] after the RM revokes its descriptions, instructions against them are refused', () => {
@@ -555,7 +646,7 @@ describe('DDBC control-type statechart', () => {
       expect(knowledge().descriptions.size).toBe(0);
     });
 
-    it('[R55] refuses a CEM revoking the RM\'s description', () => {
+    it("[R55] refuses a CEM revoking the RM's description", () => {
       const h = start('RM');
       const d = description();
       h.send('out', d);
@@ -568,13 +659,21 @@ describe('DDBC control-type statechart', () => {
       const instr = instruction(HP.actuator, HP.on, { at: IN_15_MIN });
       h.send('in', instr);
       expect(notices(h.send('out', statusUpdate(instr.id, 'NEW')))).toEqual([{ kind: 'status', instructionId: instr.id, status: 'NEW' }]);
-      expect(notices(h.send('out', statusUpdate(instr.id, 'ACCEPTED')))).toEqual([{ kind: 'status', instructionId: instr.id, status: 'ACCEPTED' }]);
+      expect(notices(h.send('out', statusUpdate(instr.id, 'ACCEPTED')))).toEqual([
+        { kind: 'status', instructionId: instr.id, status: 'ACCEPTED' },
+      ]);
       // An illegal status the RM would send (REJECTED after ACCEPTED) changes nothing; the roles layer refuses it before sending.
       expect(h.send('out', statusUpdate(instr.id, 'REJECTED'))).toEqual([]);
       expect(h.context.instructions.get(instr.id)?.status).toBe('ACCEPTED');
-      expect(notices(h.send('out', statusUpdate(instr.id, 'STARTED')))).toEqual([{ kind: 'status', instructionId: instr.id, status: 'STARTED' }]);
-      expect(notices(h.send('out', statusUpdate(instr.id, 'SUCCEEDED')))).toEqual([{ kind: 'status', instructionId: instr.id, status: 'SUCCEEDED' }]);
-      expect(controlTypeRefusal(rules, h.context, statusUpdate(instr.id, 'ABORTED'), 'RM')).toMatch(/already final \(SUCCEEDED\) \(R44, R46\)/);
+      expect(notices(h.send('out', statusUpdate(instr.id, 'STARTED')))).toEqual([
+        { kind: 'status', instructionId: instr.id, status: 'STARTED' },
+      ]);
+      expect(notices(h.send('out', statusUpdate(instr.id, 'SUCCEEDED')))).toEqual([
+        { kind: 'status', instructionId: instr.id, status: 'SUCCEEDED' },
+      ]);
+      expect(controlTypeRefusal(rules, h.context, statusUpdate(instr.id, 'ABORTED'), 'RM')).toMatch(
+        /already final \(SUCCEEDED\) \(R44, R46\)/,
+      );
     });
 
     it('[R54, R55, R58] the CEM revokes an instruction: accepted with a `revoked` notice; the RM reports REVOKED; revoking again is refused', () => {
@@ -585,7 +684,9 @@ describe('DDBC control-type statechart', () => {
       const replies = h.send('in', revoke('DDBC.Instruction', instr.id));
       expect(replies.map((r) => r.type)).toEqual(['ct.accepted', 'ct.notice']);
       expect(notices(replies)).toEqual([{ kind: 'revoked', instructionId: instr.id }]);
-      expect(notices(h.send('out', statusUpdate(instr.id, 'REVOKED')))).toEqual([{ kind: 'status', instructionId: instr.id, status: 'REVOKED' }]);
+      expect(notices(h.send('out', statusUpdate(instr.id, 'REVOKED')))).toEqual([
+        { kind: 'status', instructionId: instr.id, status: 'REVOKED' },
+      ]);
       expect(refusedReason(h.send('in', revoke('DDBC.Instruction', instr.id)))).toMatch(/already final \(REVOKED\) \(R54\)/);
       expect(refusedReason(h.send('in', revoke('DDBC.Instruction', uuid('never-instructed'))))).toMatch(/\(R54\)/);
     });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decode } from '../../../src/codec/index.js';
 import { controlTypeRefusal, type ControlTypeReply } from '../../../src/machines/control-type.js';
-import type { Role } from '../../../src/machines/events.js';
+import type { SessionRole } from '../../../src/machines/events.js';
 import { frbcRejection, frbcRules, type FrbcKnowledge } from '../../../src/rules/knowledge/frbc.js';
 import type { ControlTypeRules } from '../../../src/rules/knowledge/types.js';
 import type { InstructionStatus, RevokableObjects } from '../../../src/typebox/common/enums.js';
@@ -56,8 +56,20 @@ function mode(id: string, watts: number, abnormalOnly = false): ActuatorDescript
   };
 }
 
-function transition(from: string, to: string, options: Partial<Pick<Transition, 'start_timers' | 'blocking_timers' | 'abnormal_condition_only'>> = {}): Transition {
-  return { id: uuid(`transition:${from}:${to}:${JSON.stringify(options)}`), from, to, start_timers: [], blocking_timers: [], abnormal_condition_only: false, ...options };
+function transition(
+  from: string,
+  to: string,
+  options: Partial<Pick<Transition, 'start_timers' | 'blocking_timers' | 'abnormal_condition_only'>> = {},
+): Transition {
+  return {
+    id: uuid(`transition:${from}:${to}:${JSON.stringify(options)}`),
+    from,
+    to,
+    start_timers: [],
+    blocking_timers: [],
+    abnormal_condition_only: false,
+    ...options,
+  };
 }
 
 function heatPump(): ActuatorDescription {
@@ -109,15 +121,36 @@ function description(actuators: ActuatorDescription[] = [heatPump(), booster()],
   });
 }
 
-function actuatorStatus(actuatorId: string, active: string, extra: Partial<MessageOf<'FRBC.ActuatorStatus'>> = {}): MessageOf<'FRBC.ActuatorStatus'> {
-  return valid({ message_type: 'FRBC.ActuatorStatus', message_id: randomUUID(), actuator_id: actuatorId, active_operation_mode_id: active, operation_mode_factor: 0.5, ...extra });
+function actuatorStatus(
+  actuatorId: string,
+  active: string,
+  extra: Partial<MessageOf<'FRBC.ActuatorStatus'>> = {},
+): MessageOf<'FRBC.ActuatorStatus'> {
+  return valid({
+    message_type: 'FRBC.ActuatorStatus',
+    message_id: randomUUID(),
+    actuator_id: actuatorId,
+    active_operation_mode_id: active,
+    operation_mode_factor: 0.5,
+    ...extra,
+  });
 }
 
 function timerStatus(actuatorId: string, timerId: string, finishedAt: string): MessageOf<'FRBC.TimerStatus'> {
-  return valid({ message_type: 'FRBC.TimerStatus', message_id: randomUUID(), actuator_id: actuatorId, timer_id: timerId, finished_at: finishedAt });
+  return valid({
+    message_type: 'FRBC.TimerStatus',
+    message_id: randomUUID(),
+    actuator_id: actuatorId,
+    timer_id: timerId,
+    finished_at: finishedAt,
+  });
 }
 
-function instruction(actuatorId: string, operationMode: string, extra: Partial<MessageOf<'FRBC.Instruction'>> = {}): MessageOf<'FRBC.Instruction'> {
+function instruction(
+  actuatorId: string,
+  operationMode: string,
+  extra: Partial<MessageOf<'FRBC.Instruction'>> = {},
+): MessageOf<'FRBC.Instruction'> {
   return valid({
     message_type: 'FRBC.Instruction',
     message_id: randomUUID(),
@@ -132,7 +165,13 @@ function instruction(actuatorId: string, operationMode: string, extra: Partial<M
 }
 
 function statusUpdate(instructionId: string, status: InstructionStatus): MessageOf<'InstructionStatusUpdate'> {
-  return valid({ message_type: 'InstructionStatusUpdate', message_id: randomUUID(), instruction_id: instructionId, status_type: status, timestamp: at(1) });
+  return valid({
+    message_type: 'InstructionStatusUpdate',
+    message_id: randomUUID(),
+    instruction_id: instructionId,
+    status_type: status,
+    timestamp: at(1),
+  });
 }
 
 function revoke(objectType: RevokableObjects, objectId: string): MessageOf<'RevokeObject'> {
@@ -142,9 +181,24 @@ function revoke(objectType: RevokableObjects, objectId: string): MessageOf<'Revo
 const storageStatus = () => valid({ message_type: 'FRBC.StorageStatus', message_id: randomUUID(), present_fill_level: 41.5 } as const);
 /** The three storage messages R74 ties to the storage's provides_* flags. */
 const storageProfiles = (): IdentifiedMessage[] => [
-  valid({ message_type: 'FRBC.LeakageBehaviour', message_id: randomUUID(), valid_from: at(0), elements: [{ fill_level_range: { start_of_range: 20, end_of_range: 60 }, leakage_rate: 0.0001 }] }),
-  valid({ message_type: 'FRBC.UsageForecast', message_id: randomUUID(), start_time: at(0), elements: [{ duration: 3_600_000, usage_rate_expected: 0.002 }] }),
-  valid({ message_type: 'FRBC.FillLevelTargetProfile', message_id: randomUUID(), start_time: at(0), elements: [{ duration: 3_600_000, fill_level_range: { start_of_range: 50, end_of_range: 60 } }] }),
+  valid({
+    message_type: 'FRBC.LeakageBehaviour',
+    message_id: randomUUID(),
+    valid_from: at(0),
+    elements: [{ fill_level_range: { start_of_range: 20, end_of_range: 60 }, leakage_rate: 0.0001 }],
+  }),
+  valid({
+    message_type: 'FRBC.UsageForecast',
+    message_id: randomUUID(),
+    start_time: at(0),
+    elements: [{ duration: 3_600_000, usage_rate_expected: 0.002 }],
+  }),
+  valid({
+    message_type: 'FRBC.FillLevelTargetProfile',
+    message_id: randomUUID(),
+    start_time: at(0),
+    elements: [{ duration: 3_600_000, fill_level_range: { start_of_range: 50, end_of_range: 60 } }],
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -197,11 +251,18 @@ describe('frbcRules: descriptions, references and revocation (pure functions)', 
     const k = know(first, second);
     const fromBoost = actuatorStatus(HP, ON, { previous_operation_mode_id: BOOST, transition_timestamp: at(-1) });
     expect(rules.refusal(k, fromBoost)).toBeUndefined();
-    const k2 = rules.learn(rules.revoke(rules.revoke(k, 'FRBC.SystemDescription', first.message_id), 'FRBC.SystemDescription', second.message_id), description([reduced]));
+    const k2 = rules.learn(
+      rules.revoke(rules.revoke(k, 'FRBC.SystemDescription', first.message_id), 'FRBC.SystemDescription', second.message_id),
+      description([reduced]),
+    );
     expect(rules.refusal(k2, fromBoost)).toBeUndefined();
-    expect(rules.refusal(k, actuatorStatus(HP, ON, { previous_operation_mode_id: randomUUID(), transition_timestamp: at(-1) }))).toMatch(/unknown previous_operation_mode_id .*\(R62\)/);
+    expect(rules.refusal(k, actuatorStatus(HP, ON, { previous_operation_mode_id: randomUUID(), transition_timestamp: at(-1) }))).toMatch(
+      /unknown previous_operation_mode_id .*\(R62\)/,
+    );
     // Mode ids are per actuator (R69): the booster's mode is no previous mode of the heat pump.
-    expect(rules.refusal(k, actuatorStatus(HP, ON, { previous_operation_mode_id: BOOSTER_ON, transition_timestamp: at(-1) }))).toMatch(/R62/);
+    expect(rules.refusal(k, actuatorStatus(HP, ON, { previous_operation_mode_id: BOOSTER_ON, transition_timestamp: at(-1) }))).toMatch(
+      /R62/,
+    );
   });
 
   it('[R71] accepts a TimerStatus of a timer of that actuator and learns finished_at; refuses unknown actuators and timers', () => {
@@ -232,7 +293,8 @@ describe('frbcRules: descriptions, references and revocation (pure functions)', 
   it('[R73] [R74] accepts StorageStatus and the storage profiles once described, whatever the provides_* flags say', () => {
     for (const provides of [true, false]) {
       const k = know(description(undefined, provides));
-      for (const m of [storageStatus(), ...storageProfiles()]) expect(rules.refusal(k, m), `${m.message_type}, provides ${provides}`).toBeUndefined();
+      for (const m of [storageStatus(), ...storageProfiles()])
+        expect(rules.refusal(k, m), `${m.message_type}, provides ${provides}`).toBeUndefined();
     }
   });
 
@@ -260,7 +322,13 @@ describe('frbcRules: descriptions, references and revocation (pure functions)', 
     reduced.operation_modes = reduced.operation_modes.filter((m) => m.id !== BOOST);
     reduced.transitions = reduced.transitions.filter((t) => t.to !== BOOST && t.from !== BOOST && t.blocking_timers.length === 0);
     reduced.timers = reduced.timers.filter((t) => t.id === MIN_ON);
-    const before = know(description(), actuatorStatus(HP, BOOST, { operation_mode_factor: 1 }), actuatorStatus(BOOSTER, BOOSTER_ON), timerStatus(HP, MIN_ON, at(5)), timerStatus(HP, MIN_OFF, at(5)));
+    const before = know(
+      description(),
+      actuatorStatus(HP, BOOST, { operation_mode_factor: 1 }),
+      actuatorStatus(BOOSTER, BOOSTER_ON),
+      timerStatus(HP, MIN_ON, at(5)),
+      timerStatus(HP, MIN_OFF, at(5)),
+    );
     const after = rules.learn(before, description([reduced]));
     expect([...after.statuses.keys()]).toEqual([]); // BOOST is gone from the heat pump, the booster is gone
     expect([...(after.timers.get(HP)?.keys() ?? [])]).toEqual([MIN_ON]);
@@ -393,8 +461,8 @@ afterEach(() => {
   for (const h of harnesses.splice(0)) h.stop();
 });
 
-function open(role: Role) {
-  const h = controlTypeHarness(frbcRules as ControlTypeRules<unknown>, role, { now: T0 });
+function open(role: SessionRole) {
+  const h = controlTypeHarness(frbcRules, role, { now: T0 });
   harnesses.push(h);
   return h;
 }
@@ -421,7 +489,13 @@ describe('FRBC statechart, CEM side (the RM’s messages arrive `in`)', () => {
     const d = description();
     expectAccepted(h.send('in', d), d);
     expect(h.state).toBe('described');
-    for (const m of [actuatorStatus(HP, ON), actuatorStatus(BOOSTER, BOOSTER_ON), storageStatus(), timerStatus(HP, MIN_ON, at(10)), ...storageProfiles()]) {
+    for (const m of [
+      actuatorStatus(HP, ON),
+      actuatorStatus(BOOSTER, BOOSTER_ON),
+      storageStatus(),
+      timerStatus(HP, MIN_ON, at(10)),
+      ...storageProfiles(),
+    ]) {
       expect(h.send('in', m)).toEqual([{ type: 'ct.accepted', message: m }]);
     }
     expect(knowledge(h).statuses.get(HP)?.active_operation_mode_id).toBe(ON);
@@ -587,7 +661,12 @@ describe('FRBC statechart, RM side (instructions arrive `in`, the RM’s own mes
 
   it('[R75] [R49] refuses instructions naming an unknown actuator, an unknown mode or another actuator’s mode', () => {
     const { h } = described();
-    for (const ins of [instruction(randomUUID(), ON), instruction(HP, randomUUID()), instruction(HP, BOOSTER_ON), instruction(BOOSTER, OFF)]) {
+    for (const ins of [
+      instruction(randomUUID(), ON),
+      instruction(HP, randomUUID()),
+      instruction(HP, BOOSTER_ON),
+      instruction(BOOSTER, OFF),
+    ]) {
       expectRefused(h.send('in', ins), ins, 'R75');
     }
     expect(h.context.instructions.size).toBe(0);
@@ -621,15 +700,21 @@ describe('FRBC statechart, RM side (instructions arrive `in`, the RM’s own mes
     const { h } = described();
     const ins = instruction(HP, ON);
     h.send('in', ins);
-    expect(notices(h.send('out', statusUpdate(ins.id, 'ACCEPTED')))).toEqual([{ kind: 'status', instructionId: ins.id, status: 'ACCEPTED' }]);
+    expect(notices(h.send('out', statusUpdate(ins.id, 'ACCEPTED')))).toEqual([
+      { kind: 'status', instructionId: ins.id, status: 'ACCEPTED' },
+    ]);
     // The roles layer refuses to send an illegal status (statusTransitionRefusal); should one reach the statechart, it is ignored.
     expect(h.send('out', statusUpdate(ins.id, 'NEW'))).toEqual([]);
     expect(h.context.instructions.get(ins.id)?.status).toBe('ACCEPTED');
     expect(notices(h.send('out', statusUpdate(ins.id, 'STARTED')))).toEqual([{ kind: 'status', instructionId: ins.id, status: 'STARTED' }]);
-    expect(notices(h.send('out', statusUpdate(ins.id, 'SUCCEEDED')))).toEqual([{ kind: 'status', instructionId: ins.id, status: 'SUCCEEDED' }]);
+    expect(notices(h.send('out', statusUpdate(ins.id, 'SUCCEEDED')))).toEqual([
+      { kind: 'status', instructionId: ins.id, status: 'SUCCEEDED' },
+    ]);
     expect(h.context.instructions.get(ins.id)?.status).toBe('SUCCEEDED');
     // A status after the final one: the guard the roles layer applies before sending refuses it.
-    expect(controlTypeRefusal(frbcRules as ControlTypeRules<unknown>, h.context, statusUpdate(ins.id, 'ABORTED'), 'RM')).toMatch(/already final \(SUCCEEDED\) \(R44, R46\)/);
+    expect(controlTypeRefusal(frbcRules as ControlTypeRules<unknown>, h.context, statusUpdate(ins.id, 'ABORTED'), 'RM')).toMatch(
+      /already final \(SUCCEEDED\) \(R44, R46\)/,
+    );
   });
 
   it('[R55] [R58] the CEM revokes an instruction: accepted with a `revoked` notice, then the RM reports REVOKED', () => {
@@ -661,7 +746,7 @@ describe('FRBC statechart, RM side (instructions arrive `in`, the RM’s own mes
     const ins = instruction(HP, BOOST);
     const replies = h.send('in', ins);
     expectAccepted(replies, ins);
-    expect(notices(replies)).toEqual([{ kind: 'instruction', instruction: ins, rejection: expect.stringMatching(/R50/) }]);
+    expect(notices(replies)).toEqual([{ kind: 'instruction', instruction: ins, rejection: expect.stringMatching(/R50/) as unknown }]);
   });
 
   it('[R63] [Q14] a mode the active mode (from the RM’s own ActuatorStatus) has no transition to carries a rejection', () => {
@@ -669,7 +754,10 @@ describe('FRBC statechart, RM side (instructions arrive `in`, the RM’s own mes
     const ins = instruction(HP, STANDBY);
     const replies = h.send('in', ins);
     expectAccepted(replies, ins);
-    expect(notices(replies)[0]).toMatchObject({ kind: 'instruction', rejection: expect.stringMatching(/no transition from its active mode .*\(R63\)/) });
+    expect(notices(replies)[0]).toMatchObject({
+      kind: 'instruction',
+      rejection: expect.stringMatching(/no transition from its active mode .*\(R63\)/) as unknown,
+    });
   });
 
   it('[R63] [Q14] without any ActuatorStatus the same instruction carries no rejection', () => {
@@ -680,7 +768,10 @@ describe('FRBC statechart, RM side (instructions arrive `in`, the RM’s own mes
   it('[R64] [Q14] a transition blocked by a running timer (from the RM’s own TimerStatus) carries a rejection; a finished one does not', () => {
     const { h } = described(actuatorStatus(HP, OFF), timerStatus(HP, MIN_OFF, at(30)));
     const early = instruction(HP, ON, { execution_time: at(10) });
-    expect(notices(h.send('in', early))[0]).toMatchObject({ kind: 'instruction', rejection: expect.stringMatching(/blocked by timer .*\(R64\)/) });
+    expect(notices(h.send('in', early))[0]).toMatchObject({
+      kind: 'instruction',
+      rejection: expect.stringMatching(/blocked by timer .*\(R64\)/) as unknown,
+    });
     const later = instruction(HP, ON, { execution_time: at(31) });
     expect(notices(h.send('in', later))[0]).toMatchObject({ kind: 'instruction', rejection: undefined });
   });

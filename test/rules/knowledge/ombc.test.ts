@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlTypeRefusal, type ControlTypeNotice, type ControlTypeReply } from '../../../src/machines/control-type.js';
-import type { Role } from '../../../src/machines/events.js';
+import type { SessionRole } from '../../../src/machines/events.js';
 import { ombcRules, type OmbcKnowledge } from '../../../src/rules/knowledge/ombc.js';
 import type { ControlTypeRules } from '../../../src/rules/knowledge/types.js';
 import type { InstructionStatus, RevokableObjects } from '../../../src/typebox/common/enums.js';
@@ -26,7 +26,13 @@ const IN_30_MIN = '2026-01-01T00:30:00Z';
 function description(label = 'd1', modes: readonly string[] = ['off', 'half', 'full', 'boost']): SystemDescription {
   const kw: Record<string, number> = { off: 0, half: 3, full: 6, boost: 7 };
   const t = (name: string, from: string, to: string, extra: Partial<SystemDescription['transitions'][number]> = {}) => ({
-    id: transitionId(name), from: mode(from), to: mode(to), start_timers: [], blocking_timers: [], abnormal_condition_only: false, ...extra,
+    id: transitionId(name),
+    from: mode(from),
+    to: mode(to),
+    start_timers: [],
+    blocking_timers: [],
+    abnormal_condition_only: false,
+    ...extra,
   });
   const transitions = [
     t('off-half', 'off', 'half', { start_timers: [timer('min-run')], blocking_timers: [timer('min-off')], transition_duration: 60_000 }),
@@ -44,7 +50,13 @@ function description(label = 'd1', modes: readonly string[] = ['off', 'half', 'f
     operation_modes: modes.map((name) => ({
       id: mode(name),
       diagnostic_label: name,
-      power_ranges: [{ start_of_range: -kw[name]! * 1000, end_of_range: -kw[name]! * 800, commodity_quantity: 'ELECTRIC.POWER.3_PHASE_SYMMETRIC' as const }],
+      power_ranges: [
+        {
+          start_of_range: -kw[name]! * 1000,
+          end_of_range: -kw[name]! * 800,
+          commodity_quantity: 'ELECTRIC.POWER.3_PHASE_SYMMETRIC' as const,
+        },
+      ],
       abnormal_condition_only: name === 'boost',
     })),
     transitions,
@@ -66,7 +78,12 @@ function status(active: string, previous?: string): MessageOf<'OMBC.Status'> {
 }
 
 function timerStatus(name: string, finishedAt: string): MessageOf<'OMBC.TimerStatus'> {
-  return { message_type: 'OMBC.TimerStatus', message_id: uuid(`ombc:timer-status:${name}:${finishedAt}`), timer_id: timer(name), finished_at: finishedAt };
+  return {
+    message_type: 'OMBC.TimerStatus',
+    message_id: uuid(`ombc:timer-status:${name}:${finishedAt}`),
+    timer_id: timer(name),
+    finished_at: finishedAt,
+  };
 }
 
 function instruction(label: string, target: string, options: { abnormal?: boolean; at?: string } = {}): Instruction {
@@ -92,7 +109,12 @@ function isu(label: string, statusType: InstructionStatus, n = 0): MessageOf<'In
 }
 
 function revoke(objectType: RevokableObjects, objectId: string): MessageOf<'RevokeObject'> {
-  return { message_type: 'RevokeObject', message_id: uuid(`ombc:revoke:${objectType}:${objectId}`), object_type: objectType, object_id: objectId };
+  return {
+    message_type: 'RevokeObject',
+    message_id: uuid(`ombc:revoke:${objectType}:${objectId}`),
+    object_type: objectType,
+    object_id: objectId,
+  };
 }
 
 /** Knowledge after a sequence of accepted messages. */
@@ -102,7 +124,7 @@ function know(...messages: Parameters<typeof ombcRules.learn>[1][]): OmbcKnowled
 
 const rules = ombcRules as ControlTypeRules<unknown>;
 const harnesses: { stop(): void }[] = [];
-function harness(role: Role) {
+function harness(role: SessionRole) {
   const h = controlTypeHarness(rules, role, { now: NOW });
   harnesses.push(h);
   return h;
@@ -130,7 +152,15 @@ function rejectionOf(replies: ControlTypeReply[]): string | undefined {
 
 describe('OMBC test messages', () => {
   it('[R68] [R69] [R70] [R67] are schema-valid and pass the intra-message rules', () => {
-    for (const m of [description(), description('d2', ['off', 'half']), status('half', 'off'), timerStatus('min-run', IN_30_MIN), instruction('i', 'full'), isu('i', 'ACCEPTED'), revoke('OMBC.SystemDescription', description().message_id)]) {
+    for (const m of [
+      description(),
+      description('d2', ['off', 'half']),
+      status('half', 'off'),
+      timerStatus('min-run', IN_30_MIN),
+      instruction('i', 'full'),
+      isu('i', 'ACCEPTED'),
+      revoke('OMBC.SystemDescription', description().message_id),
+    ]) {
       expectAccepted(m);
     }
   });
@@ -158,7 +188,9 @@ describe('ombcRules (pure functions)', () => {
   it('[R84] accepts an instruction naming a mode of the current description and refuses an unknown one', () => {
     const k = know(description());
     expect(ombcRules.refusal(k, instruction('i', 'full'))).toBeUndefined();
-    expect(ombcRules.refusal(k, instruction('i', 'turbo'))).toBe(`unknown operation_mode_id ${mode('turbo')}: not a mode of the current OMBC.SystemDescription (R84)`);
+    expect(ombcRules.refusal(k, instruction('i', 'turbo'))).toBe(
+      `unknown operation_mode_id ${mode('turbo')}: not a mode of the current OMBC.SystemDescription (R84)`,
+    );
   });
 
   it('[R62] refuses an OMBC.Status whose active mode is not in the current description', () => {
@@ -185,7 +217,9 @@ describe('ombcRules (pure functions)', () => {
   it('[R71] accepts a TimerStatus for a timer of the current description and refuses an unknown timer', () => {
     const k = know(description());
     expect(ombcRules.refusal(k, timerStatus('min-run', IN_30_MIN))).toBeUndefined();
-    expect(ombcRules.refusal(k, timerStatus('warm-up', IN_30_MIN))).toBe(`unknown timer_id ${timer('warm-up')}: not a timer of the current OMBC.SystemDescription (R71)`);
+    expect(ombcRules.refusal(k, timerStatus('warm-up', IN_30_MIN))).toBe(
+      `unknown timer_id ${timer('warm-up')}: not a timer of the current OMBC.SystemDescription (R71)`,
+    );
   });
 
   it('[R72] [R84] a later description supersedes the earlier one', () => {
@@ -229,7 +263,9 @@ describe('ombcRules.rejection (RM side, Q14)', () => {
 
   it('[R50] rejects an abnormal-only mode without abnormal_condition and allows it with', () => {
     const k = active('full');
-    expect(ombcRules.rejection!(k, instruction('i', 'boost'))).toBe(`operation mode ${mode('boost')} is for abnormal conditions only and abnormal_condition is false (R50)`);
+    expect(ombcRules.rejection!(k, instruction('i', 'boost'))).toBe(
+      `operation mode ${mode('boost')} is for abnormal conditions only and abnormal_condition is false (R50)`,
+    );
     expect(ombcRules.rejection!(k, instruction('i', 'boost', { abnormal: true }))).toBeUndefined();
   });
 
@@ -284,8 +320,15 @@ describe('ombcRules.rejection (RM side, Q14)', () => {
     // One executing before the pending instruction still starts from the reported mode.
     expect(ombcRules.rejection!(plan, instruction('i3', 'full', { at: '2026-01-01T00:10:00Z' }))).toMatch(/\(R50\)$/);
     // A new status reports the effect; the CEM's revocation withdraws it (R58): judged again.
-    expect(ombcRules.rejection!(ombcRules.learn(plan, status('half', 'off')), instruction('i2', 'boost', { abnormal: true }))).toMatch(/\(R63\)$/);
-    expect(ombcRules.rejection!(ombcRules.revoke(plan, 'OMBC.Instruction', instructionId('i1')), instruction('i2', 'full', { at: '2026-01-01T01:00:00Z' }))).toMatch(/\(R50\)$/);
+    expect(ombcRules.rejection!(ombcRules.learn(plan, status('half', 'off')), instruction('i2', 'boost', { abnormal: true }))).toMatch(
+      /\(R63\)$/,
+    );
+    expect(
+      ombcRules.rejection!(
+        ombcRules.revoke(plan, 'OMBC.Instruction', instructionId('i1')),
+        instruction('i2', 'full', { at: '2026-01-01T01:00:00Z' }),
+      ),
+    ).toMatch(/\(R50\)$/);
     // A rejected instruction will not execute, so it is not pending.
     expect(know(description(), status('off'), instruction('i4', 'boost')).pending.size).toBe(0);
   });
@@ -419,8 +462,12 @@ describe('OMBC control-type statechart, RM side (receives the CEM instructions)'
     const h = described();
     h.send('in', instruction('i1', 'half'));
     const status = () => h.context.instructions.get(instructionId('i1'))?.status;
-    expect(notices(h.send('out', isu('i1', 'ACCEPTED', 0)))).toEqual([{ kind: 'status', instructionId: instructionId('i1'), status: 'ACCEPTED' }]);
-    expect(notices(h.send('out', isu('i1', 'STARTED', 1)))).toEqual([{ kind: 'status', instructionId: instructionId('i1'), status: 'STARTED' }]);
+    expect(notices(h.send('out', isu('i1', 'ACCEPTED', 0)))).toEqual([
+      { kind: 'status', instructionId: instructionId('i1'), status: 'ACCEPTED' },
+    ]);
+    expect(notices(h.send('out', isu('i1', 'STARTED', 1)))).toEqual([
+      { kind: 'status', instructionId: instructionId('i1'), status: 'STARTED' },
+    ]);
     // R46: sent statuses are judged before sending (roles layer); the statechart never moves back.
     expect(h.send('out', isu('i1', 'REJECTED', 2))).toEqual([]);
     expect(status()).toBe('STARTED');
@@ -436,8 +483,12 @@ describe('OMBC control-type statechart, RM side (receives the CEM instructions)'
     const replies = h.send('in', revoke('OMBC.Instruction', instructionId('i1')));
     expect(types(replies)).toEqual(['ct.accepted', 'ct.notice']);
     expect(notices(replies)).toEqual([{ kind: 'revoked', instructionId: instructionId('i1') }]);
-    expect(notices(h.send('out', isu('i1', 'REVOKED', 1)))).toEqual([{ kind: 'status', instructionId: instructionId('i1'), status: 'REVOKED' }]);
-    expect(refusedReason(h.send('in', { ...revoke('OMBC.Instruction', instructionId('i1')), message_id: uuid('ombc:again') }))).toMatch(/already final \(REVOKED\) \(R54\)/);
+    expect(notices(h.send('out', isu('i1', 'REVOKED', 1)))).toEqual([
+      { kind: 'status', instructionId: instructionId('i1'), status: 'REVOKED' },
+    ]);
+    expect(refusedReason(h.send('in', { ...revoke('OMBC.Instruction', instructionId('i1')), message_id: uuid('ombc:again') }))).toMatch(
+      /already final \(REVOKED\) \(R54\)/,
+    );
     // The CEM revokes only instructions, not the RM's descriptions (R55).
     expect(refusedReason(h.send('in', revoke('OMBC.SystemDescription', description().message_id)))).toMatch(/\(R55\)/);
   });
@@ -450,7 +501,9 @@ describe('OMBC control-type statechart, RM side (receives the CEM instructions)'
 
   it('[R63] [Q14] a mode not reachable from the active one is flagged for REJECTED', () => {
     const h = described(status('off'));
-    expect(rejectionOf(h.send('in', instruction('i1', 'boost', { abnormal: true })))).toMatch(/no transition from the active operation mode .*\(R63\)$/);
+    expect(rejectionOf(h.send('in', instruction('i1', 'boost', { abnormal: true })))).toMatch(
+      /no transition from the active operation mode .*\(R63\)$/,
+    );
     expect(rejectionOf(h.send('in', instruction('i2', 'off')))).toBeUndefined();
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlTypeRefusal, type ControlTypeReply } from '../../../src/machines/control-type.js';
-import type { Role } from '../../../src/machines/events.js';
+import type { SessionRole } from '../../../src/machines/events.js';
 import { statusTransitionRefusal } from '../../../src/rules/instruction-status.js';
 import { pebcRules, type PebcKnowledge } from '../../../src/rules/knowledge/pebc.js';
 import type { ControlTypeRules } from '../../../src/rules/knowledge/types.js';
@@ -46,7 +46,12 @@ function constraints(over: Partial<PowerConstraints> = {}): PowerConstraints {
     valid_from: '2026-01-01T00:00:00Z',
     valid_until: '2026-01-02T00:00:00Z',
     consequence_type: 'DEFER',
-    allowed_limit_ranges: [range('UPPER_LIMIT', 0, 7360), range('UPPER_LIMIT', 7360, 11000, true), range('LOWER_LIMIT', 0, 0), range('LOWER_LIMIT', -3000, 0, true)],
+    allowed_limit_ranges: [
+      range('UPPER_LIMIT', 0, 7360),
+      range('UPPER_LIMIT', 7360, 11000, true),
+      range('LOWER_LIMIT', 0, 0),
+      range('LOWER_LIMIT', -3000, 0, true),
+    ],
     ...over,
   };
 }
@@ -66,7 +71,11 @@ function energy(over: Partial<EnergyConstraint> = {}): EnergyConstraint {
 }
 
 const element = (upper: number, lower = 0, duration = 15 * 60_000): Element => ({ duration, upper_limit: upper, lower_limit: lower });
-const envelope = (elements: Element[], cq: Envelope['commodity_quantity'] = L1): Envelope => ({ id: uuid(`pebc:envelope:${++seq}`), commodity_quantity: cq, power_envelope_elements: elements });
+const envelope = (elements: Element[], cq: Envelope['commodity_quantity'] = L1): Envelope => ({
+  id: uuid(`pebc:envelope:${++seq}`),
+  commodity_quantity: cq,
+  power_envelope_elements: elements,
+});
 
 /** Caps charging at 3700 W for 15 minutes, then 7360 W for 45 minutes, from noon. */
 function instruction(id: string, over: Partial<Instruction> = {}): Instruction {
@@ -90,7 +99,12 @@ const isu = (instructionId: string, status: InstructionStatus): MessageOf<'Instr
   timestamp: '2026-01-01T12:00:00Z',
 });
 
-const revoke = (type: RevokableObjects, id: string): MessageOf<'RevokeObject'> => ({ message_type: 'RevokeObject', message_id: messageId(), object_type: type, object_id: id });
+const revoke = (type: RevokableObjects, id: string): MessageOf<'RevokeObject'> => ({
+  message_type: 'RevokeObject',
+  message_id: messageId(),
+  object_type: type,
+  object_id: id,
+});
 
 const know = (...messages: IdentifiedMessage[]): PebcKnowledge => messages.reduce((k, m) => pebcRules.learn(k, m), pebcRules.empty());
 
@@ -102,7 +116,7 @@ afterEach(() => {
   for (const h of harnesses.splice(0)) h.stop();
 });
 
-function harness(role: Role) {
+function harness(role: SessionRole) {
   const h = controlTypeHarness(rules, role);
   harnesses.push(h);
   return h;
@@ -213,23 +227,29 @@ describe('pebcRules (pure functions)', () => {
   });
 
   it('[R96] refuses an instruction naming an EnergyConstraint id as its constraints', () => {
-    expect(pebcRules.refusal(know(constraints(), energy()), instruction(uuid('pebc:i:ec'), { power_constraints_id: EC }))).toContain('(R96)');
+    expect(pebcRules.refusal(know(constraints(), energy()), instruction(uuid('pebc:i:ec'), { power_constraints_id: EC }))).toContain(
+      '(R96)',
+    );
   });
 
   it('[R58] [R96] refuses an instruction naming revoked constraints, until they are sent again', () => {
     const revoked = pebcRules.revoke(know(constraints()), 'PEBC.PowerConstraints', PC);
-    expect(pebcRules.refusal(revoked, instruction(uuid('pebc:i:revoked')))).toBe(`power_constraints_id ${PC} names a revoked PEBC.PowerConstraints (R96, R58)`);
+    expect(pebcRules.refusal(revoked, instruction(uuid('pebc:i:revoked')))).toBe(
+      `power_constraints_id ${PC} names a revoked PEBC.PowerConstraints (R96, R58)`,
+    );
     expect(pebcRules.refusal(pebcRules.learn(revoked, constraints()), instruction(uuid('pebc:i:resent')))).toBeUndefined();
   });
 
   it('[R98] refuses an instruction reusing a power envelope id of an earlier instruction', () => {
     const first = instruction(uuid('pebc:i:first'));
     const k = know(constraints(), first);
-    const again = instruction(uuid('pebc:i:second'), { power_envelopes: [{ ...envelope([element(1000)]), id: first.power_envelopes[0]!.id.toUpperCase() }] });
+    const again = instruction(uuid('pebc:i:second'), {
+      power_envelopes: [{ ...envelope([element(1000)]), id: first.power_envelopes[0]!.id.toUpperCase() }],
+    });
     expect(pebcRules.refusal(k, again)).toBe(`power envelope id ${again.power_envelopes[0]!.id} was already used in this session (R98)`);
   });
 
-  it('[R96] has no opinion on the RM\'s own messages', () => {
+  it("[R96] has no opinion on the RM's own messages", () => {
     const k = pebcRules.empty();
     expect(pebcRules.refusal(k, constraints())).toBeUndefined();
     expect(pebcRules.refusal(k, energy())).toBeUndefined();
@@ -258,7 +278,9 @@ describe('pebcRules (pure functions)', () => {
 
     it('[R97] rejects an envelope for a commodity quantity without allowed ranges', () => {
       const env = envelope([element(1000)], 'ELECTRIC.POWER.L2');
-      expect(reject({ power_envelopes: [envelope([element(1000)]), env] })).toBe(`power envelope ${env.id}: PEBC.PowerConstraints ${PC} allows no limit ranges for ELECTRIC.POWER.L2 (R97)`);
+      expect(reject({ power_envelopes: [envelope([element(1000)]), env] })).toBe(
+        `power envelope ${env.id}: PEBC.PowerConstraints ${PC} allows no limit ranges for ELECTRIC.POWER.L2 (R97)`,
+      );
     });
 
     it('[R97] rejects an upper_limit outside every UPPER_LIMIT range', () => {
@@ -269,25 +291,52 @@ describe('pebcRules (pure functions)', () => {
     });
 
     it('[R97] rejects a lower_limit outside every LOWER_LIMIT range', () => {
-      expect(reject({ power_envelopes: [envelope([element(3700, 500)])] })).toMatch(/element 0: lower_limit 500 lies in no LOWER_LIMIT allowed limit range .*\(R97\)$/);
+      expect(reject({ power_envelopes: [envelope([element(3700, 500)])] })).toMatch(
+        /element 0: lower_limit 500 lies in no LOWER_LIMIT allowed limit range .*\(R97\)$/,
+      );
     });
 
     it('[R97] matches limits only against ranges of the same commodity quantity and limit type', () => {
-      const k3 = know(constraints({ allowed_limit_ranges: [range('UPPER_LIMIT', 0, 5000, false, 'ELECTRIC.POWER.L2'), range('LOWER_LIMIT', 0, 0), range('LOWER_LIMIT', 0, 5000, false, 'ELECTRIC.POWER.L2')] }));
+      const k3 = know(
+        constraints({
+          allowed_limit_ranges: [
+            range('UPPER_LIMIT', 0, 5000, false, 'ELECTRIC.POWER.L2'),
+            range('LOWER_LIMIT', 0, 0),
+            range('LOWER_LIMIT', 0, 5000, false, 'ELECTRIC.POWER.L2'),
+          ],
+        }),
+      );
       // L1 has a LOWER_LIMIT range only: no upper limit can be placed (R92 is checked overall, not per quantity).
-      expect(pebcRules.rejection!(k3, instruction(uuid('pebc:i:l1'), { power_envelopes: [envelope([element(0)])] }))).toContain('upper_limit 0 lies in no UPPER_LIMIT allowed limit range (allowed: none) (R97)');
-      expect(pebcRules.rejection!(k3, instruction(uuid('pebc:i:l2'), { power_envelopes: [envelope([element(4000, 1000)], 'ELECTRIC.POWER.L2')] }))).toBeUndefined();
+      expect(pebcRules.rejection!(k3, instruction(uuid('pebc:i:l1'), { power_envelopes: [envelope([element(0)])] }))).toContain(
+        'upper_limit 0 lies in no UPPER_LIMIT allowed limit range (allowed: none) (R97)',
+      );
+      expect(
+        pebcRules.rejection!(
+          k3,
+          instruction(uuid('pebc:i:l2'), { power_envelopes: [envelope([element(4000, 1000)], 'ELECTRIC.POWER.L2')] }),
+        ),
+      ).toBeUndefined();
     });
 
     it('[R97] [Q21] judges against the referenced constraints, not another valid one', () => {
-      const k2 = know(constraints(), constraints({ id: PC2, allowed_limit_ranges: [range('UPPER_LIMIT', 0, 2000), range('LOWER_LIMIT', 0, 0)] }));
+      const k2 = know(
+        constraints(),
+        constraints({ id: PC2, allowed_limit_ranges: [range('UPPER_LIMIT', 0, 2000), range('LOWER_LIMIT', 0, 0)] }),
+      );
       expect(pebcRules.rejection!(k2, instruction(uuid('pebc:i:pc'), { power_envelopes: [envelope([element(3700)])] }))).toBeUndefined();
-      expect(pebcRules.rejection!(k2, instruction(uuid('pebc:i:pc2'), { power_constraints_id: PC2, power_envelopes: [envelope([element(3700)])] }))).toContain('(R97)');
+      expect(
+        pebcRules.rejection!(
+          k2,
+          instruction(uuid('pebc:i:pc2'), { power_constraints_id: PC2, power_envelopes: [envelope([element(3700)])] }),
+        ),
+      ).toContain('(R97)');
     });
 
     it('[R50] rejects a limit in abnormal-only ranges without abnormal_condition; accepts it with', () => {
       const boost = [envelope([element(9000)])];
-      expect(reject({ power_envelopes: boost })).toMatch(/upper_limit 9000 lies only in abnormal_condition_only UPPER_LIMIT ranges \(7360\.\.11000 \(abnormal only\)\) but abnormal_condition is false \(R50, R97\)$/);
+      expect(reject({ power_envelopes: boost })).toMatch(
+        /upper_limit 9000 lies only in abnormal_condition_only UPPER_LIMIT ranges \(7360\.\.11000 \(abnormal only\)\) but abnormal_condition is false \(R50, R97\)$/,
+      );
       expect(reject({ power_envelopes: boost, abnormal_condition: true })).toBeUndefined();
       const discharge = [envelope([element(0, -2000)])];
       expect(reject({ power_envelopes: discharge })).toContain('lower_limit -2000 lies only in abnormal_condition_only LOWER_LIMIT ranges');
@@ -299,14 +348,18 @@ describe('pebcRules (pure functions)', () => {
     });
 
     it('[R96] [R94] rejects envelopes outside the validity window of the constraints', () => {
-      expect(reject({ execution_time: '2025-12-31T23:59:59Z' })).toBe(`execution_time 2025-12-31T23:59:59Z is before valid_from 2026-01-01T00:00:00Z of PEBC.PowerConstraints ${PC} (R96)`);
+      expect(reject({ execution_time: '2025-12-31T23:59:59Z' })).toBe(
+        `execution_time 2025-12-31T23:59:59Z is before valid_from 2026-01-01T00:00:00Z of PEBC.PowerConstraints ${PC} (R96)`,
+      );
       expect(reject({ execution_time: '2026-01-01T23:30:00Z' })).toBe(
         `the power envelopes run until 2026-01-02T00:30:00.000Z, after valid_until 2026-01-02T00:00:00Z of PEBC.PowerConstraints ${PC} (R96, R94)`,
       );
       expect(reject({ execution_time: '2026-01-01T23:00:00Z' })).toBeUndefined(); // ends exactly at valid_until
       const open = constraints();
       delete open.valid_until;
-      expect(pebcRules.rejection!(know(open), instruction(uuid('pebc:i:open'), { execution_time: '2030-01-01T00:00:00Z' }))).toBeUndefined();
+      expect(
+        pebcRules.rejection!(know(open), instruction(uuid('pebc:i:open'), { execution_time: '2030-01-01T00:00:00Z' })),
+      ).toBeUndefined();
     });
   });
 });
@@ -318,7 +371,9 @@ describe('PEBC statechart, CEM side (RM messages in, CEM instructions out)', () 
     const h = harness('CEM');
     expectAcceptedReply(h.send('in', energy()));
     expect(h.state).toBe('awaitingDescription');
-    expect(controlTypeRefusal(rules, h.context, instruction(uuid('pebc:cem:early')), 'CEM')).toBe('PEBC.Instruction before the RM described its flexibility (R39)');
+    expect(controlTypeRefusal(rules, h.context, instruction(uuid('pebc:cem:early')), 'CEM')).toBe(
+      'PEBC.Instruction before the RM described its flexibility (R39)',
+    );
     expectAcceptedReply(h.send('in', constraints()));
     expect(h.state).toBe('described');
     expect((h.context.knowledge as PebcKnowledge).powerConstraints.has(PC)).toBe(true);
@@ -327,10 +382,12 @@ describe('PEBC statechart, CEM side (RM messages in, CEM instructions out)', () 
   it('[R96] the CEM may not send an instruction naming unknown constraints', () => {
     const h = harness('CEM');
     h.send('in', constraints());
-    expect(controlTypeRefusal(rules, h.context, instruction(uuid('pebc:cem:unknown'), { power_constraints_id: PC2 }), 'CEM')).toContain('(R96)');
+    expect(controlTypeRefusal(rules, h.context, instruction(uuid('pebc:cem:unknown'), { power_constraints_id: PC2 }), 'CEM')).toContain(
+      '(R96)',
+    );
   });
 
-  it('[R44] [R45] [R46] follows an instruction through the RM\'s status updates', () => {
+  it("[R44] [R45] [R46] follows an instruction through the RM's status updates", () => {
     const h = harness('CEM');
     h.send('in', constraints());
     const id = uuid('pebc:cem:lifecycle');
@@ -380,7 +437,9 @@ describe('PEBC statechart, CEM side (RM messages in, CEM instructions out)', () 
     h.send('in', constraints({ id: PC2 }));
     expectAcceptedReply(h.send('in', revoke('PEBC.PowerConstraints', PC2)));
     expect(h.state).toBe('described');
-    expect(controlTypeRefusal(rules, h.context, instruction(uuid('pebc:cem:pc2'), { power_constraints_id: PC2 }), 'CEM')).toContain('(R96, R58)');
+    expect(controlTypeRefusal(rules, h.context, instruction(uuid('pebc:cem:pc2'), { power_constraints_id: PC2 }), 'CEM')).toContain(
+      '(R96, R58)',
+    );
     expect(controlTypeRefusal(rules, h.context, instruction(uuid('pebc:cem:pc')), 'CEM')).toBeUndefined();
   });
 
@@ -454,7 +513,7 @@ describe('PEBC statechart, RM side (CEM instructions in, RM messages out)', () =
     expectRefused(h.send('in', instruction(uuid('pebc:rm:second'), { power_envelopes: first.power_envelopes })), 'R98');
   });
 
-  it('[R44] [R46] the RM reports an instruction\'s lifecycle; illegal and post-final statuses may not be sent', () => {
+  it("[R44] [R46] the RM reports an instruction's lifecycle; illegal and post-final statuses may not be sent", () => {
     const h = harness('RM');
     h.send('out', constraints());
     const id = uuid('pebc:rm:lifecycle');
@@ -527,7 +586,8 @@ describe('PEBC statechart, RM side (CEM instructions in, RM messages out)', () =
   it('[R50] [Q14] abnormal-only ranges: rejection without abnormal_condition, none with it', () => {
     const h = harness('RM');
     h.send('out', constraints());
-    const boost = (id: string, abnormal: boolean) => instruction(id, { abnormal_condition: abnormal, power_envelopes: [envelope([element(11000, -3000)])] });
+    const boost = (id: string, abnormal: boolean) =>
+      instruction(id, { abnormal_condition: abnormal, power_envelopes: [envelope([element(11000, -3000)])] });
     const normal = notices(h.send('in', boost(uuid('pebc:rm:boost'), false)))[0];
     expect(normal?.kind === 'instruction' && normal.rejection).toContain('(R50, R97)');
     const abnormal = notices(h.send('in', boost(uuid('pebc:rm:boost-abnormal'), true)))[0];
@@ -537,7 +597,9 @@ describe('PEBC statechart, RM side (CEM instructions in, RM messages out)', () =
   it('[R96] [R97] [Q14] a commodity quantity without ranges or an envelope past valid_until is a rejection, not a refusal', () => {
     const h = harness('RM');
     h.send('out', constraints());
-    const l3 = notices(h.send('in', instruction(uuid('pebc:rm:l3'), { power_envelopes: [envelope([element(1000)], 'ELECTRIC.POWER.L3')] })))[0];
+    const l3 = notices(
+      h.send('in', instruction(uuid('pebc:rm:l3'), { power_envelopes: [envelope([element(1000)], 'ELECTRIC.POWER.L3')] })),
+    )[0];
     expect(l3?.kind === 'instruction' && l3.rejection).toContain('allows no limit ranges for ELECTRIC.POWER.L3 (R97)');
     const late = notices(h.send('in', instruction(uuid('pebc:rm:late'), { execution_time: '2026-01-01T23:50:00Z' })))[0];
     expect(late?.kind === 'instruction' && late.rejection).toContain('after valid_until');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlTypeRefusal, type ControlTypeReply } from '../../../src/machines/control-type.js';
-import type { Role } from '../../../src/machines/events.js';
+import type { SessionRole } from '../../../src/machines/events.js';
 import { statusTransitionRefusal } from '../../../src/rules/instruction-status.js';
 import { ppbcRules, type PpbcKnowledge } from '../../../src/rules/knowledge/ppbc.js';
 import type { InstructionStatus, RevokableObjects } from '../../../src/typebox/common/enums.js';
@@ -22,7 +22,11 @@ type Instruction = MessageOf<InstructionType>;
 type Entry = MessageOf<'PPBC.PowerProfileStatus'>['sequence_container_status'][number];
 
 const HOUR = 3_600_000;
-const INSTRUCTION_TYPES: InstructionType[] = ['PPBC.ScheduleInstruction', 'PPBC.StartInterruptionInstruction', 'PPBC.EndInterruptionInstruction'];
+const INSTRUCTION_TYPES: InstructionType[] = [
+  'PPBC.ScheduleInstruction',
+  'PPBC.StartInterruptionInstruction',
+  'PPBC.EndInterruptionInstruction',
+];
 
 let serial = 0;
 const messageId = () => uuid(`ppbc-knowledge:message:${serial++}`);
@@ -52,7 +56,11 @@ function dishwasher(overrides: Partial<Definition> = {}): Definition {
     power_sequences_containers: [
       {
         id: id('heat'),
-        power_sequences: [sequence('heat:eco', 2, { interruptible: true }), sequence('heat:fast', 1), sequence('heat:boost', 0.5, { abnormalOnly: true })],
+        power_sequences: [
+          sequence('heat:eco', 2, { interruptible: true }),
+          sequence('heat:fast', 1),
+          sequence('heat:boost', 0.5, { abnormalOnly: true }),
+        ],
       },
       { id: id('dry'), power_sequences: [sequence('dry:eco', 1, { interruptible: true })] },
     ],
@@ -82,9 +90,10 @@ function instruction(type: InstructionType, label: string, path: [string, string
     execution_time: '2026-01-01T01:00:00Z',
     abnormal_condition: false,
     ...extra,
-  } as Instruction;
+  };
 }
-const schedule = (label: string, path: [string, string, string], extra: Partial<Instruction> = {}) => instruction('PPBC.ScheduleInstruction', label, path, extra);
+const schedule = (label: string, path: [string, string, string], extra: Partial<Instruction> = {}) =>
+  instruction('PPBC.ScheduleInstruction', label, path, extra);
 
 function entry(profile: string, container: string, status: PPBCPowerSequenceStatus, selected?: string): Entry {
   return {
@@ -97,7 +106,11 @@ function entry(profile: string, container: string, status: PPBCPowerSequenceStat
 }
 
 /** A status of the dishwasher: `heat` as given, `dry` not scheduled. */
-function status(heat: PPBCPowerSequenceStatus = 'NOT_SCHEDULED', selected?: string, entries?: Entry[]): MessageOf<'PPBC.PowerProfileStatus'> {
+function status(
+  heat: PPBCPowerSequenceStatus = 'NOT_SCHEDULED',
+  selected?: string,
+  entries?: Entry[],
+): MessageOf<'PPBC.PowerProfileStatus'> {
   return {
     message_type: 'PPBC.PowerProfileStatus',
     message_id: messageId(),
@@ -113,17 +126,32 @@ const isu = (label: string, statusType: InstructionStatus): MessageOf<'Instructi
   timestamp: '2026-01-01T00:00:00Z',
 });
 
-const revoke = (type: RevokableObjects, objectId: string): MessageOf<'RevokeObject'> => ({ message_type: 'RevokeObject', message_id: messageId(), object_type: type, object_id: objectId });
+const revoke = (type: RevokableObjects, objectId: string): MessageOf<'RevokeObject'> => ({
+  message_type: 'RevokeObject',
+  message_id: messageId(),
+  object_type: type,
+  object_id: objectId,
+});
 
 /** Knowledge after learning these messages in order (what the statechart does with accepted ones). */
 function know(...messages: IdentifiedMessage[]): PpbcKnowledge {
-  return messages.reduce((k, m) => (m.message_type === 'RevokeObject' ? ppbcRules.revoke(k, m.object_type, m.object_id) : ppbcRules.learn(k, m)), ppbcRules.empty());
+  return messages.reduce(
+    (k, m) => (m.message_type === 'RevokeObject' ? ppbcRules.revoke(k, m.object_type, m.object_id) : ppbcRules.learn(k, m)),
+    ppbcRules.empty(),
+  );
 }
 const reject = (k: PpbcKnowledge, m: IdentifiedMessage) => ppbcRules.rejection!(k, m);
 
 describe('PPBC test messages', () => {
   it('[R100] [R101] [R103] [R105] are schema- and rule-valid S2 messages', () => {
-    for (const m of [dishwasher(), evSession(), status('EXECUTING', 'heat:eco'), ...INSTRUCTION_TYPES.map((t) => instruction(t, 'i1', ['d1', 'heat', 'heat:eco'])), isu('i1', 'ACCEPTED'), revoke('PPBC.PowerProfileDefinition', id('d1'))]) {
+    for (const m of [
+      dishwasher(),
+      evSession(),
+      status('EXECUTING', 'heat:eco'),
+      ...INSTRUCTION_TYPES.map((t) => instruction(t, 'i1', ['d1', 'heat', 'heat:eco'])),
+      isu('i1', 'ACCEPTED'),
+      revoke('PPBC.PowerProfileDefinition', id('d1')),
+    ]) {
       expectAccepted(m);
     }
   });
@@ -160,7 +188,12 @@ describe('ppbcRules: knowledge', () => {
   it('[R4] compares ids case-insensitively', () => {
     const k = know(dishwasher());
     const upper = schedule('i1', ['d1', 'heat', 'heat:eco']);
-    const m = { ...upper, power_profile_id: upper.power_profile_id.toUpperCase(), sequence_container_id: upper.sequence_container_id.toUpperCase(), power_sequence_id: upper.power_sequence_id.toUpperCase() };
+    const m = {
+      ...upper,
+      power_profile_id: upper.power_profile_id.toUpperCase(),
+      sequence_container_id: upper.sequence_container_id.toUpperCase(),
+      power_sequence_id: upper.power_sequence_id.toUpperCase(),
+    };
     expect(ppbcRules.refusal(k, m)).toBeUndefined();
     expect(ppbcRules.hasObject(k, 'PPBC.PowerProfileDefinition', id('d1').toUpperCase())).toBe(true);
   });
@@ -188,7 +221,9 @@ describe('ppbcRules.refusal (INVALID_CONTENT)', () => {
   });
 
   it.each(INSTRUCTION_TYPES)('[R102] refuses a %s naming a container of another profile', (type) => {
-    expect(ppbcRules.refusal(k, instruction(type, 'i1', ['d1', 'ev', 'ev:slow']))).toBe(`unknown sequence_container_id ${id('ev')}: not a container of power profile ${id('d1')} (R102)`);
+    expect(ppbcRules.refusal(k, instruction(type, 'i1', ['d1', 'ev', 'ev:slow']))).toBe(
+      `unknown sequence_container_id ${id('ev')}: not a container of power profile ${id('d1')} (R102)`,
+    );
   });
 
   it.each(INSTRUCTION_TYPES)('[R102] refuses a %s naming a sequence of another container (inconsistent path)', (type) => {
@@ -211,15 +246,33 @@ describe('ppbcRules.refusal (INVALID_CONTENT)', () => {
   });
 
   it('[R39] [R99] refuses a status before any definition', () => {
-    expect(ppbcRules.refusal(ppbcRules.empty(), status())).toBe('PPBC.PowerProfileStatus before any PPBC.PowerProfileDefinition (R39, R99)');
+    expect(ppbcRules.refusal(ppbcRules.empty(), status())).toBe(
+      'PPBC.PowerProfileStatus before any PPBC.PowerProfileDefinition (R39, R99)',
+    );
   });
 
   it.each([
     ['an unknown power profile', [entry('d9', 'heat', 'NOT_SCHEDULED')], /^unknown power_profile_id .*\(R105\)$/],
-    ['a container of another profile', [entry('d1', 'heat', 'NOT_SCHEDULED'), entry('d1', 'dry', 'NOT_SCHEDULED'), entry('d1', 'ev', 'NOT_SCHEDULED')], /^unknown sequence_container_id .*\(R105\)$/],
-    ['a selected sequence of another container', [entry('d1', 'heat', 'SCHEDULED', 'dry:eco'), entry('d1', 'dry', 'NOT_SCHEDULED')], /^unknown power sequence .*: not a sequence of container .*\(R105\)$/],
-    ['a container twice', [entry('d1', 'heat', 'NOT_SCHEDULED'), entry('d1', 'dry', 'NOT_SCHEDULED'), entry('d1', 'heat', 'SCHEDULED', 'heat:eco')], /has two statuses \(R105\)$/],
-    ['no entry for one of the containers', [entry('d1', 'heat', 'SCHEDULED', 'heat:eco')], /omits sequence container .* must report every container \(R105\)$/],
+    [
+      'a container of another profile',
+      [entry('d1', 'heat', 'NOT_SCHEDULED'), entry('d1', 'dry', 'NOT_SCHEDULED'), entry('d1', 'ev', 'NOT_SCHEDULED')],
+      /^unknown sequence_container_id .*\(R105\)$/,
+    ],
+    [
+      'a selected sequence of another container',
+      [entry('d1', 'heat', 'SCHEDULED', 'dry:eco'), entry('d1', 'dry', 'NOT_SCHEDULED')],
+      /^unknown power sequence .*: not a sequence of container .*\(R105\)$/,
+    ],
+    [
+      'a container twice',
+      [entry('d1', 'heat', 'NOT_SCHEDULED'), entry('d1', 'dry', 'NOT_SCHEDULED'), entry('d1', 'heat', 'SCHEDULED', 'heat:eco')],
+      /has two statuses \(R105\)$/,
+    ],
+    [
+      'no entry for one of the containers',
+      [entry('d1', 'heat', 'SCHEDULED', 'heat:eco')],
+      /omits sequence container .* must report every container \(R105\)$/,
+    ],
   ] as const)('[R105] refuses a status naming %s', (_, entries, reason) => {
     expect(ppbcRules.refusal(k, status(undefined, undefined, [...entries]))).toMatch(reason);
   });
@@ -239,7 +292,9 @@ describe('ppbcRules.hasObject / revoke (RevokeObject)', () => {
     const k = know(dishwasher(), evSession(), revoke('PPBC.PowerProfileDefinition', id('d1')));
     expect(ppbcRules.hasObject(k, 'PPBC.PowerProfileDefinition', id('d1'))).toBe(false);
     expect(ppbcRules.described(k)).toBe(true);
-    expect(ppbcRules.refusal(k, schedule('i1', ['d1', 'heat', 'heat:eco']))).toBe(`unknown power_profile_id ${id('d1')}: it was revoked (R58) (R102)`);
+    expect(ppbcRules.refusal(k, schedule('i1', ['d1', 'heat', 'heat:eco']))).toBe(
+      `unknown power_profile_id ${id('d1')}: it was revoked (R58) (R102)`,
+    );
     expect(ppbcRules.refusal(k, status())).toMatch(/was revoked \(R58\) \(R105\)$/);
     expect(ppbcRules.described(ppbcRules.revoke(k, 'PPBC.PowerProfileDefinition', id('d2')))).toBe(false);
   });
@@ -269,7 +324,9 @@ describe('ppbcRules.rejection (RM answers OK, then REJECTED: Q14)', () => {
 
   it('[R50] rejects scheduling an abnormal-only sequence without abnormal_condition', () => {
     const k = know(...base);
-    expect(reject(k, schedule('i1', ['d1', 'heat', 'heat:boost']))).toBe(`power sequence ${id('heat:boost')} is for abnormal conditions only and abnormal_condition is false (R50)`);
+    expect(reject(k, schedule('i1', ['d1', 'heat', 'heat:boost']))).toBe(
+      `power sequence ${id('heat:boost')} is for abnormal conditions only and abnormal_condition is false (R50)`,
+    );
     expect(reject(k, schedule('i1', ['d1', 'heat', 'heat:boost'], { abnormal_condition: true }))).toBeUndefined();
   });
 
@@ -285,21 +342,35 @@ describe('ppbcRules.rejection (RM answers OK, then REJECTED: Q14)', () => {
   it('[R103] [R58] revoking the schedule frees its container, also once the RM reported it SCHEDULED', () => {
     const scheduled = [...base, schedule('i1', ['d1', 'heat', 'heat:eco']), status('SCHEDULED', 'heat:eco')] as const;
     const k = know(...scheduled, revoke('PPBC.ScheduleInstruction', id('i1')));
-    expect(k.profiles.get(id('d1'))?.containers.get(id('heat'))).toMatchObject({ status: 'NOT_SCHEDULED', selected: undefined, schedule: undefined });
+    expect(k.profiles.get(id('d1'))?.containers.get(id('heat'))).toMatchObject({
+      status: 'NOT_SCHEDULED',
+      selected: undefined,
+      schedule: undefined,
+    });
     expect(reject(k, schedule('i2', ['d1', 'heat', 'heat:fast']))).toBeUndefined();
   });
 
   it('[R103] [R58] revoking a running schedule keeps the RM-reported EXECUTING until its next status', () => {
-    const k = know(...base, schedule('i1', ['d1', 'heat', 'heat:eco']), status('EXECUTING', 'heat:eco'), revoke('PPBC.ScheduleInstruction', id('i1')));
-    expect(reject(k, schedule('i2', ['d1', 'heat', 'heat:fast']))).toMatch(/is EXECUTING \(sequence .*\) per the latest PPBC.PowerProfileStatus.*\(R103, R106\)$/);
-  });
-
-  it.each(['SCHEDULED', 'EXECUTING', 'INTERRUPTED', 'FINISHED', 'ABORTED'] as const)('[R103] [R106] rejects a schedule for a container the RM reports %s', (reported) => {
-    const k = know(...base, status(reported, 'heat:eco'));
-    expect(reject(k, schedule('i1', ['d1', 'heat', 'heat:fast']))).toBe(
-      `container ${id('heat')} is ${reported} (sequence ${id('heat:eco')}) per the latest PPBC.PowerProfileStatus: at most one sequence per container (R103, R106)`,
+    const k = know(
+      ...base,
+      schedule('i1', ['d1', 'heat', 'heat:eco']),
+      status('EXECUTING', 'heat:eco'),
+      revoke('PPBC.ScheduleInstruction', id('i1')),
+    );
+    expect(reject(k, schedule('i2', ['d1', 'heat', 'heat:fast']))).toMatch(
+      /is EXECUTING \(sequence .*\) per the latest PPBC.PowerProfileStatus.*\(R103, R106\)$/,
     );
   });
+
+  it.each(['SCHEDULED', 'EXECUTING', 'INTERRUPTED', 'FINISHED', 'ABORTED'] as const)(
+    '[R103] [R106] rejects a schedule for a container the RM reports %s',
+    (reported) => {
+      const k = know(...base, status(reported, 'heat:eco'));
+      expect(reject(k, schedule('i1', ['d1', 'heat', 'heat:fast']))).toBe(
+        `container ${id('heat')} is ${reported} (sequence ${id('heat:eco')}) per the latest PPBC.PowerProfileStatus: at most one sequence per container (R103, R106)`,
+      );
+    },
+  );
 
   it('[R103] a later NOT_SCHEDULED status drops a schedule the RM did not take', () => {
     const k = know(...base, schedule('i1', ['d1', 'heat', 'heat:eco']), status('NOT_SCHEDULED'));
@@ -315,17 +386,25 @@ describe('ppbcRules.rejection (RM answers OK, then REJECTED: Q14)', () => {
   it('[R103] rejects a sequence that would start before start_time or end after end_time', () => {
     const k = know(...base);
     const early = schedule('i1', ['d1', 'heat', 'heat:eco'], { execution_time: '2025-12-31T23:59:59Z' });
-    expect(reject(k, early)).toBe(`execution_time 2025-12-31T23:59:59Z is before the power profile's start_time 2026-01-01T00:00:00Z (R103)`);
+    expect(reject(k, early)).toBe(
+      `execution_time 2025-12-31T23:59:59Z is before the power profile's start_time 2026-01-01T00:00:00Z (R103)`,
+    );
     const late = schedule('i1', ['d1', 'heat', 'heat:eco'], { execution_time: '2026-01-01T10:00:01Z' });
-    expect(reject(k, late)).toBe(`sequence ${id('heat:eco')} (7200000 ms) from 2026-01-01T10:00:01Z ends after the power profile's end_time 2026-01-01T12:00:00Z (R103)`);
+    expect(reject(k, late)).toBe(
+      `sequence ${id('heat:eco')} (7200000 ms) from 2026-01-01T10:00:01Z ends after the power profile's end_time 2026-01-01T12:00:00Z (R103)`,
+    );
     expect(reject(k, schedule('i1', ['d1', 'heat', 'heat:eco'], { execution_time: '2026-01-01T10:00:00Z' }))).toBeUndefined();
     expect(reject(k, schedule('i1', ['d1', 'heat', 'heat:eco'], { execution_time: '2026-01-01T01:00:00+01:00' }))).toBeUndefined();
   });
 
   it('[R104] rejects interrupting a sequence that is not interruptible', () => {
     const k = know(...base, status('EXECUTING', 'heat:fast'));
-    expect(reject(k, instruction('PPBC.StartInterruptionInstruction', 'i1', ['d1', 'heat', 'heat:fast']))).toBe(`power sequence ${id('heat:fast')} is not interruptible (is_interruptible: false) (R104)`);
-    expect(reject(k, instruction('PPBC.EndInterruptionInstruction', 'i1', ['d1', 'heat', 'heat:fast']))).toMatch(/not interruptible .*\(R104\)$/);
+    expect(reject(k, instruction('PPBC.StartInterruptionInstruction', 'i1', ['d1', 'heat', 'heat:fast']))).toBe(
+      `power sequence ${id('heat:fast')} is not interruptible (is_interruptible: false) (R104)`,
+    );
+    expect(reject(k, instruction('PPBC.EndInterruptionInstruction', 'i1', ['d1', 'heat', 'heat:fast']))).toMatch(
+      /not interruptible .*\(R104\)$/,
+    );
   });
 
   it.each([
@@ -343,9 +422,13 @@ describe('ppbcRules.rejection (RM answers OK, then REJECTED: Q14)', () => {
 
   it('[R104] rejects interrupting a sequence other than the selected one, or before any status', () => {
     const m = instruction('PPBC.StartInterruptionInstruction', 'i1', ['d1', 'dry', 'dry:eco']);
-    expect(reject(know(dishwasher()), m)).toBe(`${m.message_type} needs power sequence ${id('dry:eco')} EXECUTING, but the latest PPBC.PowerProfileStatus reports container ${id('dry')} NOT_SCHEDULED (R104)`);
+    expect(reject(know(dishwasher()), m)).toBe(
+      `${m.message_type} needs power sequence ${id('dry:eco')} EXECUTING, but the latest PPBC.PowerProfileStatus reports container ${id('dry')} NOT_SCHEDULED (R104)`,
+    );
     const heat = instruction('PPBC.StartInterruptionInstruction', 'i1', ['d1', 'heat', 'heat:eco']);
-    expect(reject(know(...base, status('EXECUTING', 'heat:fast')), heat)).toMatch(/reports container .* EXECUTING \(sequence .*\) \(R104\)$/);
+    expect(reject(know(...base, status('EXECUTING', 'heat:fast')), heat)).toMatch(
+      /reports container .* EXECUTING \(sequence .*\) \(R104\)$/,
+    );
   });
 });
 
@@ -364,7 +447,7 @@ const instructionNotice = (replies: ControlTypeReply[]) => {
 };
 
 let harness: ReturnType<typeof controlTypeHarness> | undefined;
-function start(role: Role) {
+function start(role: SessionRole) {
   harness = controlTypeHarness(ppbcRules, role);
   return harness;
 }
@@ -374,7 +457,9 @@ describe('PPBC statechart, CEM side (receives the RM messages)', () => {
   it('[R39] [R99] [R105] accepts a definition then a status and becomes described', () => {
     const h = start('CEM');
     expect(h.state).toBe('awaitingDescription');
-    expect(h.send('in', dishwasher())).toEqual([{ type: 'ct.accepted', message: expect.objectContaining({ message_type: 'PPBC.PowerProfileDefinition' }) }]);
+    expect(h.send('in', dishwasher())).toEqual([
+      { type: 'ct.accepted', message: expect.objectContaining({ message_type: 'PPBC.PowerProfileDefinition' }) as unknown },
+    ]);
     expect(h.state).toBe('described');
     expect(accepted(h.send('in', status('SCHEDULED', 'heat:eco')))).toBe(1);
     expect((h.context.knowledge as PpbcKnowledge).profiles.get(id('d1'))?.containers.get(id('heat'))?.status).toBe('SCHEDULED');
@@ -388,7 +473,10 @@ describe('PPBC statechart, CEM side (receives the RM messages)', () => {
 
   it.each([
     ['an unknown profile', [entry('d9', 'heat', 'NOT_SCHEDULED')]],
-    ['an unknown container', [entry('d1', 'heat', 'NOT_SCHEDULED'), entry('d1', 'dry', 'NOT_SCHEDULED'), entry('d1', 'ev', 'NOT_SCHEDULED')]],
+    [
+      'an unknown container',
+      [entry('d1', 'heat', 'NOT_SCHEDULED'), entry('d1', 'dry', 'NOT_SCHEDULED'), entry('d1', 'ev', 'NOT_SCHEDULED')],
+    ],
     ['a selected sequence of another container', [entry('d1', 'heat', 'EXECUTING', 'dry:eco'), entry('d1', 'dry', 'NOT_SCHEDULED')]],
     ['too few containers', [entry('d1', 'dry', 'NOT_SCHEDULED')]],
   ] as const)('[R105] refuses a status naming %s and learns nothing from it', (_, entries) => {
@@ -408,14 +496,18 @@ describe('PPBC statechart, CEM side (receives the RM messages)', () => {
     expect(h.state).toBe('awaitingDescription');
     expect(refusal(h.send('in', status()))).toBe('PPBC.PowerProfileStatus before any PPBC.PowerProfileDefinition (R39, R99)');
     // The CEM's own next instruction would be stopped by the roles layer with the same rules.
-    expect(controlTypeRefusal(ppbcRules, h.context, schedule('i1', ['d1', 'heat', 'heat:eco']), 'CEM')).toBe('PPBC.ScheduleInstruction before the RM described its flexibility (R39)');
+    expect(controlTypeRefusal(ppbcRules, h.context, schedule('i1', ['d1', 'heat', 'heat:eco']), 'CEM')).toBe(
+      'PPBC.ScheduleInstruction before the RM described its flexibility (R39)',
+    );
   });
 
   it('[R54] [R56] refuses revoking a definition by its message_id, an unknown one, or twice', () => {
     const h = start('CEM');
     const d1 = dishwasher();
     h.send('in', d1);
-    expect(refusal(h.send('in', revoke('PPBC.PowerProfileDefinition', d1.message_id)))).toBe(`no PPBC.PowerProfileDefinition with id ${d1.message_id} to revoke (R54, R56)`);
+    expect(refusal(h.send('in', revoke('PPBC.PowerProfileDefinition', d1.message_id)))).toBe(
+      `no PPBC.PowerProfileDefinition with id ${d1.message_id} to revoke (R54, R56)`,
+    );
     expect(refusal(h.send('in', revoke('PPBC.PowerProfileDefinition', id('d2'))))).toMatch(/\(R54, R56\)$/);
     h.send('in', revoke('PPBC.PowerProfileDefinition', id('d1')));
     expect(refusal(h.send('in', revoke('PPBC.PowerProfileDefinition', id('d1'))))).toMatch(/\(R54, R56\)$/);
@@ -429,7 +521,9 @@ describe('PPBC statechart, CEM side (receives the RM messages)', () => {
     expect(h.state).toBe('described');
     expect(refusal(h.send('in', status()))).toMatch(/was revoked \(R58\) \(R105\)$/);
     expect(accepted(h.send('in', status(undefined, undefined, [entry('d2', 'ev', 'NOT_SCHEDULED')])))).toBe(1);
-    expect(controlTypeRefusal(ppbcRules, h.context, schedule('i1', ['d1', 'heat', 'heat:eco']), 'CEM')).toBe(`unknown power_profile_id ${id('d1')}: it was revoked (R58) (R102)`);
+    expect(controlTypeRefusal(ppbcRules, h.context, schedule('i1', ['d1', 'heat', 'heat:eco']), 'CEM')).toBe(
+      `unknown power_profile_id ${id('d1')}: it was revoked (R58) (R102)`,
+    );
     expect(controlTypeRefusal(ppbcRules, h.context, schedule('i1', ['d2', 'ev', 'ev:slow']), 'CEM')).toBeUndefined();
   });
 
@@ -445,26 +539,34 @@ describe('PPBC statechart, CEM side (receives the RM messages)', () => {
       expect(notices(replies)).toEqual([{ kind: 'status', instructionId: id('i1'), status: step }]);
     }
     // R46: back from STARTED to ACCEPTED is not a legal transition.
-    expect(refusal(h.send('in', isu('i1', 'ACCEPTED')))).toBe(`instruction ${id('i1')}: ACCEPTED may not follow STARTED (R46: allowed next: SUCCEEDED, ABORTED, REVOKED)`);
+    expect(refusal(h.send('in', isu('i1', 'ACCEPTED')))).toBe(
+      `instruction ${id('i1')}: ACCEPTED may not follow STARTED (R46: allowed next: SUCCEEDED, ABORTED, REVOKED)`,
+    );
     expect(h.context.instructions.get(id('i1'))?.status).toBe('STARTED');
     expect(accepted(h.send('in', isu('i1', 'SUCCEEDED')))).toBe(1);
     // R44: nothing follows a final status.
     expect(refusal(h.send('in', isu('i1', 'ABORTED')))).toBe(`instruction ${id('i1')} is already final (SUCCEEDED) (R44, R46)`);
-    expect(refusal(h.send('in', isu('i9', 'ACCEPTED')))).toBe(`unknown instruction_id ${id('i9')}: no instruction with that id in this session (R45)`);
+    expect(refusal(h.send('in', isu('i9', 'ACCEPTED')))).toBe(
+      `unknown instruction_id ${id('i9')}: no instruction with that id in this session (R45)`,
+    );
   });
 
-  it('[R55] refuses the RM revoking the CEM\'s instruction', () => {
+  it("[R55] refuses the RM revoking the CEM's instruction", () => {
     const h = start('CEM');
     h.send('in', dishwasher());
     h.send('out', schedule('i1', ['d1', 'heat', 'heat:eco']));
-    expect(refusal(h.send('in', revoke('PPBC.ScheduleInstruction', id('i1'))))).toMatch(/^RM cannot revoke a PPBC.ScheduleInstruction.*\(R55\)$/);
+    expect(refusal(h.send('in', revoke('PPBC.ScheduleInstruction', id('i1'))))).toMatch(
+      /^RM cannot revoke a PPBC.ScheduleInstruction.*\(R55\)$/,
+    );
   });
 
-  it('[R102] [R39] the roles layer stops the CEM\'s badly referenced instructions with the same rules', () => {
+  it("[R102] [R39] the roles layer stops the CEM's badly referenced instructions with the same rules", () => {
     const h = start('CEM');
     expect(controlTypeRefusal(ppbcRules, h.context, schedule('i1', ['d1', 'heat', 'heat:eco']), 'CEM')).toMatch(/\(R39\)$/);
     h.send('in', dishwasher());
-    expect(controlTypeRefusal(ppbcRules, h.context, instruction('PPBC.EndInterruptionInstruction', 'i1', ['d1', 'dry', 'heat:eco']), 'CEM')).toMatch(/^unknown power sequence .*\(R102\)$/);
+    expect(
+      controlTypeRefusal(ppbcRules, h.context, instruction('PPBC.EndInterruptionInstruction', 'i1', ['d1', 'dry', 'heat:eco']), 'CEM'),
+    ).toMatch(/^unknown power sequence .*\(R102\)$/);
   });
 });
 
@@ -514,7 +616,9 @@ describe('PPBC statechart, RM side (receives the CEM instructions)', () => {
   it('[R42] refuses an instruction id used before in the session', () => {
     const h = described();
     h.send('in', schedule('i1', ['d1', 'heat', 'heat:eco']));
-    expect(refusal(h.send('in', schedule('i1', ['d1', 'dry', 'dry:eco'])))).toBe(`instruction id ${id('i1')} was already used in this session (R42)`);
+    expect(refusal(h.send('in', schedule('i1', ['d1', 'dry', 'dry:eco'])))).toBe(
+      `instruction id ${id('i1')} was already used in this session (R42)`,
+    );
   });
 
   it('[R54] [R56] [R58] the RM revokes its definition: awaitingDescription, later instructions refused', () => {
@@ -522,16 +626,20 @@ describe('PPBC statechart, RM side (receives the CEM instructions)', () => {
     h.send('out', evSession());
     h.send('out', revoke('PPBC.PowerProfileDefinition', id('d1')));
     expect(h.state).toBe('described');
-    expect(refusal(h.send('in', schedule('i1', ['d1', 'heat', 'heat:eco'])))).toBe(`unknown power_profile_id ${id('d1')}: it was revoked (R58) (R102)`);
+    expect(refusal(h.send('in', schedule('i1', ['d1', 'heat', 'heat:eco'])))).toBe(
+      `unknown power_profile_id ${id('d1')}: it was revoked (R58) (R102)`,
+    );
     expect(accepted(h.send('in', schedule('i2', ['d2', 'ev', 'ev:slow'])))).toBe(1);
     h.send('out', revoke('PPBC.PowerProfileDefinition', id('d2')));
     expect(h.state).toBe('awaitingDescription');
     expect(refusal(h.send('in', schedule('i3', ['d2', 'ev', 'ev:slow'])))).toMatch(/\(R39\)$/);
   });
 
-  it('[R55] refuses the CEM revoking the RM\'s definition', () => {
+  it("[R55] refuses the CEM revoking the RM's definition", () => {
     const h = described();
-    expect(refusal(h.send('in', revoke('PPBC.PowerProfileDefinition', id('d1'))))).toMatch(/^CEM cannot revoke a PPBC.PowerProfileDefinition.*\(R55\)$/);
+    expect(refusal(h.send('in', revoke('PPBC.PowerProfileDefinition', id('d1'))))).toMatch(
+      /^CEM cannot revoke a PPBC.PowerProfileDefinition.*\(R55\)$/,
+    );
     expect(h.state).toBe('described');
   });
 
@@ -540,7 +648,8 @@ describe('PPBC statechart, RM side (receives the CEM instructions)', () => {
     h.send('in', schedule('i1', ['d1', 'heat', 'heat:eco']));
     /** What the roles layer checks before letting the RM application send a status. */
     const whyNot = (m: MessageOf<'InstructionStatusUpdate'>) =>
-      controlTypeRefusal(ppbcRules, h.context, m, 'RM') ?? statusTransitionRefusal(h.context.instructions.get(m.instruction_id)?.status, m.status_type);
+      controlTypeRefusal(ppbcRules, h.context, m, 'RM') ??
+      statusTransitionRefusal(h.context.instructions.get(m.instruction_id)?.status, m.status_type);
 
     for (const step of ['ACCEPTED', 'STARTED'] as const) {
       expect(whyNot(isu('i1', step))).toBeUndefined();
@@ -568,8 +677,12 @@ describe('PPBC statechart, RM side (receives the CEM instructions)', () => {
     expect(instructionNotice(h.send('in', schedule('i3', ['d1', 'heat', 'heat:fast'])))?.rejection).toBeUndefined();
 
     h.send('out', isu('i1', 'REVOKED'));
-    expect(refusal(h.send('in', revoke('PPBC.ScheduleInstruction', id('i1'))))).toBe(`PPBC.ScheduleInstruction ${id('i1')} is already final (REVOKED) (R54)`);
-    expect(refusal(h.send('in', revoke('PPBC.StartInterruptionInstruction', id('i3'))))).toMatch(/^no PPBC.StartInterruptionInstruction with id .*\(R54\)$/);
+    expect(refusal(h.send('in', revoke('PPBC.ScheduleInstruction', id('i1'))))).toBe(
+      `PPBC.ScheduleInstruction ${id('i1')} is already final (REVOKED) (R54)`,
+    );
+    expect(refusal(h.send('in', revoke('PPBC.StartInterruptionInstruction', id('i3'))))).toMatch(
+      /^no PPBC.StartInterruptionInstruction with id .*\(R54\)$/,
+    );
   });
 
   it('[R50] [Q14] an abnormal-only sequence without abnormal_condition is accepted with a rejection', () => {
@@ -577,21 +690,31 @@ describe('PPBC statechart, RM side (receives the CEM instructions)', () => {
     const replies = h.send('in', schedule('i1', ['d1', 'heat', 'heat:boost']));
     expect(accepted(replies)).toBe(1);
     expect(instructionNotice(replies)?.rejection).toMatch(/abnormal conditions only .*\(R50\)$/);
-    expect(instructionNotice(h.send('in', schedule('i2', ['d1', 'heat', 'heat:boost'], { abnormal_condition: true })))?.rejection).toBeUndefined();
+    expect(
+      instructionNotice(h.send('in', schedule('i2', ['d1', 'heat', 'heat:boost'], { abnormal_condition: true })))?.rejection,
+    ).toBeUndefined();
   });
 
   it('[R103] [Q14] a second schedule for one container, or one outside the profile window, carries a rejection', () => {
     const h = described();
     expect(instructionNotice(h.send('in', schedule('i1', ['d1', 'heat', 'heat:eco'])))?.rejection).toBeUndefined();
-    expect(instructionNotice(h.send('in', schedule('i2', ['d1', 'heat', 'heat:fast'])))?.rejection).toMatch(/already has sequence .* scheduled by instruction .*\(R103, R52\)$/);
-    expect(instructionNotice(h.send('in', schedule('i3', ['d1', 'dry', 'dry:eco'], { execution_time: '2026-01-01T11:30:00Z' })))?.rejection).toMatch(/ends after the power profile's end_time .*\(R103\)$/);
-    expect(instructionNotice(h.send('in', schedule('i4', ['d1', 'dry', 'dry:eco'], { execution_time: '2026-01-01T03:00:00Z' })))?.rejection).toBeUndefined();
+    expect(instructionNotice(h.send('in', schedule('i2', ['d1', 'heat', 'heat:fast'])))?.rejection).toMatch(
+      /already has sequence .* scheduled by instruction .*\(R103, R52\)$/,
+    );
+    expect(
+      instructionNotice(h.send('in', schedule('i3', ['d1', 'dry', 'dry:eco'], { execution_time: '2026-01-01T11:30:00Z' })))?.rejection,
+    ).toMatch(/ends after the power profile's end_time .*\(R103\)$/);
+    expect(
+      instructionNotice(h.send('in', schedule('i4', ['d1', 'dry', 'dry:eco'], { execution_time: '2026-01-01T03:00:00Z' })))?.rejection,
+    ).toBeUndefined();
   });
 
   it('[R104] [Q14] interruptions carry a rejection unless the interruptible sequence is EXECUTING / INTERRUPTED', () => {
     const h = described('SCHEDULED', 'heat:eco');
-    const start1 = (label: string, seq = 'heat:eco') => instructionNotice(h.send('in', instruction('PPBC.StartInterruptionInstruction', label, ['d1', 'heat', seq])))?.rejection;
-    const end1 = (label: string) => instructionNotice(h.send('in', instruction('PPBC.EndInterruptionInstruction', label, ['d1', 'heat', 'heat:eco'])))?.rejection;
+    const start1 = (label: string, seq = 'heat:eco') =>
+      instructionNotice(h.send('in', instruction('PPBC.StartInterruptionInstruction', label, ['d1', 'heat', seq])))?.rejection;
+    const end1 = (label: string) =>
+      instructionNotice(h.send('in', instruction('PPBC.EndInterruptionInstruction', label, ['d1', 'heat', 'heat:eco'])))?.rejection;
     expect(start1('i1')).toMatch(/reports container .* SCHEDULED .*\(R104\)$/);
     expect(start1('i2', 'heat:fast')).toMatch(/is not interruptible .*\(R104\)$/);
     h.send('out', status('EXECUTING', 'heat:eco'));
