@@ -1,3 +1,9 @@
+import {
+  pairingClientAttemptMachine,
+  pairingServerAttemptMachine,
+  tokenClientMachine,
+  tokenServerMachine,
+} from '../connect/machines/index.js';
 import { cemSessionMachine } from '../machines/cem-session.js';
 import { CONTROL_TYPE_MACHINES } from '../machines/control-types.js';
 import { instructionMachine } from '../machines/instruction.js';
@@ -9,32 +15,39 @@ const CONTROL_TYPE_DETAIL = {
   FRBC: {
     title: 'FRBC activation',
     describes: '`FRBC.SystemDescription`',
-    refused: 'instructions, actuator statuses and timer statuses naming an actuator, operation mode or timer the description in force does not have (R62, R71, R75)',
-    rejected: 'no transition from the active mode, or every such transition blocked by a running timer (R63, R64), or an abnormal-only mode without `abnormal_condition` (R50)',
+    refused:
+      'instructions, actuator statuses and timer statuses naming an actuator, operation mode or timer the description in force does not have (R62, R71, R75)',
+    rejected:
+      'no transition from the active mode, or every such transition blocked by a running timer (R63, R64), or an abnormal-only mode without `abnormal_condition` (R50)',
   },
   PPBC: {
     title: 'PPBC activation',
     describes: '`PPBC.PowerProfileDefinition`',
     refused: 'instructions and profile statuses whose profile → container → sequence path does not exist (R102, R105)',
-    rejected: 'a second sequence for a container, a sequence outside the profile\'s time window, or an interruption the sequence does not allow now (R103, R104)',
+    rejected:
+      "a second sequence for a container, a sequence outside the profile's time window, or an interruption the sequence does not allow now (R103, R104)",
   },
   OMBC: {
     title: 'OMBC activation',
     describes: '`OMBC.SystemDescription`',
     refused: 'instructions, statuses and timer statuses naming an operation mode or timer the description does not have (R62, R71, R84)',
-    rejected: 'no transition from the active mode, or every such transition blocked by a running timer (R63, R64), or abnormal-only modes without `abnormal_condition` (R50)',
+    rejected:
+      'no transition from the active mode, or every such transition blocked by a running timer (R63, R64), or abnormal-only modes without `abnormal_condition` (R50)',
   },
   PEBC: {
     title: 'PEBC activation',
     describes: '`PEBC.PowerConstraints`',
     refused: 'instructions naming unknown or revoked power constraints (R96, R58) or reusing a power envelope id (R98)',
-    rejected: 'envelope limits outside the allowed limit ranges or the constraints\' validity (R96, R97), or abnormal-only ranges without `abnormal_condition` (R50)',
+    rejected:
+      "envelope limits outside the allowed limit ranges or the constraints' validity (R96, R97), or abnormal-only ranges without `abnormal_condition` (R50)",
   },
   DDBC: {
     title: 'DDBC activation',
     describes: '`DDBC.SystemDescription`',
-    refused: 'instructions, actuator statuses and timer statuses naming an actuator, operation mode or timer the description does not have (R62, R71, R87)',
-    rejected: 'no transition from the current mode, or every such transition blocked by a running timer (R63, R64), or abnormal-only modes or transitions without `abnormal_condition` (R50)',
+    refused:
+      'instructions, actuator statuses and timer statuses naming an actuator, operation mode or timer the description does not have (R62, R71, R87)',
+    rejected:
+      'no transition from the current mode, or every such transition blocked by a running timer (R63, R64), or abnormal-only modes or transitions without `abnormal_condition` (R50)',
   },
 } as const;
 
@@ -68,7 +81,7 @@ export const STATECHARTS: readonly StatechartEntry[] = [
       'sends SessionRequest TERMINATE and ends the session (R29, Q3). The named delay `handshakeTimeout` bounds the handshake.',
       'In `connected` it waits for ResourceManagerDetails, lets the policy select only a control type the RM offered (R34), and',
       'switches to `active.<type>` or `noControlType` only once the RM has answered that SelectControlType with OK (R41); a refused',
-      'selection is reported and changes nothing. Each `active.<type>` invokes that type\'s activation machine and forwards the RM\'s',
+      "selection is reported and changes nothing. Each `active.<type>` invokes that type's activation machine and forwards the RM's",
       'messages of the type, InstructionStatusUpdate and RevokeObject to it (R36, R37). The machine-wide handlers route every',
       "ReceptionStatus straight to the message it answers (R12–R14: every sent message waits in `pending` until its status raises `outgoing.answered`, or its delayed `outgoing.timeout` fires — reported, not fatal, R21), close on a PERMANENT_ERROR answer (R18) and on a peer's",
       'SessionRequest in any phase (Q11, Q22), and answer INVALID_CONTENT to any valid message no state accepted (`s2.*`: R11, R16, Q6).',
@@ -89,7 +102,7 @@ export const STATECHARTS: readonly StatechartEntry[] = [
       'RM did not offer is answered INVALID_CONTENT and changes nothing (R35); NO_SELECTION is always accepted (Q8) and, like',
       'NOT_CONTROLABLE, leads to `noControlType`, where only measurements and forecasts flow (R38). Selecting a control type',
       'leaves the previous `active.<type>` state, which stops its activation actor before the new one starts (R36, R40). The',
-      'machine-wide handlers are the same as the CEM session\'s: ReceptionStatus routing (R12–R14), PERMANENT_ERROR (R18),',
+      "machine-wide handlers are the same as the CEM session's: ReceptionStatus routing (R12–R14), PERMANENT_ERROR (R18),",
       'SessionRequest in any phase (Q11, Q22), and INVALID_CONTENT for any valid message that is not allowed now (R11, R16, Q6).',
     ].join(' '),
   },
@@ -113,6 +126,64 @@ export const STATECHARTS: readonly StatechartEntry[] = [
       'InstructionStatusUpdate falls through to the machine-wide `status.*` handler and is refused with INVALID_CONTENT, leaving the',
       'status as it was (R16, R46). On the RM side, once ACCEPTED, the named delay `untilExecution` reports that `execution_time`',
       'has come — at once when it is already past (R43).',
+    ].join(' '),
+  },
+  {
+    name: 'pairing-server-attempt',
+    title: 'S2 Connect pairing attempt (pairing server)',
+    source: 'src/connect/machines/pairing-server-attempt.ts',
+    machine: pairingServerAttemptMachine,
+    summary: [
+      'One actor per S2 Connect pairing attempt on the pairing server, from its `requestPairing` answer on. The HTTP layer sends it the',
+      "attempt's later calls and answers each from the `reply` the machine leaves (status, body). Inside `open` the named delay",
+      '`lifetime` (15 s from the `requestPairing` answer) ends the attempt in `expired`. The client must make the one detail call that',
+      'fits role × deployment (`wrongStep` ⇒ `refused`, 400) with a response to the server challenge that verifies in constant time',
+      '(else `failed`, 403); a second detail call destroys the attempt (401). `finalizePairing{false}` cancels (204), `{true}` before',
+      'the details is refused (400), after them it invokes `persistPairing`: `paired` (204) or `persistFailed` (500). Calls while',
+      'persisting get 401. Secrets (the response, the connection details) travel sealed and never appear in a snapshot.',
+    ].join(' '),
+  },
+  {
+    name: 'pairing-client-attempt',
+    title: 'S2 Connect pairing attempt (pairing client)',
+    source: 'src/connect/machines/pairing-client-attempt.ts',
+    machine: pairingClientAttemptMachine,
+    summary: [
+      "The pairing client's side of one attempt. It invokes `requestPairing` and checks the answer in order: an HMAC algorithm it",
+      'offered, the response to its own challenge (constant time), the opposite role, a server challenge of at least 32 bytes that is',
+      'not equivalent to its own (reflection). It then becomes communication server (`becomingServer`: post its connection details,',
+      '`persist`, then `finalize{true}`, and `discard` what it stored if that fails) or communication client (`becomingClient`: request',
+      'the details, `finalize{true}`, then `persist`), so that the server side always knows the access token before the client can use',
+      'it. Every failure after a successful `requestPairing` passes through `abandoning`, a best-effort `finalize{false}`. The final',
+      'states carry the stored pairing or a typed failure (reason, step, HTTP status, which side may keep a pairing).',
+    ].join(' '),
+  },
+  {
+    name: 'token-server',
+    title: 'S2 Connect access-token rotation (communication server)',
+    source: 'src/connect/machines/token-server.ts',
+    machine: tokenServerMachine,
+    summary: [
+      'One actor per pairing on the communication server while it is in use. An authorised `initiateSession` makes a `pending`',
+      'access token; a newer one replaces it and restarts its 15 s (named delay `pendingLifetime`), so only the newest is',
+      'confirmable. `confirmAccessToken` with it invokes `swapTokens`, a compare-and-swap on the token version that authorised the',
+      'initiation: refused ⇒ 401, storage error ⇒ 500 with the old token still valid; swapped ⇒ `issueWebsocketToken` (200 with the',
+      'one-time WebSocket token, and the event `websocketTokenIssued`). Any other confirmation, and calls during the swap, get 401.',
+      'UNPAIR ends it from any state.',
+    ].join(' '),
+  },
+  {
+    name: 'token-client',
+    title: 'S2 Connect session initiation (communication client)',
+    source: 'src/connect/machines/token-client.ts',
+    machine: tokenClientMachine,
+    summary: [
+      'One actor per connect on the communication client. It loads the stored access tokens and tries them oldest first in',
+      '`initiating` (a 401 re-enters it with the next token; 401 on all ⇒ `notPaired`, surfaced rather than deleted; 400',
+      '`NoLongerPaired` ⇒ `unpaired`). A selection it did not offer fails. It stores the working token and the new one together by',
+      'compare-and-swap before it confirms, then keeps only the new one (a failure there is harmless: both still work), and opens the',
+      'WebSocket with the one-time token and the selected S2 message version; a non-`wss:` URL fails. Final states carry the',
+      'connection or a typed failure.',
     ].join(' '),
   },
 ];

@@ -1,5 +1,7 @@
 import { S2Error } from '../typebox/errors.js';
 import type { IncomingMessage } from 'node:http';
+import type { LookupFunction } from 'node:net';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { WebSocket, type ClientOptions } from 'ws';
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
@@ -13,25 +15,34 @@ import { wrapWebSocket } from './ws-transport.js';
 
 export interface WsClientOptions {
   /** Sent as `Authorization: Bearer <token>` on the upgrade request (S2 Connect). */
-  readonly token?: string;
+  readonly token?: string | undefined;
   /** Extra trusted CA certificate(s), PEM, for a `wss://` server with a private CA. */
-  readonly ca?: string | Buffer | Array<string | Buffer>;
+  readonly ca?: string | Buffer | Array<string | Buffer> | undefined;
+  /**
+   * Further TLS options for `wss://` (S2 Connect pins a LAN server's root with `ca` and
+   * `checkServerIdentity`, and reaches `.local` names through `lookup`). Merged over `ca`.
+   */
+  readonly tls?:
+    | (Pick<TlsConnectionOptions, 'ca' | 'servername' | 'checkServerIdentity' | 'rejectUnauthorized' | 'minVersion'> & {
+        readonly lookup?: LookupFunction | undefined;
+      })
+    | undefined;
   /** Incoming frame limit, default {@link DEFAULT_MAX_FRAME_BYTES}; larger ⇒ close 1009. */
-  readonly maxFrameBytes?: number;
+  readonly maxFrameBytes?: number | undefined;
   /**
    * Ping interval, default {@link DEFAULT_HEARTBEAT_MS} (the same as the server). The client
    * pings too because it is the side that must notice a dead server in order to reconnect,
    * and it cannot count on every server pinging. 0 disables.
    */
-  readonly heartbeatMs?: number;
+  readonly heartbeatMs?: number | undefined;
   /** Default {@link DEFAULT_SEND_HIGH_WATER_MARK}; exceeded ⇒ close 1008. */
-  readonly sendHighWaterMark?: number;
+  readonly sendHighWaterMark?: number | undefined;
   /** Wait for the peer's close frame at most this long, default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
-  readonly closeTimeoutMs?: number;
+  readonly closeTimeoutMs?: number | undefined;
   /** TCP/TLS connect plus HTTP upgrade, default {@link DEFAULT_HANDSHAKE_TIMEOUT_MS}. */
-  readonly handshakeTimeoutMs?: number;
+  readonly handshakeTimeoutMs?: number | undefined;
   /** Offer RFC 7692 compression; off by default, like the server. */
-  readonly perMessageDeflate?: boolean;
+  readonly perMessageDeflate?: boolean | undefined;
 }
 
 /**
@@ -75,6 +86,7 @@ export function connectWs(url: string, options: WsClientOptions = {}): Promise<T
   };
   if (options.token !== undefined) wsOptions.headers = { Authorization: `Bearer ${options.token}` };
   if (options.ca !== undefined) wsOptions.ca = options.ca;
+  if (options.tls !== undefined) Object.assign(wsOptions, options.tls);
 
   return new Promise<Transport>((resolve, reject) => {
     let ws: WebSocket;
@@ -90,10 +102,8 @@ export function connectWs(url: string, options: WsClientOptions = {}): Promise<T
       settled = true;
       reject(error);
     };
-    const onError = (err: Error): void =>
-      fail(new TransportConnectError(shownUrl, err.message, undefined, err));
-    const onClose = (code: number): void =>
-      fail(new TransportConnectError(shownUrl, `closed during handshake (code ${code})`));
+    const onError = (err: Error): void => fail(new TransportConnectError(shownUrl, err.message, undefined, err));
+    const onClose = (code: number): void => fail(new TransportConnectError(shownUrl, `closed during handshake (code ${code})`));
     ws.on('error', onError);
     ws.once('close', onClose);
     ws.once('unexpected-response', (_req, res: IncomingMessage) => {

@@ -19,41 +19,56 @@ export interface ConnectionInfo {
   readonly remoteAddress: string | undefined;
   /** Headers of the HTTP upgrade request (`Authorization` included; do not log them verbatim). */
   readonly headers: http.IncomingHttpHeaders;
+  /** What `authorize` returned for this connection (e.g. the S2 Connect pairing it belongs to). */
+  readonly authorization?: unknown;
 }
+
+/** The verdict of {@link WsServerOptions.authorize} on one upgrade request. */
+export type UpgradeVerdict =
+  | { readonly ok: true; readonly context?: unknown }
+  | { readonly ok: false; readonly status: number; readonly headers?: Readonly<Record<string, string>> };
 
 export interface WsServerOptions {
   /** Interface to listen on. Default `127.0.0.1`: exposing S2 on the network is an explicit choice. */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** Default 0: the OS picks a free port (read it back from `port`/`url`). */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /**
    * Attach to an existing HTTP(S) server instead of listening. The caller keeps ownership:
    * `close()` detaches and closes our connections but leaves that server running.
    */
-  readonly server?: http.Server | https.Server;
+  readonly server?: http.Server | https.Server | undefined;
   /** Only upgrades to this path are accepted (404 otherwise). Default: any path. */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** Certificate and key (PEM) for `wss://`, which S2 Connect requires outside tests. */
-  readonly tls?: {
-    readonly cert: string | Buffer;
-    readonly key: string | Buffer;
-    readonly ca?: string | Buffer | Array<string | Buffer>;
-  };
+  readonly tls?:
+    | {
+        readonly cert: string | Buffer;
+        readonly key: string | Buffer;
+        readonly ca?: string | Buffer | Array<string | Buffer> | undefined;
+      }
+    | undefined;
   /** Expected bearer token on the upgrade request; missing or wrong ⇒ HTTP 401. */
-  readonly token?: string;
+  readonly token?: string | undefined;
+  /**
+   * Decides on every upgrade request before it becomes a WebSocket (after `path` and `token`):
+   * S2 Connect uses it to accept one-time WebSocket tokens. A rejection is answered with its
+   * HTTP status; a throw or rejected promise with 500.
+   */
+  readonly authorize?: ((req: http.IncomingMessage) => UpgradeVerdict | Promise<UpgradeVerdict>) | undefined;
   /** Incoming frame limit, default {@link DEFAULT_MAX_FRAME_BYTES}; larger ⇒ close 1009. */
-  readonly maxFrameBytes?: number;
+  readonly maxFrameBytes?: number | undefined;
   /** Ping interval, default {@link DEFAULT_HEARTBEAT_MS}; 0 disables. */
-  readonly heartbeatMs?: number;
+  readonly heartbeatMs?: number | undefined;
   /** Default {@link DEFAULT_SEND_HIGH_WATER_MARK}; exceeded ⇒ close 1008. */
-  readonly sendHighWaterMark?: number;
+  readonly sendHighWaterMark?: number | undefined;
   /** Wait for the peer's close frame at most this long, default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
-  readonly closeTimeoutMs?: number;
+  readonly closeTimeoutMs?: number | undefined;
   /**
    * RFC 7692 compression. S2 Connect says SHOULD, but it costs memory and CPU per connection and
    * has a history of compression side channels, so it is off unless asked for.
    */
-  readonly perMessageDeflate?: boolean;
+  readonly perMessageDeflate?: boolean | undefined;
   /**
    * Called once per accepted (authenticated) connection; call `transport.start()` soon. If it
    * throws, that connection is closed with 1011 and the error goes to `onError`: one bad session
@@ -61,7 +76,7 @@ export interface WsServerOptions {
    */
   readonly onConnection: (transport: Transport, info: ConnectionInfo) => void;
   /** Errors that belong to no transport (a throwing `onConnection`, the HTTP server). */
-  readonly onError?: (err: unknown) => void;
+  readonly onError?: ((err: unknown) => void) | undefined;
 }
 
 export interface WsServer {
@@ -115,8 +130,7 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
   const transports = new Set<{ transport: Transport; ws: WebSocket }>();
   const owned = options.server === undefined;
   const server: http.Server | https.Server =
-    options.server ??
-    (options.tls === undefined ? http.createServer() : https.createServer({ ...options.tls }));
+    options.server ?? (options.tls === undefined ? http.createServer() : https.createServer({ ...options.tls }));
   let closing: Promise<void> | undefined;
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -134,11 +148,28 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
     if (options.token !== undefined) {
       const verdict = bearerTokenMatches(req.headers.authorization, options.token);
       if (verdict !== 'ok') {
-        const challenge =
-          verdict === 'missing' ? 'Bearer realm="s2"' : 'Bearer realm="s2", error="invalid_token"';
+        const challenge = verdict === 'missing' ? 'Bearer realm="s2"' : 'Bearer realm="s2", error="invalid_token"';
         return rejectUpgrade(socket, 401, 'Unauthorized', { 'WWW-Authenticate': challenge });
       }
     }
+    const authorize = options.authorize;
+    if (authorize === undefined) return accept(req, socket, head, onSocketError, undefined);
+    void Promise.resolve()
+      .then(() => authorize(req))
+      .then(
+        (verdict) => {
+          if (closing !== undefined) return rejectUpgrade(socket, 503, 'Service Unavailable');
+          if (!verdict.ok) return rejectUpgrade(socket, verdict.status, undefined, verdict.headers);
+          accept(req, socket, head, onSocketError, verdict.context);
+        },
+        (err: unknown) => {
+          rejectUpgrade(socket, 500);
+          options.onError?.(err);
+        },
+      );
+  };
+
+  const accept = (req: http.IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void, authorization: unknown): void => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('error', onSocketError); // `ws` owns the socket's errors from here on
       const peer = formatPeer(req.socket.remoteAddress, req.socket.remotePort);
@@ -147,7 +178,11 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
       transports.add(entry);
       ws.once('close', () => transports.delete(entry));
       try {
-        const info = { remoteAddress: req.socket.remoteAddress, headers: req.headers };
+        const info: ConnectionInfo = {
+          remoteAddress: req.socket.remoteAddress,
+          headers: req.headers,
+          ...(authorization === undefined ? {} : { authorization }),
+        };
         options.onConnection(transport, info);
       } catch (err) {
         transport.close(CloseCode.INTERNAL_ERROR, 'internal error');
