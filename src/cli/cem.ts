@@ -1,17 +1,49 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { CloseCode } from '../machines/close-codes.js';
-import { createCemServer } from '../roles/cem-server.js';
+import { connectPaired, pair } from '../connect/client.js';
+import { createS2ConnectServer, type S2ConnectServer } from '../connect/server.js';
+import type { PairingRecord } from '../connect/store/index.js';
+import { createCemHost, createCemServer } from '../roles/cem-server.js';
+import { createReconnectingClient } from '../transport/reconnect.js';
 import { createCemPolicy } from '../sim/index.js';
 import { traceSession } from '../roles/trace.js';
 import { S2Error } from '../typebox/errors.js';
-import { endStream, numberFlag, openTrace, parseFlags, readFlagFile, untilStopped } from './common.js';
+import {
+  badOption,
+  defineCommand,
+  EXIT_USAGE,
+  endStream,
+  failed,
+  noPositionals,
+  numberFlag,
+  openTrace,
+  readFlagFile,
+  untilStopped,
+  type CliIO,
+  type OptionValues,
+} from './common.js';
 import { INSPECT_FLAGS, INSPECT_HELP, servesInspector, startInspection, type Inspection } from './inspect.js';
 import { shortId } from './format.js';
-import { EXIT_USAGE, type CliIO, type Command } from './run.js';
 import { logSession } from './session-log.js';
+import {
+  CONNECT_FLAGS,
+  CONNECT_HELP,
+  certificatesFor,
+  checkConnectFlags,
+  describeConnectEvent,
+  loadOrCreateNode,
+  localHostname,
+  openStore,
+  parseDeployment,
+  parseResolve,
+} from './connect.js';
 
-const USAGE = `Usage: s2 cem [--port P] [--host H] [--workers N] [--quiet] [--trace FILE] [--token T] [--tls-cert F --tls-key F] [--ids uuid] [--inspect | --inspect-to URL]
+const USAGE = `Usage: s2 cem [--port P] [--host H] [--workers N] [--quiet] [--trace FILE] [--token T] [--tls-cert F --tls-key F]
+              [--ids schema|uuid] [--inspect [--inspect-port P] | --inspect-to URL]
+       s2 cem --connect --store DIR [--port P] [--host H] [--tls-cert F --tls-key F] [--deployment LAN|WAN]
+              [--public-url URL] [--pairing-token B64] [--resolve NAME=ADDR] [--quiet] [--trace FILE] [--ids schema|uuid]
+       s2 cem --store DIR --pair CODE --pairing-url URL [--ca F] [same options as --connect]
 
 Runs a CEM server: accepts RMs over WebSocket, completes each handshake, selects a control type
 (the first the RM offers of FRBC, PPBC, OMBC, PEBC, DDBC, NOT_CONTROLABLE), and after each
@@ -27,6 +59,12 @@ its sessions with 1001) and exits 0. If a worker dies or cannot listen, the othe
 and the exit status is 1, so that a service manager can restart the whole CEM. Sessions do not
 move between workers: an RM whose worker ended reconnects and lands on another one.
 
+With --connect (S2 Connect) one HTTPS port serves pairing, session initiation and the WebSocket.
+The CEM prints 'pairing code: CODE' (a fresh one-time code, valid 15 minutes, or the long-lived
+--pairing-token) and 'pairing url: URL': an RM pairs with them (s2 rm --pair CODE --pairing-url
+URL), and then starts every session with a new one-time token. With --pair the CEM pairs with an RM
+that shows a code (s2 rm --connect) and serves its sessions. Pairings are kept in --store DIR.
+
 Options:
   --port P            TCP port (default 0: a free port, printed at start; with --workers, all
                       workers share that one port)
@@ -38,8 +76,10 @@ Options:
   --tls-cert F        PEM certificate: serve wss:// (needs --tls-key)
   --tls-key F         PEM private key
   --ids schema|uuid   ID fields: the schema's loose pattern, or canonical UUIDs (default schema)
+  --ca F              with --pair: extra trusted root (PEM) for a WAN RM with a private CA
 ${INSPECT_HELP}
                       (with --workers, start \`s2 inspect\` and use --inspect-to: one page for all)
+${CONNECT_HELP}
   -h, --help          print this help`;
 
 /** Environment of a worker process: its number (1-based). */
@@ -62,40 +102,57 @@ const FLAGS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   ids: { type: 'string' },
+  ca: { type: 'string' },
   ...INSPECT_FLAGS,
+  ...CONNECT_FLAGS,
 } as const;
 
-export const cemCommand: Command = {
+export const cemCommand = defineCommand({
+  name: 'cem',
   summary: 'run a CEM server that accepts RMs and selects a control type',
   usage: USAGE,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const parsed = parseFlags(args, FLAGS, USAGE, io);
-    if (!parsed) return EXIT_USAGE;
-    const f = parsed.values;
+  options: FLAGS,
+  async run({ values: f, positionals }, io) {
     let workers: number;
+    let connect = false;
     try {
-      if (parsed.positionals.length) throw new S2Error('INVALID_OPTIONS', `unexpected argument '${parsed.positionals[0]}'`);
-      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw new S2Error('INVALID_OPTIONS', `--ids must be 'schema' or 'uuid'`);
-      if (Boolean(f['tls-cert']) !== Boolean(f['tls-key'])) throw new S2Error('INVALID_OPTIONS', '--tls-cert and --tls-key go together');
+      noPositionals(positionals);
+      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw badOption(`--ids must be 'schema' or 'uuid'`);
+      if (Boolean(f['tls-cert']) !== Boolean(f['tls-key'])) throw badOption('--tls-cert and --tls-key go together');
       workers = numberFlag('--workers', f.workers, 1);
-      if (!Number.isInteger(workers) || workers < 1) throw new S2Error('INVALID_OPTIONS', `--workers must be a whole number ≥ 1, got '${f.workers}'`);
-      numberFlag('--port', f.port, 0);
-      if (workers > 1 && servesInspector(f)) throw new S2Error('INVALID_OPTIONS', 'with --workers every worker is its own process: start `s2 inspect` and give its feed URL with --inspect-to');
+      if (!Number.isInteger(workers) || workers < 1) throw badOption(`--workers must be a whole number ≥ 1, got '${f.workers}'`);
+      const port = numberFlag('--port', f.port, 0);
+      if (!Number.isInteger(port) || port > 65535) throw badOption(`--port must be a port number 0–65535, got '${f.port}'`);
+      if (checkConnectFlags(f)) {
+        if (workers > 1) throw badOption('--workers is not available with S2 Connect (one process keeps the pairing attempts)');
+        if (f.token !== undefined) throw badOption('--token is for plain WebSocket; S2 Connect hands out its own tokens');
+        connect = true;
+      } else if (f.ca !== undefined) throw badOption('--ca needs --pair');
+      if (workers > 1 && servesInspector(f))
+        throw badOption('with --workers every worker is its own process: start `s2 inspect` and give its feed URL with --inspect-to');
       // Unreadable TLS files are a usage error: find out before any worker starts.
       if (f['tls-cert'] && f['tls-key']) {
         readFlagFile('--tls-cert', f['tls-cert']);
         readFlagFile('--tls-key', f['tls-key']);
       }
     } catch (err) {
-      io.stderr.write(`s2 cem: ${(err as Error).message}\n`);
-      return err instanceof S2Error && err.code === 'INVALID_OPTIONS' ? EXIT_USAGE : 1;
+      return failed(io, 'cem', err);
     }
-    if (workers > 1 && cluster.isPrimary && process.env[WORKER_ENV] === undefined) return supervise(args, workers, f.quiet === true, io);
+    if (connect) return serveConnect(f, io);
+    if (workers > 1 && cluster.isPrimary && process.env[WORKER_ENV] === undefined)
+      return supervise(workerArgs(f), workers, f.quiet === true, io);
     return serve(f, io);
   },
-};
+});
 
-type Flags = NonNullable<ReturnType<typeof parseFlags<typeof FLAGS>>>['values'];
+type Flags = OptionValues<typeof FLAGS>;
+
+/** The command line of a worker: the supervisor's own options, written out again (all checked above). */
+function workerArgs(f: Flags): string[] {
+  return Object.entries(f).flatMap(([name, value]) =>
+    value === true ? [`--${name}`] : typeof value === 'string' ? [`--${name}=${value}`] : [],
+  );
+}
 
 /** Inside a worker started by {@link supervise}: its number (1-based), else undefined. */
 function workerNumber(): number | undefined {
@@ -113,7 +170,10 @@ async function serve(f: Flags, io: CliIO): Promise<number> {
     // Every worker asks for the same port, 0 included: cluster hands out one listening socket
     // per requested address, so asking for the port worker 1 got would try to bind it again.
     const port = numberFlag('--port', f.port, 0);
-    const tls = f['tls-cert'] && f['tls-key'] ? { cert: readFlagFile('--tls-cert', f['tls-cert']), key: readFlagFile('--tls-key', f['tls-key']) } : undefined;
+    const tls =
+      f['tls-cert'] && f['tls-key']
+        ? { cert: readFlagFile('--tls-cert', f['tls-cert']), key: readFlagFile('--tls-key', f['tls-key']) }
+        : undefined;
     const trace = openTrace(f.trace);
     const quiet = f.quiet === true;
     inspection = await startInspection(f);
@@ -146,6 +206,103 @@ async function serve(f: Flags, io: CliIO): Promise<number> {
     if (server) await server.close();
     await inspection?.close();
     return workerDone(worker, err instanceof S2Error && err.code === 'INVALID_OPTIONS' ? EXIT_USAGE : 1);
+  }
+}
+
+/**
+ * The CEM as an S2 Connect node: its S2 Connect server (pairing, session initiation, WebSocket)
+ * hands every authenticated WebSocket to the CEM's sessions; with --pair it first pairs with an
+ * RM. Pairings in which the CEM is the communication client (a LAN CEM paired with a WAN RM) are
+ * dialled with token rotation, reconnecting with back-off.
+ */
+async function serveConnect(f: Flags, io: CliIO): Promise<number> {
+  const dir = f.store!;
+  let server: S2ConnectServer | undefined;
+  let inspection: Inspection | undefined;
+  const dialers: Array<{ stop(): void }> = [];
+  const trace = openTrace(f.trace);
+  const cem = createCemHost({
+    ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
+    controlTypes: createCemPolicy().handlers,
+    logger: false,
+    onSession: (session) => {
+      inspection?.attach(session);
+      if (f.quiet !== true) logSession(session, (line) => io.stdout.write(line), { label: () => `${shortId(session.id)} ${session.peer}` });
+      if (trace) traceSession(session, (line) => trace.write(line));
+    },
+  });
+  try {
+    const deployment = parseDeployment(f.deployment, f['public-url']);
+    const node = loadOrCreateNode(dir, 'CEM', { brand: 's2-engine', type: 'energy manager', modelName: 's2 cem' });
+    const store = openStore(dir);
+    const hostname = f['public-url'] ? new URL(f['public-url']).hostname : localHostname();
+    const tls = await certificatesFor(dir, f, hostname, deployment);
+    const resolve = parseResolve(f.resolve);
+    const ca = f.ca ? readFlagFile('--ca', f.ca) : undefined;
+    inspection = await startInspection(f);
+    if (inspection) io.stdout.write(`s2 cem: inspector on ${inspection.url}\n`);
+    const pendingVersions = new WeakMap<object, string>();
+    const dial = (pairing: PairingRecord): void => {
+      io.stdout.write(`s2 cem: connecting to RM ${pairing.remoteNodeId} at ${pairing.initiateSessionUrl ?? '?'}\n`);
+      dialers.push(
+        createReconnectingClient({
+          connect: async () => {
+            const c = await connectPaired({ store, localNodeId: pairing.localNodeId, remoteNodeId: pairing.remoteNodeId, resolve, ca });
+            pendingVersions.set(c.transport, c.messageVersion);
+            return c.transport;
+          },
+          onTransport: (transport) => {
+            const version = pendingVersions.get(transport);
+            pendingVersions.delete(transport);
+            cem.accept(transport, version === undefined ? {} : { versions: [version] });
+          },
+          onDialError: (err) => io.stderr.write(`s2 cem: ${(err as Error).message}\n`),
+        }),
+      );
+    };
+    server = await createS2ConnectServer({
+      nodes: [{ description: node }],
+      endpoint: { name: 's2 cem', deployment },
+      tls,
+      store,
+      host: f.host ?? '127.0.0.1',
+      port: numberFlag('--port', f.port, 0),
+      ...(f['public-url'] ? { publicUrl: f['public-url'] } : { hostname }),
+      onConnection: (transport, info) => void cem.accept(transport, { info, versions: [info.messageVersion] }),
+      onEvent: (event) => io.stdout.write(`s2 cem: ${describeConnectEvent(event)}\n`),
+      onError: (err) => io.stderr.write(`s2 cem: ${(err as Error).message}\n`),
+    });
+    io.stdout.write(`s2 cem: S2 Connect (${deployment}) on ${server.url}, node ${node.id}\n`);
+    if (f.pair !== undefined) {
+      const pairing = await pair({
+        code: f.pair,
+        pairingUrl: f['pairing-url']!,
+        node,
+        endpoint: { name: 's2 cem', deployment },
+        store,
+        resolve,
+        ca,
+        ownConnectionDetails: server.newConnectionDetails(),
+      });
+      io.stdout.write(
+        `s2 cem: paired with ${pairing.remoteNode.role} ${pairing.remoteNodeId} (${pairing.communicationRole === 'server' ? 'it connects to us' : 'we connect to it'})\n`,
+      );
+    } else {
+      const offer = f['pairing-token'] ? server.allowPairingRepeated(f['pairing-token']) : server.allowPairingOnce();
+      io.stdout.write(`pairing code: ${offer.code}\npairing url: ${server.url}\n`);
+    }
+    for (const pairing of await store.list()) if (pairing.communicationRole === 'client' && pairing.localNodeId === node.id) dial(pairing);
+    await untilStopped();
+    io.stdout.write('s2 cem: stopping, closing every session with 1001\n');
+    return 0;
+  } catch (err) {
+    return failed(io, 'cem', err);
+  } finally {
+    for (const d of dialers) d.stop();
+    await cem.close(CloseCode.GOING_AWAY, 'CEM shutting down');
+    await server?.close();
+    await inspection?.close();
+    await endStream(trace);
   }
 }
 

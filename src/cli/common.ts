@@ -1,29 +1,170 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
 import { S2Error } from '../typebox/errors.js';
-import type { CliIO } from './run.js';
 
-/** Parses flags; on a usage error writes it with the usage text and returns undefined. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-  usage: string,
-  io: CliIO,
-): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true }>> | undefined {
-  try {
-    return parseArgs({ args, options, allowPositionals: true });
-  } catch (err) {
-    io.stderr.write(`s2: ${(err as Error).message}\n\n${usage}\n`);
-    return undefined;
-  }
+/** Where a command reads and writes; injectable so tests run commands in-process. */
+export interface CliIO {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly stdin: Readable;
 }
 
-/** Reads a file named on the command line, or throws an S2Error naming the flag. */
+/** Exit code for a usage error (unknown command or option, missing or bad value, extra argument). */
+export const EXIT_USAGE = 2;
+
+/** One option a command accepts: a flag (`boolean`) or an option with a value (`string`). */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+}
+
+/** The options of a command by long name, as `node:util` parseArgs declares them. */
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** Parsed option values: a string for an option with a value, true for a flag; absent when not given. */
+export type OptionValues<O extends OptionSpecs> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
+
+/** The command line of one command after parsing. */
+export interface ParsedArgs<O extends OptionSpecs> {
+  readonly values: OptionValues<O>;
+  readonly positionals: string[];
+}
+
+/** `-h`/`--help`, which every command accepts on top of its own options. */
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const satisfies OptionSpecs;
+
+/** What {@link parseCommandLine} found: a request for help, a usage error, or the values. */
+export type ParseOutcome<O extends OptionSpecs> =
+  { readonly kind: 'help' } | { readonly kind: 'error'; readonly message: string } | ({ readonly kind: 'ok' } & ParsedArgs<O>);
+
+/**
+ * Parses a command's arguments against its option definitions (plus -h/--help). Node's own strict
+ * mode only says "Unknown option '--foo'. To specify a positional argument …"; walking the tokens
+ * here gives one short, specific message per mistake instead: an unknown option, a missing or
+ * empty value, a value given to a flag, an option given twice, or a value that is really the next
+ * option (`--url --control-type FRBC`). Help wins over every error: whoever asks for help gets it.
+ */
+export function parseCommandLine<O extends OptionSpecs>(args: readonly string[], options: O): ParseOutcome<O> {
+  const all: OptionSpecs = { ...options, ...HELP_OPTION };
+  const { tokens } = parseArgs({ args: [...args], options: all, strict: false, allowPositionals: true, tokens: true });
+  const values: Record<string, string | boolean> = Object.create(null) as Record<string, string | boolean>;
+  const positionals: string[] = [];
+  let error: string | undefined;
+  let help = false;
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind !== 'option') continue;
+    const spec = Object.prototype.hasOwnProperty.call(all, token.name) ? all[token.name] : undefined;
+    if (token.name === 'help' && spec) {
+      help = true;
+      continue;
+    }
+    if (error !== undefined) continue;
+    if (!spec) error = `unknown option ${token.rawName}`;
+    else if (spec.type === 'boolean' && token.value !== undefined) error = `option ${token.rawName} takes no value, got '${token.value}'`;
+    else if (spec.type === 'string' && (token.value === undefined || token.value === '')) error = `option ${token.rawName} needs a value`;
+    else if (spec.type === 'string' && !token.inlineValue && looksLikeOption(token.value!)) {
+      error = `option ${token.rawName} needs a value, got the option '${token.value}' (write ${token.rawName}=${token.value} if that is the value)`;
+    } else if (token.name in values) error = `option ${token.rawName} given twice`;
+    else values[token.name] = spec.type === 'boolean' ? true : token.value!;
+  }
+  if (help) return { kind: 'help' };
+  if (error !== undefined) return { kind: 'error', message: error };
+  return { kind: 'ok', values: values as OptionValues<O>, positionals };
+}
+
+/** `--port`, `-h`: an option, not a value; `-1` and `-` are values. */
+function looksLikeOption(value: string): boolean {
+  return /^-[^\d.]/.test(value) && value !== '-';
+}
+
+/** A subcommand of `s2`: its name, one-line summary, usage text, the options it accepts, and what it does. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  /** The text `s2 <name> --help` prints: synopsis, description, every option. */
+  readonly usage: string;
+  /**
+   * Every option the command accepts besides -h/--help: the very definitions its arguments are
+   * parsed with, so that a test can hold the usage text against them.
+   */
+  readonly options: OptionSpecs;
+  /** Runs the command with its arguments (after `s2 <name>`); returns the exit code. */
+  run(args: string[], io: CliIO): Promise<number>;
+}
+
+/**
+ * Defines a command whose arguments are parsed with `options` before `run` sees them: `--help`
+ * prints the usage to stdout (exit 0), a usage error prints one line to stderr (exit 2).
+ */
+export function defineCommand<const O extends OptionSpecs>(definition: {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: O;
+  run(parsed: ParsedArgs<O>, io: CliIO): Promise<number>;
+}): Command {
+  const { name, summary, usage, options } = definition;
+  return {
+    name,
+    summary,
+    usage,
+    options,
+    async run(args, io) {
+      const parsed = parseCommandLine(args, options);
+      if (parsed.kind === 'help') {
+        io.stdout.write(`${usage}\n`);
+        return 0;
+      }
+      if (parsed.kind === 'error') return usageError(io, name, parsed.message);
+      return definition.run(parsed, io);
+    },
+  };
+}
+
+/** Writes a usage error of `s2 <command>` as one line that says where the help is; returns {@link EXIT_USAGE}. */
+export function usageError(io: CliIO, command: string, message: string): number {
+  io.stderr.write(`s2 ${command}: ${message}; see s2 ${command} --help\n`);
+  return EXIT_USAGE;
+}
+
+/** Thrown for a usage error found after parsing (a bad value, a missing option); see {@link failed}. */
+export function badOption(message: string): S2Error {
+  return new S2Error('INVALID_OPTIONS', message);
+}
+
+/** Reports an error that ended a command: a usage error (S2Error INVALID_OPTIONS) exits 2, anything else 1. */
+export function failed(io: CliIO, command: string, err: unknown): number {
+  if (err instanceof S2Error && err.code === 'INVALID_OPTIONS') return usageError(io, command, err.message);
+  io.stderr.write(`s2 ${command}: ${(err as Error).message}\n`);
+  return 1;
+}
+
+/** Throws a usage error for the first argument when the command takes none. */
+export function noPositionals(positionals: readonly string[]): void {
+  if (positionals.length) throw badOption(`unexpected argument '${positionals[0]}'`);
+}
+
+/**
+ * The root of the installed package (or of the repository when run from it): this file is
+ * `src/cli/common.ts` or `dist/cli/common.js`, two levels below it either way.
+ */
+export const PACKAGE_ROOT = new URL('../../', import.meta.url);
+
+/** Name and version from the package's own package.json, read when asked, never copied into the code. */
+export function packageInfo(): { readonly name: string; readonly version: string } {
+  const json = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { name?: unknown; version?: unknown };
+  if (typeof json.name !== 'string' || typeof json.version !== 'string') throw new Error('package.json has no name or version');
+  return { name: json.name, version: json.version };
+}
+
+/** Reads a file named on the command line, or throws an S2Error naming the option. */
 export function readFlagFile(flag: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new S2Error('INVALID_OPTIONS', `${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw badOption(`${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
@@ -33,30 +174,34 @@ export function openTrace(path: string | undefined): WriteStream | undefined {
 }
 
 /**
- * Resolves on the first SIGINT or SIGTERM, or after `seconds` when given; removes its signal
- * handlers and timer again, so nothing is left behind.
+ * Resolves on the first SIGINT or SIGTERM, after `seconds` when given, or when `abort` fires;
+ * removes its signal handlers and timer again, so nothing is left behind.
  */
-export function untilStopped(seconds?: number): Promise<'signal' | 'time'> {
+export function untilStopped(seconds?: number, abort?: AbortSignal): Promise<'signal' | 'time' | 'aborted'> {
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
-    const done = (why: 'signal' | 'time') => {
+    const done = (why: 'signal' | 'time' | 'aborted') => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      abort?.removeEventListener('abort', onAbort);
       clearTimeout(timer);
       resolve(why);
     };
     const onSignal = () => done('signal');
+    const onAbort = () => done('aborted');
+    if (abort?.aborted) return done('aborted');
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    abort?.addEventListener('abort', onAbort);
     if (seconds !== undefined) timer = setTimeout(() => done('time'), seconds * 1000);
   });
 }
 
-/** Parses a non-negative number flag or throws an S2Error naming it. */
+/** Parses a non-negative number option or throws an S2Error naming it. */
 export function numberFlag(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new S2Error('INVALID_OPTIONS', `${flag} must be a number ≥ 0, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw badOption(`${flag} must be a number ≥ 0, got '${value}'`);
   return n;
 }
 

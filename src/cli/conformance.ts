@@ -1,9 +1,17 @@
 import { writeFileSync } from 'node:fs';
-import { S2Error } from '../typebox/errors.js';
 import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
-import { formatFailures, formatRow, formatSummary, passed, runConformance, TABLE_HEADER, toJUnitXml, type ConformanceReport, type ScenarioResult } from '../testing/index.js';
-import { parseFlags, readFlagFile } from './common.js';
-import { EXIT_USAGE, type CliIO, type Command } from './run.js';
+import {
+  formatFailures,
+  formatRow,
+  formatSummary,
+  passed,
+  runConformance,
+  TABLE_HEADER,
+  toJUnitXml,
+  type ConformanceReport,
+  type ScenarioResult,
+} from '../testing/index.js';
+import { badOption, defineCommand, failed, noPositionals, readFlagFile } from './common.js';
 
 const TYPES = [...CONTROL_TYPE_SHORT, 'NOT_CONTROLABLE'] as const;
 
@@ -20,7 +28,8 @@ UNDER TEST; the kit plays the other one:
 Every reply is checked: the ReceptionStatus of every message (OK, INVALID_DATA with the nil
 UUID, INVALID_MESSAGE, INVALID_CONTENT), the order of messages (Handshake first,
 HandshakeResponse, ResourceManagerDetails, description after activation), instruction statuses
-(R46) and how sessions end (SessionRequest, PERMANENT_ERROR). Rule ids refer to S2-RULES.md.
+(R46) and how sessions end (SessionRequest, PERMANENT_ERROR). Rule ids are listed with their
+meaning in docs/rules.md of the s2-engine repository.
 
 Output: one table row per scenario as it completes (pass, FAIL, n/a, ERROR), then every failure
 with its rule ids, what was expected and the frames observed (← from the peer, → from the kit).
@@ -55,31 +64,31 @@ const FLAGS = {
   ca: { type: 'string' },
 } as const;
 
-const usageError = (message: string) => new S2Error('INVALID_OPTIONS', message);
-
-export const conformanceCommand: Command = {
+export const conformanceCommand = defineCommand({
+  name: 'conformance',
   summary: 'test another CEM or RM with scenarios generated from the statecharts',
   usage: USAGE,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const parsed = parseFlags(args, FLAGS, USAGE, io);
-    if (!parsed) return EXIT_USAGE;
-    const f = parsed.values;
+  options: FLAGS,
+  async run({ values: f, positionals }, io) {
     let options: Parameters<typeof runConformance>[0];
     try {
-      if (parsed.positionals.length) throw usageError(`unexpected argument '${parsed.positionals[0]}'`);
+      noPositionals(positionals);
       const role = f.role?.toUpperCase();
-      if (role !== 'CEM' && role !== 'RM') throw usageError('--role must be cem or rm (the role of the implementation under test)');
-      if (Boolean(f.url) === Boolean(f.listen)) throw usageError('give exactly one of --url and --listen');
-      if (role === 'CEM' && f.listen) throw usageError('a CEM is tested with --url: the kit plays an RM, which dials the CEM');
-      if (f.url && !/^wss?:\/\//.test(f.url)) throw usageError(`--url must be a ws:// or wss:// URL, got '${f.url}'`);
+      if (role !== 'CEM' && role !== 'RM') throw badOption('--role must be cem or rm (the role of the implementation under test)');
+      if (Boolean(f.url) === Boolean(f.listen)) throw badOption('give exactly one of --url and --listen');
+      if (role === 'CEM' && f.listen) throw badOption('a CEM is tested with --url: the kit plays an RM, which dials the CEM');
+      if (f.url && !/^wss?:\/\//.test(f.url)) throw badOption(`--url must be a ws:// or wss:// URL, got '${f.url}'`);
       const port = f.listen === undefined ? undefined : Number(f.listen);
-      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw usageError(`--listen must be a port number 0–65535, got '${f.listen}'`);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535))
+        throw badOption(`--listen must be a port number 0–65535, got '${f.listen}'`);
       const ct = f['control-type'];
-      if (ct !== undefined && !(TYPES as readonly string[]).includes(ct)) throw usageError(`--control-type must be one of ${TYPES.join(', ')}`);
-      if (ct === 'NOT_CONTROLABLE' && role === 'CEM') throw usageError('--control-type NOT_CONTROLABLE applies to --role rm only');
-      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw usageError(`--ids must be 'schema' or 'uuid'`);
+      if (ct !== undefined && !(TYPES as readonly string[]).includes(ct))
+        throw badOption(`--control-type must be one of ${TYPES.join(', ')}`);
+      if (ct === 'NOT_CONTROLABLE' && role === 'CEM') throw badOption('--control-type NOT_CONTROLABLE applies to --role rm only');
+      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw badOption(`--ids must be 'schema' or 'uuid'`);
       const timeoutMs = f.timeout === undefined ? undefined : Number(f.timeout);
-      if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw usageError(`--timeout must be a number of milliseconds > 0, got '${f.timeout}'`);
+      if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
+        throw badOption(`--timeout must be a number of milliseconds > 0, got '${f.timeout}'`);
       const ca = f.ca ? readFlagFile('--ca', f.ca) : undefined;
       let row = 0;
       options = {
@@ -87,7 +96,7 @@ export const conformanceCommand: Command = {
         ...(f.url ? { url: f.url } : {}),
         ...(port !== undefined ? { listen: { port, ...(f.host ? { host: f.host } : {}) } } : {}),
         ...(ct ? { controlType: ct as ControlTypeShort | 'NOT_CONTROLABLE' } : {}),
-        ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
+        ...(f.ids ? { ids: f.ids } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         ...(f.token ? { token: f.token } : {}),
         ...(ca ? { ca } : {}),
@@ -99,8 +108,7 @@ export const conformanceCommand: Command = {
       };
       if (f.url) io.stdout.write(`s2 conformance: testing the ${role} at ${f.url} (the kit plays the ${role === 'CEM' ? 'RM' : 'CEM'})\n`);
     } catch (err) {
-      io.stderr.write(`s2 conformance: ${(err as Error).message}\n\n${USAGE}\n`);
-      return EXIT_USAGE;
+      return failed(io, 'conformance', err);
     }
     let report: ConformanceReport;
     try {
@@ -114,7 +122,8 @@ export const conformanceCommand: Command = {
     const skipped = report.results.filter((r) => r.outcome === 'skip');
     if (skipped.length) {
       io.stdout.write('\nNot applicable:\n');
-      for (const note of new Set(skipped.map((r) => r.note ?? ''))) io.stdout.write(`  ${skipped.filter((r) => (r.note ?? '') === note).length} × ${note}\n`);
+      for (const note of new Set(skipped.map((r) => r.note ?? '')))
+        io.stdout.write(`  ${skipped.filter((r) => (r.note ?? '') === note).length} × ${note}\n`);
     }
     io.stdout.write(`\n${formatSummary(report)}\n`);
     if (f.junit) {
@@ -127,4 +136,4 @@ export const conformanceCommand: Command = {
     }
     return passed(report) ? 0 : 1;
   },
-};
+});

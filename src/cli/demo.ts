@@ -1,25 +1,34 @@
 import type { Writable } from 'node:stream';
-import { createCemServer } from '../roles/cem-server.js';
-import { createRmClient, type RmClient } from '../roles/rm-client.js';
+import { generateCertificates } from '../connect/certificates.js';
+import { connectPaired, pair } from '../connect/client.js';
+import { createS2ConnectServer } from '../connect/server.js';
+import { MemoryPairingStore, type PairingRecord } from '../connect/store/index.js';
+import { createCemHost, createCemServer } from '../roles/cem-server.js';
+import { newUuid } from '../roles/ids.js';
+import { createRmClient, type RmClient, type RmClientOptions } from '../roles/rm-client.js';
 import type { S2Session } from '../roles/session.js';
 import { traceSession } from '../roles/trace.js';
 import { createCemPolicy, createDevice, type SimulatedDevice } from '../sim/index.js';
-import { S2Error } from '../typebox/errors.js';
 import { CONTROL_TYPE_SHORT } from '../typebox/message-spec.js';
-import { endStream, numberFlag, openTrace, parseFlags } from './common.js';
+import { defineCommand, endStream, failed, noPositionals, numberFlag, openTrace } from './common.js';
 import { INSPECT_FLAGS, INSPECT_HELP, startInspection, type Inspection } from './inspect.js';
-import { EXIT_USAGE, type CliIO, type Command } from './run.js';
+import { shortId } from './format.js';
 import { logSession } from './session-log.js';
 
-const USAGE = `Usage: s2 demo [--seconds N] [--trace FILE] [--inspect [--inspect-port P] | --inspect-to URL]
+const USAGE = `Usage: s2 demo [--seconds N] [--connect] [--trace FILE] [--inspect [--inspect-port P] | --inspect-to URL]
 
 Runs an embedded CEM and one simulated RM per control type (FRBC battery, PPBC washing machine,
 OMBC heat pump, PEBC curtailable PV, DDBC heat buffer) over real WebSockets on 127.0.0.1, prints
 every handshake, description, instruction and status, then a summary. Exit status 0 when every
 session ran without a protocol error, 1 otherwise.
 
+With --connect the devices first pair with the CEM through S2 Connect (LAN, certificates made for
+cem.local, reached on 127.0.0.1), one pairing code each, and every session starts with S2
+Connect's session initiation and a one-time WebSocket token.
+
 Options:
   --seconds N     how long the devices run (default 8)
+  --connect       pair and connect through S2 Connect instead of a plain WebSocket URL
   --trace FILE    append a JSON-lines trace of every session to FILE
 ${INSPECT_HELP}
   -h, --help      print this help`;
@@ -45,20 +54,20 @@ function colourer(out: Writable & { isTTY?: boolean }) {
   return (code: string, text: string) => (on ? `${code}${text}${ANSI.reset}` : text);
 }
 
-export const demoCommand: Command = {
+export const demoCommand = defineCommand({
+  name: 'demo',
   summary: 'run a CEM and five simulated RMs (one per control type) and print what they say',
   usage: USAGE,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const parsed = parseFlags(args, { seconds: { type: 'string' }, trace: { type: 'string' }, ...INSPECT_FLAGS }, USAGE, io);
-    if (!parsed) return EXIT_USAGE;
+  options: { seconds: { type: 'string' }, connect: { type: 'boolean' }, trace: { type: 'string' }, ...INSPECT_FLAGS },
+  async run(parsed, io) {
     let seconds: number;
     let inspection: Inspection | undefined;
     try {
+      noPositionals(parsed.positionals);
       seconds = numberFlag('--seconds', parsed.values.seconds, 8);
       inspection = await startInspection(parsed.values);
     } catch (err) {
-      io.stderr.write(`s2 demo: ${(err as Error).message}\n`);
-      return err instanceof S2Error && err.code === 'INVALID_OPTIONS' ? EXIT_USAGE : 1;
+      return failed(io, 'demo', err);
     }
     if (inspection) io.stdout.write(`s2 demo: inspector on ${inspection.url}\n`);
     const paint = colourer(io.stdout);
@@ -88,29 +97,48 @@ export const demoCommand: Command = {
         tally.errors.push(`${status}: ${reason}`);
       });
       session.on('report', ({ kind, detail }) => {
-        if (kind === 'internal-error' || kind === 'handler-error' || kind === 'reception-status-timeout') tally.errors.push(`${kind}: ${detail}`);
+        if (kind === 'internal-error' || kind === 'handler-error' || kind === 'reception-status-timeout')
+          tally.errors.push(`${kind}: ${detail}`);
       });
     };
 
     // Devices run DEMO_SPEED times faster than real time, so minutes of device life fit in seconds.
     const policy = createCemPolicy({ envelopeMs: 3_000, interruptionMs: 1_000 });
-    const cem = await createCemServer({
+    const cemOptions = {
       controlTypes: policy.handlers,
       ...inspection?.options,
-      onSession: (s) => {
+      onSession: (s: S2Session) => {
         inspection?.attach(s);
         watch(s, '↔ (RM not known yet)');
       },
-    });
-    io.stdout.write(`s2 demo: CEM listening on ${cem.url}\n`);
+    };
     const devices: SimulatedDevice[] = [];
     const clients: RmClient[] = [];
+    let stopCem: () => Promise<void>;
+    let dialFor: (device: SimulatedDevice) => Promise<Pick<RmClientOptions, 'url' | 'connect'>>;
+    if (parsed.values.connect === true) {
+      const demo = await startConnectDemo(cemOptions);
+      io.stdout.write(`s2 demo: CEM serving S2 Connect on ${demo.url}\n`);
+      stopCem = () => demo.close();
+      dialFor = async (device) => {
+        const { record } = await demo.pairDevice(device);
+        io.stdout.write(
+          `s2 demo: ${device.details.name ?? device.controlType} paired (node ${shortId(record.localNodeId)}, one-time code)\n`,
+        );
+        return { connect: () => demo.dial(record) };
+      };
+    } else {
+      const cem = await createCemServer(cemOptions);
+      io.stdout.write(`s2 demo: CEM listening on ${cem.url}\n`);
+      stopCem = () => cem.close();
+      dialFor = () => Promise.resolve({ url: cem.url });
+    }
     for (const type of CONTROL_TYPE_SHORT) {
       const device = createDevice(type, { speed: DEMO_SPEED, tickMs: 250 });
       devices.push(device);
       clients.push(
         createRmClient({
-          url: cem.url,
+          ...(await dialFor(device)),
           details: device.details,
           controlTypes: { [type]: device.handler },
           ...inspection?.options,
@@ -124,17 +152,27 @@ export const demoCommand: Command = {
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     for (const d of devices) d.stop();
     await Promise.all(clients.map((c) => c.stop()));
-    await cem.close();
+    await stopCem();
     await inspection?.close();
     await endStream(trace);
 
     const summary = policy.summary();
     io.stdout.write('\nSummary\n');
-    io.stdout.write(`${'role'.padEnd(4)}  ${'peer'.padEnd(28)}  ${'last state'.padEnd(24)}  ${'sent'.padStart(5)}  ${'recv'.padStart(5)}  refused\n`);
+    io.stdout.write(
+      `${'role'.padEnd(4)}  ${'peer'.padEnd(28)}  ${'last state'.padEnd(24)}  ${'sent'.padStart(5)}  ${'recv'.padStart(5)}  refused\n`,
+    );
     for (const t of tallies) {
-      io.stdout.write(`${t.role.padEnd(4)}  ${t.name.slice(0, 28).padEnd(28)}  ${t.state.padEnd(24)}  ${String(t.sent).padStart(5)}  ${String(t.received).padStart(5)}  ${t.refused}\n`);
+      io.stdout.write(
+        `${t.role.padEnd(4)}  ${t.name.slice(0, 28).padEnd(28)}  ${t.state.padEnd(24)}  ${String(t.sent).padStart(5)}  ${String(t.received).padStart(5)}  ${t.refused}\n`,
+      );
     }
-    io.stdout.write(`\nInstructions given by the CEM: ${summary.given}; final statuses: ${Object.entries(summary.final).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}\n`);
+    io.stdout.write(
+      `\nInstructions given by the CEM: ${summary.given}; final statuses: ${
+        Object.entries(summary.final)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }\n`,
+    );
     const problems = tallies.flatMap((t) => t.errors.map((e) => `${t.role} ${t.name}: ${e}`));
     const activeTypes = new Set(tallies.filter((t) => t.role === 'CEM').map((t) => t.state));
     if (problems.length) {
@@ -148,4 +186,57 @@ export const demoCommand: Command = {
     io.stdout.write(`\nNo protocol errors (${tallies.length} sessions; CEM sessions ended in ${[...activeTypes].join(', ')}).\n`);
     return 0;
   },
-};
+});
+
+/**
+ * The demo's CEM as an S2 Connect node on 127.0.0.1 (LAN, `cem.local`, certificates made in memory),
+ * with in-memory pairing stores: each device pairs with its own one-time code, then dials with
+ * session initiation and token rotation.
+ */
+async function startConnectDemo(cemOptions: Parameters<typeof createCemHost>[0]) {
+  const resolve = (host: string): string | undefined => (host === 'cem.local' ? '127.0.0.1' : undefined);
+  const certs = await generateCertificates({ hostname: 'cem.local' });
+  const cem = createCemHost(cemOptions);
+  const cemNode = { id: newUuid(), brand: 's2-engine', type: 'energy manager', modelName: 's2 demo CEM', role: 'CEM' as const };
+  const server = await createS2ConnectServer({
+    nodes: [{ description: cemNode }],
+    endpoint: { name: 's2 demo', deployment: 'LAN' },
+    tls: { cert: certs.chainPem, key: certs.keyPem },
+    hostname: 'cem.local',
+    store: new MemoryPairingStore(),
+    onConnection: (transport, info) => void cem.accept(transport, { info, versions: [info.messageVersion] }),
+  });
+  const stores = new Map<string, MemoryPairingStore>();
+  return {
+    url: server.url,
+    async pairDevice(device: SimulatedDevice) {
+      const store = new MemoryPairingStore();
+      const { code } = server.allowPairingOnce();
+      const node = {
+        id: newUuid(),
+        brand: 's2-engine',
+        type: device.controlType,
+        modelName: device.details.name ?? device.controlType,
+        role: 'RM' as const,
+      };
+      const record = await pair({
+        code,
+        pairingUrl: server.url,
+        node,
+        endpoint: { name: node.modelName, deployment: 'LAN' },
+        store,
+        resolve,
+      });
+      stores.set(record.localNodeId, store);
+      return { code, record };
+    },
+    async dial(record: PairingRecord) {
+      const c = await connectPaired({ store: stores.get(record.localNodeId)!, resolve });
+      return { transport: c.transport, versions: [c.messageVersion] };
+    },
+    async close() {
+      await cem.close();
+      await server.close();
+    },
+  };
+}

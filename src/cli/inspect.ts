@@ -1,8 +1,6 @@
 import type { InspectionEvent } from 'xstate';
 import type { S2Session } from '../roles/session.js';
-import { S2Error } from '../typebox/errors.js';
-import { numberFlag, parseFlags, untilStopped } from './common.js';
-import { EXIT_USAGE, type CliIO, type Command } from './run.js';
+import { badOption, defineCommand, failed, noPositionals, numberFlag, untilStopped } from './common.js';
 
 const USAGE = `Usage: s2 inspect [--port P] [--host H]
 
@@ -67,10 +65,12 @@ export function servesInspector(values: InspectValues): boolean {
 export async function startInspection(values: InspectValues): Promise<Inspection | undefined> {
   const to = values['inspect-to'];
   if (to === undefined && !servesInspector(values)) return undefined;
-  if (to !== undefined && servesInspector(values)) throw new S2Error('INVALID_OPTIONS', '--inspect-to feeds another inspector; it does not go with --inspect or --inspect-port');
-  if (to !== undefined && !/^wss?:\/\//.test(to)) throw new S2Error('INVALID_OPTIONS', `--inspect-to needs a ws:// URL (the feed URL \`s2 inspect\` prints), got '${to}'`);
+  if (to !== undefined && servesInspector(values))
+    throw badOption('--inspect-to feeds another inspector; it does not go with --inspect or --inspect-port');
+  if (to !== undefined && !/^wss?:\/\//.test(to))
+    throw badOption(`--inspect-to needs a ws:// URL (the feed URL \`s2 inspect\` prints), got '${to}'`);
   const port = numberFlag('--inspect-port', values['inspect-port'], 0);
-  if (!Number.isInteger(port) || port > 65535) throw new S2Error('INVALID_OPTIONS', `--inspect-port must be a port number, got '${values['inspect-port']}'`);
+  if (!Number.isInteger(port) || port > 65535) throw badOption(`--inspect-port must be a port number, got '${values['inspect-port']}'`);
   const { createInspector, connectInspector } = await import('../inspect/index.js');
   const inspector = to !== undefined ? await connectInspector(to) : await createInspector({ port });
   return {
@@ -81,20 +81,19 @@ export async function startInspection(values: InspectValues): Promise<Inspection
   };
 }
 
-export const inspectCommand: Command = {
+export const inspectCommand = defineCommand({
+  name: 'inspect',
   summary: 'serve the live inspector page that other processes feed (statecharts, messages)',
   usage: USAGE,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const parsed = parseFlags(args, { port: { type: 'string' }, host: { type: 'string' } }, USAGE, io);
-    if (!parsed) return EXIT_USAGE;
+  options: { port: { type: 'string' }, host: { type: 'string' } },
+  async run(parsed, io) {
     let port: number;
     try {
-      if (parsed.positionals.length) throw new S2Error('INVALID_OPTIONS', `unexpected argument '${parsed.positionals[0]}'`);
+      noPositionals(parsed.positionals);
       port = numberFlag('--port', parsed.values.port, 0);
-      if (!Number.isInteger(port) || port > 65535) throw new S2Error('INVALID_OPTIONS', `--port must be a port number, got '${parsed.values.port}'`);
+      if (!Number.isInteger(port) || port > 65535) throw badOption(`--port must be a port number, got '${parsed.values.port}'`);
     } catch (err) {
-      io.stderr.write(`s2 inspect: ${(err as Error).message}\n`);
-      return EXIT_USAGE;
+      return failed(io, 'inspect', err);
     }
     const { createInspector } = await import('../inspect/index.js');
     let inspector;
@@ -111,4 +110,4 @@ export const inspectCommand: Command = {
     await inspector.close();
     return 0;
   },
-};
+});

@@ -1,35 +1,85 @@
-import { createRmClient } from '../roles/rm-client.js';
+import { connectPaired, pair } from '../connect/client.js';
+import { createS2ConnectServer, type S2ConnectServer } from '../connect/server.js';
+import type { PairingRecord } from '../connect/store/index.js';
+import { createRmClient, type DialledTransport } from '../roles/rm-client.js';
+import { attachRmControlTypes, type RmControlTypes } from '../roles/rm-control.js';
+import { S2Session } from '../roles/session.js';
+import { S2Error } from '../typebox/errors.js';
 import { createDevice } from '../sim/index.js';
 import { newUuid } from '../roles/ids.js';
 import { traceSession } from '../roles/trace.js';
 import type { RmDetailsInput } from '../machines/session-setup.js';
 import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
-import { S2Error } from '../typebox/errors.js';
-import { endStream, numberFlag, openTrace, parseFlags, readFlagFile, untilStopped } from './common.js';
-import { EXIT_USAGE, type CliIO, type Command } from './run.js';
+import {
+  badOption,
+  defineCommand,
+  endStream,
+  failed,
+  noPositionals,
+  numberFlag,
+  openTrace,
+  readFlagFile,
+  untilStopped,
+  type CliIO,
+  type OptionValues,
+} from './common.js';
 import { logSession } from './session-log.js';
+import {
+  CONNECT_FLAGS,
+  CONNECT_HELP,
+  certificatesFor,
+  checkConnectFlags,
+  describeConnectEvent,
+  loadOrCreateNode,
+  localHostname,
+  openStore,
+  parseDeployment,
+  parseResolve,
+  type ConnectFlagValues,
+} from './connect.js';
 
 const TYPES = [...CONTROL_TYPE_SHORT, 'NOT_CONTROLABLE'] as const;
 
-const USAGE = `Usage: s2 rm --url URL --control-type ${TYPES.join('|')} [--trace FILE] [--token T] [--ca F] [--seconds N] [--ids uuid]
+const USAGE = `Usage: s2 rm --url URL --control-type ${TYPES.join('|')}
+             [--speed N] [--seconds N] [--retries N] [--trace FILE] [--token T] [--ca F] [--ids schema|uuid]
+       s2 rm --control-type T --store DIR [--pair CODE --pairing-url URL] [--ca F] [--resolve NAME=ADDR] [same options]
+       s2 rm --control-type T --store DIR --connect [--port P] [--host H] [--tls-cert F --tls-key F]
+             [--deployment LAN|WAN] [--public-url URL] [--pairing-token B64] [same options]
 
 Runs a simulated device as an RM: it connects to a CEM, completes the handshake, announces its
 details offering the given control type, describes itself when that type is selected, carries out
 instructions and reports their statuses, and prints one line per event. The devices: FRBC home
 battery, PPBC washing machine, OMBC heat pump, PEBC curtailable PV, DDBC heat buffer;
 NOT_CONTROLABLE only measures. Reconnects with back-off when the connection ends (at once after a
-SessionRequest RECONNECT). Stops after --seconds, or on SIGINT/SIGTERM.
+SessionRequest RECONNECT). Stops after --seconds, on SIGINT/SIGTERM, or when --retries gives up.
+
+With --store (S2 Connect) the RM connects with the pairing kept in DIR, rotating its access token
+on every connection: --pair CODE --pairing-url URL pairs first with a CEM that shows the code
+(s2 cem --connect). With --connect the RM shows a code itself ('pairing code: CODE', 'pairing url:
+URL') and waits for a CEM to pair with it (s2 cem --pair CODE --pairing-url URL).
 
 Options:
-  --url URL            the CEM's ws:// or wss:// URL (required)
+  --url URL            the CEM's ws:// or wss:// URL (plain WebSocket, without --store)
   --control-type T     the control type offered (required)
+  --speed N            the device lives N times faster than real time (default 1)
+  --seconds N          stop after N seconds (default: run until a signal)
+  --retries N          give up after N retries in a row that do not reach the CEM's handshake
+                       (a refused dial, or a connection that closes before the handshake);
+                       a handshake starts the count again (default: retry for ever)
   --trace FILE         append a JSON-lines trace of every session to FILE
   --token T            send 'Authorization: Bearer T' on the upgrade
   --ca F               PEM CA certificate to trust for wss:// (private CA)
-  --seconds N          stop after N seconds (default: run until a signal)
-  --speed N            the device lives N times faster than real time (default 1)
   --ids schema|uuid    ID fields: the schema's loose pattern, or canonical UUIDs (default schema)
-  -h, --help           print this help`;
+  --port P             with --connect: the port of the RM's S2 Connect server (default: a free one)
+  --host H             with --connect: the interface it listens on (default 127.0.0.1)
+  --tls-cert F         with --connect: PEM certificate chain of the RM's S2 Connect server
+  --tls-key F          its PEM private key
+${CONNECT_HELP}
+  -h, --help           print this help
+
+Exit status: 0 stopped (--seconds, SIGINT/SIGTERM) after at least one session reached the S2
+handshake with the CEM; 1 never reached a CEM before it was stopped, gave up (--retries), or
+failed; 2 usage error.`;
 
 /** The details of an RM that cannot be controlled but measures (R38, Q8). */
 function notControllableDetails(): RmDetailsInput {
@@ -45,60 +95,234 @@ function notControllableDetails(): RmDetailsInput {
   };
 }
 
-export const rmCommand: Command = {
+const attemptsText = (n: number) => `${n} failed attempt${n === 1 ? '' : 's'}`;
+
+export const rmCommand = defineCommand({
+  name: 'rm',
   summary: 'run an RM that connects to a CEM and offers one control type',
   usage: USAGE,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const parsed = parseFlags(
-      args,
-      {
-        url: { type: 'string' },
-        'control-type': { type: 'string' },
-        trace: { type: 'string' },
-        token: { type: 'string' },
-        ca: { type: 'string' },
-        seconds: { type: 'string' },
-        speed: { type: 'string' },
-        ids: { type: 'string' },
-      },
-      USAGE,
-      io,
-    );
-    if (!parsed) return EXIT_USAGE;
-    const f = parsed.values;
+  options: {
+    url: { type: 'string' },
+    'control-type': { type: 'string' },
+    speed: { type: 'string' },
+    seconds: { type: 'string' },
+    retries: { type: 'string' },
+    trace: { type: 'string' },
+    token: { type: 'string' },
+    ca: { type: 'string' },
+    ids: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    ...CONNECT_FLAGS,
+  },
+  async run({ values: f, positionals }, io) {
     try {
-      if (parsed.positionals.length) throw new S2Error('INVALID_OPTIONS', `unexpected argument '${parsed.positionals[0]}'`);
-      if (!f.url) throw new S2Error('INVALID_OPTIONS', '--url is required');
+      noPositionals(positionals);
+      const viaConnect = checkConnectFlags(f);
+      if (viaConnect && f.url) throw badOption('--url is for plain WebSocket; with --store the pairing says where the CEM is');
+      if (!viaConnect) {
+        if (!f.url) throw badOption('--url is required (or --store for S2 Connect)');
+        if (!/^wss?:\/\//.test(f.url)) throw badOption(`--url must be a ws:// or wss:// URL, got '${f.url}'`);
+        for (const name of ['port', 'host', 'tls-cert', 'tls-key'] as const)
+          if (f[name] !== undefined) throw badOption(`--${name} needs --connect`);
+      }
+      const url = f.url ?? `the CEM paired in ${f.store}`;
       const ct = f['control-type'];
-      if (!ct || !(TYPES as readonly string[]).includes(ct)) throw new S2Error('INVALID_OPTIONS', `--control-type must be one of ${TYPES.join(', ')}`);
-      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw new S2Error('INVALID_OPTIONS', `--ids must be 'schema' or 'uuid'`);
+      if (!ct || !(TYPES as readonly string[]).includes(ct)) throw badOption(`--control-type must be one of ${TYPES.join(', ')}`);
+      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw badOption(`--ids must be 'schema' or 'uuid'`);
       const seconds = f.seconds === undefined ? undefined : numberFlag('--seconds', f.seconds, 0);
+      const retries = f.retries === undefined ? undefined : numberFlag('--retries', f.retries, 0);
+      if (retries !== undefined && !Number.isInteger(retries)) throw badOption(`--retries must be a whole number ≥ 0, got '${f.retries}'`);
       const ca = f.ca ? readFlagFile('--ca', f.ca) : undefined;
       const speed = numberFlag('--speed', f.speed, 1);
-      if (speed <= 0) throw new S2Error('INVALID_OPTIONS', '--speed must be greater than 0');
+      if (speed <= 0) throw badOption('--speed must be greater than 0');
       const device = ct === 'NOT_CONTROLABLE' ? undefined : createDevice(ct as ControlTypeShort, { speed });
       const trace = openTrace(f.trace);
+
+      // Whether the run did what an RM is for: a CEM answered the handshake. A run that never got
+      // there (wrong URL, CEM down, not an S2 server) must not look like success to a script.
+      let reached = false;
+      let failures = 0; // attempts in a row that did not reach the handshake
+      let lastFailure: string | undefined;
+      let stopping = false;
+      const giveUp = new AbortController();
+      const attemptFailed = (why: string): boolean => {
+        if (stopping) return false;
+        failures++;
+        lastFailure = why;
+        if (retries !== undefined && failures > retries) giveUp.abort();
+        return giveUp.signal.aborted;
+      };
+
+      const details = device ? device.details : notControllableDetails();
+      const controlTypes = device ? { [device.controlType]: device.handler } : undefined;
+      const onSession = (session: S2Session): void => {
+        logSession(session, (line) => io.stdout.write(line));
+        if (trace) traceSession(session, (line) => trace.write(line));
+        let handshake = false;
+        session.on('handshake', () => {
+          handshake = true;
+          reached = true;
+          failures = 0;
+        });
+        session.on('close', ({ code, reason }) => {
+          if (!handshake) attemptFailed(`the connection closed before the S2 handshake (${code}${reason ? ` ${reason}` : ''})`);
+        });
+      };
+      let connect: Awaited<ReturnType<typeof startConnect>> | undefined;
+      try {
+        connect = viaConnect ? await startConnect(f, details, controlTypes, io, onSession) : undefined;
+      } catch (err) {
+        device?.stop();
+        await endStream(trace);
+        throw err;
+      }
+
       const client = createRmClient({
-        url: f.url,
-        details: device ? device.details : notControllableDetails(),
-        ...(device ? { controlTypes: { [device.controlType]: device.handler } } : {}),
+        ...(connect ? { connect: connect.dial } : { url }),
+        logger: false,
+        details,
+        ...(controlTypes ? { controlTypes } : {}),
         ...(f.token ? { token: f.token } : {}),
         ...(ca ? { ca } : {}),
-        ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
-        onSession: (session) => {
-          logSession(session, (line) => io.stdout.write(line));
-          if (trace) traceSession(session, (line) => trace.write(line));
+        ...(f.ids ? { ids: f.ids } : {}),
+        onSession,
+        onDialError: (err, _attempt, delayMs) => {
+          const message = (err as Error).message;
+          const gaveUp = attemptFailed(message);
+          if (!stopping) io.stderr.write(`s2 rm: ${message} (attempt ${failures}, ${gaveUp ? 'giving up' : `next in ${delayMs} ms`})\n`);
         },
-        onDialError: (err, attempt, delayMs) => io.stderr.write(`s2 rm: ${(err as Error).message} (attempt ${attempt + 1}, next in ${delayMs} ms)\n`),
       });
-      await untilStopped(seconds);
+      const why = await untilStopped(seconds, giveUp.signal);
+      stopping = true;
       device?.stop();
       await client.stop();
+      await connect?.close();
       await endStream(trace);
+      if (why === 'aborted') {
+        io.stderr.write(
+          `s2 rm: gave up after ${attemptsText(failures)} in a row to reach the CEM at ${url} (--retries ${retries}); last: ${lastFailure}\n`,
+        );
+        return 1;
+      }
+      if (!reached) {
+        const stoppedBy = why === 'time' ? `--seconds ${f.seconds}` : 'a signal';
+        io.stderr.write(
+          `s2 rm: never reached a CEM at ${url}: stopped by ${stoppedBy} before any session completed the S2 handshake (${attemptsText(failures)}${lastFailure ? `; last: ${lastFailure}` : ''})\n`,
+        );
+        return 1;
+      }
       return 0;
     } catch (err) {
-      io.stderr.write(`s2 rm: ${(err as Error).message}\n`);
-      return err instanceof S2Error && err.code === 'INVALID_OPTIONS' ? EXIT_USAGE : 1;
+      return failed(io, 'rm', err);
     }
   },
-};
+});
+
+/**
+ * The RM as an S2 Connect node (--store): optionally its own S2 Connect server (--connect: it shows
+ * a pairing code and waits), optionally a pairing first (--pair), then `dial`, which opens each
+ * session's WebSocket with the newest pairing in which the RM is the communication client, rotating
+ * the access token. Sessions of pairings in which the RM serves (a WAN RM paired with a LAN CEM)
+ * arrive through the server.
+ */
+async function startConnect(
+  f: OptionValues<typeof rmCommand.options> & ConnectFlagValues,
+  details: RmDetailsInput,
+  controlTypes: RmControlTypes | undefined,
+  io: CliIO,
+  onSession: (session: S2Session) => void,
+): Promise<{ dial: () => Promise<DialledTransport>; close: () => Promise<void> }> {
+  const dir = f.store!;
+  const deployment = parseDeployment(f.deployment, f['public-url']);
+  const node = loadOrCreateNode(dir, 'RM', {
+    brand: details.manufacturer ?? 's2-engine',
+    type: details.roles[0]?.role ?? 'device',
+    modelName: details.name ?? 's2 rm',
+  });
+  const store = openStore(dir);
+  const resolve = parseResolve(f.resolve);
+  const ca = f.ca ? readFlagFile('--ca', f.ca) : undefined;
+  const endpoint = { name: details.name ?? 's2 rm', deployment };
+  let paired: () => void = () => {};
+  let server: S2ConnectServer | undefined;
+  const served = new Set<S2Session>();
+  if (f.connect === true) {
+    const hostname = f['public-url'] ? new URL(f['public-url']).hostname : localHostname();
+    server = await createS2ConnectServer({
+      nodes: [{ description: node }],
+      endpoint,
+      tls: await certificatesFor(dir, f, hostname, deployment),
+      store,
+      host: f.host ?? '127.0.0.1',
+      port: numberFlag('--port', f.port, 0),
+      ...(f['public-url'] ? { publicUrl: f['public-url'] } : { hostname }),
+      onConnection: (transport, info) => {
+        const session = new S2Session(transport, {
+          role: 'RM',
+          details,
+          versions: [info.messageVersion],
+          logger: false,
+          ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
+        });
+        if (controlTypes) attachRmControlTypes(session, controlTypes);
+        served.add(session);
+        void session.closed.then(() => served.delete(session));
+        onSession(session);
+        session.start();
+      },
+      onEvent: (event) => {
+        io.stdout.write(`s2 rm: ${describeConnectEvent(event)}\n`);
+        if (event.type === 'paired') paired();
+      },
+      onError: (err) => io.stderr.write(`s2 rm: ${(err as Error).message}\n`),
+    });
+    io.stdout.write(`s2 rm: S2 Connect (${deployment}) on ${server.url}, node ${node.id}\n`);
+    const offer = f['pairing-token'] ? server.allowPairingRepeated(f['pairing-token']) : server.allowPairingOnce();
+    io.stdout.write(`pairing code: ${offer.code}\npairing url: ${server.url}\n`);
+  }
+  if (f.pair !== undefined) {
+    try {
+      const pairing = await pair({
+        code: f.pair,
+        pairingUrl: f['pairing-url']!,
+        node,
+        endpoint,
+        store,
+        resolve,
+        ca,
+        ...(server ? { ownConnectionDetails: server.newConnectionDetails() } : {}),
+      });
+      io.stdout.write(`s2 rm: paired with ${pairing.remoteNode.role} ${pairing.remoteNodeId}\n`);
+    } catch (err) {
+      await server?.close();
+      await store.close();
+      throw err;
+    }
+  }
+  /** The newest pairing in which this RM connects; waits for one (--connect) when there is none yet. */
+  const pairingToDial = async (): Promise<PairingRecord> => {
+    for (;;) {
+      const mine = (await store.list())
+        .filter((p) => p.localNodeId === node.id && p.communicationRole === 'client')
+        .sort((a, b) => b.pairedAt.localeCompare(a.pairedAt));
+      if (mine[0]) return mine[0];
+      if (server === undefined) throw new S2Error('INVALID_OPTIONS', `no pairing in ${dir}: pair first with --pair CODE --pairing-url URL`);
+      await new Promise<void>((ok) => (paired = ok));
+    }
+  };
+  return {
+    dial: async () => {
+      const pairing = await pairingToDial();
+      const c = await connectPaired({ store, localNodeId: node.id, remoteNodeId: pairing.remoteNodeId, resolve, ca });
+      return { transport: c.transport, versions: [c.messageVersion] };
+    },
+    close: async () => {
+      await Promise.all([...served].map((s) => s.close(1001, 'RM shutting down')));
+      await server?.close();
+      await store.close();
+    },
+  };
+}

@@ -1,11 +1,12 @@
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { STATECHARTS } from '../docs/catalogue.js';
 import { compareFileSets } from '../docs/compare.js';
 import { loadDotRenderer } from '../docs/graphviz.js';
 import { generateStatecharts } from '../docs/statecharts.js';
-import { EXIT_USAGE, type CliIO, type Command } from './run.js';
-import { parseFlags } from './common.js';
+import { badOption, defineCommand, failed, noPositionals, PACKAGE_ROOT } from './common.js';
 
 const USAGE = `Usage: s2 statecharts [--out DIR] [--check]
 
@@ -15,11 +16,33 @@ Mermaid stateDiagram-v2 and tables of its states and transitions, an SVG rendere
 Graphviz (WebAssembly), and index.md. The output is deterministic.
 
 Options:
-  --out DIR    folder to write to, created if needed (default docs/statecharts)
+  --out DIR    folder to write to (or to check), created if needed. Required, except inside a
+               checkout of the s2-engine repository that this s2 runs from: there the default is
+               that repository's docs/statecharts, from whichever of its folders you run it.
+               Elsewhere there is no default, so that nothing is written into another project.
   --check      write nothing: compare DIR with what would be generated; exit 1 when it differs
   -h, --help   print this help
 
 Exit status: 0 written (or up to date), 1 out of date (--check) or not writable, 2 usage error.`;
+
+/**
+ * The s2-engine repository this command runs from when the current directory lies inside it,
+ * else undefined. A source checkout has the catalogue the charts are drawn from; an installed
+ * package (node_modules/s2-engine) has only dist/, so it never counts, and neither does a
+ * project that merely depends on s2-engine.
+ */
+export function enclosingRepository(cwd: string = process.cwd(), root: string = fileURLToPath(PACKAGE_ROOT)): string | undefined {
+  if (!existsSync(path.join(root, 'src', 'docs', 'catalogue.ts'))) return undefined;
+  let here: string;
+  let repo: string;
+  try {
+    here = realpathSync(cwd);
+    repo = realpathSync(root);
+  } catch {
+    return undefined;
+  }
+  return here === repo || here.startsWith(repo.endsWith(path.sep) ? repo : repo + path.sep) ? repo : undefined;
+}
 
 /** The generated files (.md, .svg) found in `dir`, by name; empty when the folder does not exist. */
 async function readGenerated(dir: string): Promise<Record<string, string>> {
@@ -36,26 +59,41 @@ async function readGenerated(dir: string): Promise<Record<string, string>> {
   return found;
 }
 
-export const statechartsCommand: Command = {
-  summary: 'draw the statecharts (Markdown + Mermaid, SVG) into docs/statecharts',
+export const statechartsCommand = defineCommand({
+  name: 'statecharts',
+  summary: 'draw the statecharts (Markdown + Mermaid, SVG) into a folder (--out DIR)',
   usage: USAGE,
-  async run(args: string[], io: CliIO): Promise<number> {
-    const parsed = parseFlags(args, { out: { type: 'string' }, check: { type: 'boolean' } }, USAGE, io);
-    if (!parsed) return EXIT_USAGE;
-    if (parsed.positionals.length > 0) {
-      io.stderr.write(`s2 statecharts: unexpected argument '${parsed.positionals[0]}'\n\n${USAGE}\n`);
-      return EXIT_USAGE;
+  options: { out: { type: 'string' }, check: { type: 'boolean' } },
+  async run({ values, positionals }, io) {
+    let dir: string;
+    let repository: string | undefined;
+    try {
+      noPositionals(positionals);
+      repository = enclosingRepository();
+      if (values.out !== undefined) dir = values.out;
+      else if (repository !== undefined) dir = path.relative(process.cwd(), path.join(repository, 'docs', 'statecharts')) || '.';
+      else
+        throw badOption(
+          '--out DIR is required outside the s2-engine repository (there is no default folder, so nothing is written into your project by surprise)',
+        );
+    } catch (err) {
+      return failed(io, 'statecharts', err);
     }
-    const dir = parsed.values.out ?? path.join('docs', 'statecharts');
-    const files = generateStatecharts(STATECHARTS, await loadDotRenderer());
+    let files: Record<string, string>;
+    try {
+      files = generateStatecharts(STATECHARTS, await loadDotRenderer());
+    } catch (err) {
+      return failed(io, 'statecharts', err); // e.g. the optional Graphviz renderer is not installed
+    }
     const found = await readGenerated(dir);
     const problems = compareFileSets(files, found);
-    if (parsed.values.check) {
+    if (values.check) {
       if (problems.length === 0) {
         io.stdout.write(`s2 statecharts: ${dir} is up to date (${Object.keys(files).length} files)\n`);
         return 0;
       }
-      io.stderr.write(`s2 statecharts: ${dir} is out of date — run npm run statecharts\n${problems.map((p) => `  ${p}\n`).join('')}`);
+      const fix = repository !== undefined ? 'npm run statecharts' : `s2 statecharts --out ${dir}`;
+      io.stderr.write(`s2 statecharts: ${dir} is out of date — run ${fix}\n${problems.map((p) => `  ${p}\n`).join('')}`);
       return 1;
     }
     try {
@@ -74,4 +112,4 @@ export const statechartsCommand: Command = {
     }
     return 0;
   },
-};
+});

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { codecFor, type DecodeResult } from '../codec/index.js';
 import type { IdMode } from '../typebox/validators.js';
-import { EXIT_USAGE, type CliIO, type Command } from './run.js';
+import { defineCommand, usageError as commandUsageError, type CliIO, type ParsedArgs } from './common.js';
 
 const USAGE = `Usage: s2 validate [--schema-only] [--ids schema|uuid] [FILE|-]
 
-Checks S2 messages (s2-ws-json 0.0.2-beta): JSON Schema first, then the intra-message rules of
-S2-RULES.md §3, exactly as a received frame is checked.
+Checks S2 messages (s2-ws-json 0.0.2-beta): JSON Schema first, then the rules a single message
+must follow beyond the schema, exactly as a received frame is checked. Rule ids (R…) are listed
+with their meaning in docs/rules.md of the s2-engine repository.
 
 Input: FILE, or standard input when FILE is '-' or absent. Either ONE JSON document (it may be
 pretty-printed over many lines) or JSON lines (one message per line; blank lines are skipped).
@@ -115,32 +115,14 @@ async function readAll(stream: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function usageError(io: CliIO, message: string): number {
-  io.stderr.write(`s2 validate: ${message}\nRun 's2 validate --help' for usage.\n`);
-  return EXIT_USAGE;
-}
+const usageError = (io: CliIO, message: string): number => commandUsageError(io, 'validate', message);
 
-async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { 'schema-only'?: boolean; ids?: string; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: {
-        'schema-only': { type: 'boolean' },
-        ids: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (err) {
-    return usageError(io, (err as Error).message);
-  }
-  if (values.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+const OPTIONS = {
+  'schema-only': { type: 'boolean' },
+  ids: { type: 'string' },
+} as const;
+
+async function run({ values, positionals }: ParsedArgs<typeof OPTIONS>, io: CliIO): Promise<number> {
   const ids = values.ids ?? 'schema';
   if (ids !== 'schema' && ids !== 'uuid') return usageError(io, `--ids must be 'schema' or 'uuid', got '${ids}'`);
   if (positionals.length > 1) return usageError(io, `expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -161,7 +143,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
 
   const items = splitInput(input);
-  if (items.length === 0) return usageError(io, `no messages in input (${file === '-' ? 'standard input' : `'${file}'`} is empty or blank)`);
+  if (items.length === 0)
+    return usageError(io, `no messages in input (${file === '-' ? 'standard input' : `'${file}'`} is empty or blank)`);
 
   const codec = codecFor({ ids: ids satisfies IdMode, rules: !values['schema-only'] });
   let allValid = true;
@@ -176,8 +159,10 @@ async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 /** `s2 validate`: checks S2 messages from a file or stdin and prints one JSON verdict per message. */
-export const validateCommand: Command = {
+export const validateCommand = defineCommand({
+  name: 'validate',
   summary: 'check S2 messages (one JSON document or JSON lines) against the schemas and rules',
   usage: USAGE,
+  options: OPTIONS,
   run,
-};
+});

@@ -12,7 +12,11 @@ const run = runS2;
 killCliProcessesAfterEach();
 
 /** Worker pids from the supervisor's listening line. */
-const pidsOf = (line: string) => line.match(/pids ([\d, ]+)\)/)![1]!.split(', ').map(Number);
+const pidsOf = (line: string) =>
+  line
+    .match(/pids ([\d, ]+)\)/)![1]!
+    .split(', ')
+    .map(Number);
 
 const alive = (pid: number) => {
   try {
@@ -53,8 +57,8 @@ describe('s2 cem --workers', () => {
   it('two workers share one port (--port 0), sessions are spread over both, SIGTERM closes them all with 1001 and exits 0', async () => {
     const cem = run(['cem', '--workers', '2', '--port', '0']);
     const [line] = await cem.waitFor(/s2 cem listening on ws:\/\/127\.0\.0\.1:\d+ with 2 workers \(pids [\d, ]+\)/);
-    const url = line!.match(/ws:\/\/[\d.:]+/)![0];
-    const workerPids = pidsOf(line!);
+    const url = line.match(/ws:\/\/[\d.:]+/)![0];
+    const workerPids = pidsOf(line);
     expect(workerPids).toHaveLength(2);
     expect(cem.output()).toMatch(/worker 1 \(pid \d+\) listening/);
     expect(cem.output()).toMatch(/worker 2 \(pid \d+\) listening/);
@@ -85,7 +89,7 @@ describe('s2 cem --workers', () => {
     cem.child.kill('SIGINT');
     expect(await cem.exited).toBe(0);
     expect((await session.closed).code).toBe(1001);
-    for (const pid of pidsOf(line!)) expect(alive(pid)).toBe(false);
+    for (const pid of pidsOf(line)) expect(alive(pid)).toBe(false);
     // --quiet: no per-session lines.
     expect(cem.output()).not.toMatch(/@ connected/);
   });
@@ -93,7 +97,7 @@ describe('s2 cem --workers', () => {
   it('a worker that dies takes the others down: the supervisor exits 1', async () => {
     const cem = run(['cem', '--workers', '2']);
     const [line] = await cem.waitFor(/with 2 workers \(pids [\d, ]+\)/);
-    const [first, second] = pidsOf(line!);
+    const [first, second] = pidsOf(line);
     process.kill(second!, 'SIGKILL');
     expect(await cem.exited).toBe(1);
     expect(cem.output()).toMatch(/worker 2 \(pid \d+\) exited with SIGKILL; stopping the other workers/);

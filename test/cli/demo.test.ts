@@ -78,10 +78,16 @@ describe('s2 demo (the built CLI)', () => {
     expect({ code: demo.code, signal: demo.signal }).toEqual({ code: 0, signal: null });
     const rows = summaryRows(demo.stdout);
     for (const role of ['CEM', 'RM']) {
-      const states = rows.filter((r) => r.role === role).map((r) => r.state).sort();
+      const states = rows
+        .filter((r) => r.role === role)
+        .map((r) => r.state)
+        .sort();
       expect(states, `${role} sessions`).toEqual(TYPES.map((t) => `connected.active.${t}`).sort());
     }
-    expect(rows.every((r) => r.refused === 0), 'no refused frame in any session').toBe(true);
+    expect(
+      rows.every((r) => r.refused === 0),
+      'no refused frame in any session',
+    ).toBe(true);
   });
 
   it('[R11, R16, R44] the summary says "No protocol errors" and counts at least one SUCCEEDED instruction', () => {
@@ -94,9 +100,22 @@ describe('s2 demo (the built CLI)', () => {
   });
 
   it('[R22, R28, R39] `--trace FILE` writes JSON lines with send, recv, state and close events of all ten sessions', () => {
-    const lines = readFileSync(traceFile, 'utf8').split('\n').filter((l) => l.length > 0);
+    const lines = readFileSync(traceFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     expect(lines.length).toBeGreaterThan(50);
-    const entries = lines.map((l) => JSON.parse(l) as { ts: string; session: string; role: string; event: string; message?: { message_type?: string }; state?: string; code?: number });
+    const entries = lines.map(
+      (l) =>
+        JSON.parse(l) as {
+          ts: string;
+          session: string;
+          role: string;
+          event: string;
+          message?: { message_type?: string };
+          state?: string;
+          code?: number;
+        },
+    );
     for (const e of entries) {
       expect(Number.isNaN(Date.parse(e.ts)), `ts of ${JSON.stringify(e)}`).toBe(false);
       expect(['CEM', 'RM']).toContain(e.role);
@@ -108,8 +127,14 @@ describe('s2 demo (the built CLI)', () => {
     expect(sends.every((e) => typeof e.message?.message_type === 'string')).toBe(true);
     // Every control type's instructions went over the wire, and the states reached every active type.
     for (const t of TYPES) {
-      expect(sends.some((e) => e.role === 'CEM' && e.message?.message_type?.startsWith(`${t}.`) && /Instruction$/.test(e.message.message_type)), `a ${t} instruction`).toBe(true);
-      expect(entries.some((e) => e.event === 'state' && e.state === `connected.active.${t}`), `state active.${t}`).toBe(true);
+      expect(
+        sends.some((e) => e.role === 'CEM' && e.message?.message_type?.startsWith(`${t}.`) && /Instruction$/.test(e.message.message_type)),
+        `a ${t} instruction`,
+      ).toBe(true);
+      expect(
+        entries.some((e) => e.event === 'state' && e.state === `connected.active.${t}`),
+        `state active.${t}`,
+      ).toBe(true);
     }
     expect(entries.filter((e) => e.event === 'close')).toHaveLength(10);
     // R22, R28: every session's first message is its Handshake, and each RM announces its details only after it.
@@ -122,7 +147,9 @@ describe('s2 demo (the built CLI)', () => {
       expect(details, `RM ${session} sends ResourceManagerDetails after its Handshake`).toBeGreaterThan(0);
       // R39: the first control-type message an RM sends describes its flexibility.
       const first = own.find((e) => /^(FRBC|PPBC|OMBC|PEBC|DDBC)\./.test(e.message?.message_type ?? ''));
-      expect(first?.message?.message_type, `first control-type message of RM ${session}`).toMatch(/^(FRBC|OMBC|DDBC)\.SystemDescription$|^PEBC\.PowerConstraints$|^PPBC\.PowerProfileDefinition$/);
+      expect(first?.message?.message_type, `first control-type message of RM ${session}`).toMatch(
+        /^(FRBC|OMBC|DDBC)\.SystemDescription$|^PEBC\.PowerConstraints$|^PPBC\.PowerProfileDefinition$/,
+      );
     }
   });
 

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
 import type { ValidateRecord } from '../../src/cli/validate.js';
+import { FIXTURE_DIR } from '../support/fixtures.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/bench/', import.meta.url));
+const FIXTURES = fileURLToPath(FIXTURE_DIR);
 
 interface Run {
   code: number;
@@ -79,7 +80,7 @@ describe('s2 validate — input files', () => {
     expect(r.records).toEqual([{ line: 1, valid: true, status: 'OK', message_type: 'PowerMeasurement', problems: [] }]);
   });
 
-  it('accepts every bench fixture', async () => {
+  it('accepts every fixture', async () => {
     const names = (await readdir(FIXTURES)).filter((n) => n.endsWith('.json'));
     expect(names.length).toBeGreaterThan(0);
     for (const name of names) {
@@ -213,7 +214,7 @@ describe('s2 validate — rules and id mode', () => {
     expect(loose.code).toBe(0);
     const strict = await validate(['--ids', 'uuid', '-'], msg);
     expect(strict.code).toBe(1);
-    // No readable message_id to answer ⇒ INVALID_DATA with the nil subject (DESIGN.md decision table).
+    // No readable message_id to answer ⇒ INVALID_DATA with the nil subject (docs/design.md decision table).
     expect(strict.records[0]).toMatchObject({ line: 1, valid: false, status: 'INVALID_DATA', message_type: 'PowerMeasurement' });
     expect(strict.records[0]!.problems[0]).toMatchObject({ path: '$.message_id', value: '"msg-1"' });
   });
