@@ -2,6 +2,8 @@
  * s2-engine/ddbc — everything specific to DDBC: its messages (TypeBox schemas and static types),
  * its registry entries, its rules, the typed handler shapes for both roles, and a codec that knows
  * only the common messages and DDBC's (its validators compile on first use).
+ *
+ * @module s2-engine/ddbc
  */
 import { COMMON_RULES } from './rules/common.js';
 import { DDBC_RULES } from './rules/ddbc.js';
@@ -9,7 +11,7 @@ import { mergeRuleTables } from './rules/rule.js';
 import { Codec, type CodecOptions } from './codec/codec.js';
 import { COMMON_MESSAGES } from './typebox/common/index.js';
 import { DDBC_MESSAGES } from './typebox/ddbc/index.js';
-import type { CemControlTypeHandler } from './roles/cem-control.js';
+import type { CemControlTypeHandler, CemInstruction, InstructionHandle } from './roles/cem-control.js';
 import type { RmControlTypeHandler } from './roles/rm-control.js';
 import type { MessageFrom } from './typebox/registry.js';
 
@@ -25,6 +27,8 @@ export type DDBCCemHandler = CemControlTypeHandler<'DDBC'>;
 export type DDBCRmMessage = MessageFrom<'DDBC', 'RM'>;
 /** Any DDBC message the CEM sends (its instructions). */
 export type DDBCCemMessage = MessageFrom<'DDBC', 'CEM'>;
+/** What `ctx.instruct` returns in a DDBC handler: the instruction followed through its statuses. */
+export type DDBCInstructionHandle = InstructionHandle<CemInstruction<'DDBC'>>;
 
 /** A codec for the common messages and DDBC's only. */
 export function createDDBCCodec(options: CodecOptions = {}): Codec {

@@ -2,6 +2,8 @@
  * s2-engine/frbc — everything specific to FRBC: its messages (TypeBox schemas and static types),
  * its registry entries, its rules, the typed handler shapes for both roles, and a codec that knows
  * only the common messages and FRBC's (its validators compile on first use).
+ *
+ * @module s2-engine/frbc
  */
 import { COMMON_RULES } from './rules/common.js';
 import { FRBC_RULES } from './rules/frbc.js';
@@ -9,7 +11,7 @@ import { mergeRuleTables } from './rules/rule.js';
 import { Codec, type CodecOptions } from './codec/codec.js';
 import { COMMON_MESSAGES } from './typebox/common/index.js';
 import { FRBC_MESSAGES } from './typebox/frbc/index.js';
-import type { CemControlTypeHandler } from './roles/cem-control.js';
+import type { CemControlTypeHandler, CemInstruction, InstructionHandle } from './roles/cem-control.js';
 import type { RmControlTypeHandler } from './roles/rm-control.js';
 import type { MessageFrom } from './typebox/registry.js';
 
@@ -25,6 +27,8 @@ export type FRBCCemHandler = CemControlTypeHandler<'FRBC'>;
 export type FRBCRmMessage = MessageFrom<'FRBC', 'RM'>;
 /** Any FRBC message the CEM sends (its instructions). */
 export type FRBCCemMessage = MessageFrom<'FRBC', 'CEM'>;
+/** What `ctx.instruct` returns in a FRBC handler: the instruction followed through its statuses. */
+export type FRBCInstructionHandle = InstructionHandle<CemInstruction<'FRBC'>>;
 
 /** A codec for the common messages and FRBC's only. */
 export function createFRBCCodec(options: CodecOptions = {}): Codec {

@@ -2,6 +2,8 @@
  * s2-engine/ombc — everything specific to OMBC: its messages (TypeBox schemas and static types),
  * its registry entries, its rules, the typed handler shapes for both roles, and a codec that knows
  * only the common messages and OMBC's (its validators compile on first use).
+ *
+ * @module s2-engine/ombc
  */
 import { COMMON_RULES } from './rules/common.js';
 import { OMBC_RULES } from './rules/ombc.js';
@@ -9,7 +11,7 @@ import { mergeRuleTables } from './rules/rule.js';
 import { Codec, type CodecOptions } from './codec/codec.js';
 import { COMMON_MESSAGES } from './typebox/common/index.js';
 import { OMBC_MESSAGES } from './typebox/ombc/index.js';
-import type { CemControlTypeHandler } from './roles/cem-control.js';
+import type { CemControlTypeHandler, CemInstruction, InstructionHandle } from './roles/cem-control.js';
 import type { RmControlTypeHandler } from './roles/rm-control.js';
 import type { MessageFrom } from './typebox/registry.js';
 
@@ -25,6 +27,8 @@ export type OMBCCemHandler = CemControlTypeHandler<'OMBC'>;
 export type OMBCRmMessage = MessageFrom<'OMBC', 'RM'>;
 /** Any OMBC message the CEM sends (its instructions). */
 export type OMBCCemMessage = MessageFrom<'OMBC', 'CEM'>;
+/** What `ctx.instruct` returns in a OMBC handler: the instruction followed through its statuses. */
+export type OMBCInstructionHandle = InstructionHandle<CemInstruction<'OMBC'>>;
 
 /** A codec for the common messages and OMBC's only. */
 export function createOMBCCodec(options: CodecOptions = {}): Codec {

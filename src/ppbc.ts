@@ -2,6 +2,8 @@
  * s2-engine/ppbc — everything specific to PPBC: its messages (TypeBox schemas and static types),
  * its registry entries, its rules, the typed handler shapes for both roles, and a codec that knows
  * only the common messages and PPBC's (its validators compile on first use).
+ *
+ * @module s2-engine/ppbc
  */
 import { COMMON_RULES } from './rules/common.js';
 import { PPBC_RULES } from './rules/ppbc.js';
@@ -9,7 +11,7 @@ import { mergeRuleTables } from './rules/rule.js';
 import { Codec, type CodecOptions } from './codec/codec.js';
 import { COMMON_MESSAGES } from './typebox/common/index.js';
 import { PPBC_MESSAGES } from './typebox/ppbc/index.js';
-import type { CemControlTypeHandler } from './roles/cem-control.js';
+import type { CemControlTypeHandler, CemInstruction, InstructionHandle } from './roles/cem-control.js';
 import type { RmControlTypeHandler } from './roles/rm-control.js';
 import type { MessageFrom } from './typebox/registry.js';
 
@@ -25,6 +27,8 @@ export type PPBCCemHandler = CemControlTypeHandler<'PPBC'>;
 export type PPBCRmMessage = MessageFrom<'PPBC', 'RM'>;
 /** Any PPBC message the CEM sends (its instructions). */
 export type PPBCCemMessage = MessageFrom<'PPBC', 'CEM'>;
+/** What `ctx.instruct` returns in a PPBC handler: the instruction followed through its statuses. */
+export type PPBCInstructionHandle = InstructionHandle<CemInstruction<'PPBC'>>;
 
 /** A codec for the common messages and PPBC's only. */
 export function createPPBCCodec(options: CodecOptions = {}): Codec {

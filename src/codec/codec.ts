@@ -2,7 +2,7 @@ import type { ReceptionStatus } from '../typebox/common/reception-status.js';
 import { ID_PATTERN, UUID_PATTERN } from '../typebox/common/primitives.js';
 import { S2Error } from '../typebox/errors.js';
 import type { MessageSpec } from '../typebox/message-spec.js';
-import { clip, showValue, type Problem } from '../typebox/problem.js';
+import { clip, joinPath, showValue, type Problem } from '../typebox/problem.js';
 import type { S2Message } from '../typebox/registry.js';
 import { SchemaValidators, type IdMode } from '../typebox/validators.js';
 import { checkRules, type RuleTable } from '../rules/rule.js';
@@ -13,10 +13,10 @@ export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const MAX_LABEL_CHARS = 240;
 
 export interface CodecOptions {
-  /** `'uuid'`: every ID field must be a canonical UUID (R3, Q15). Default `'schema'`. */
-  readonly ids?: IdMode;
-  /** Run the intra-message rules of S2-RULES.md §3 after the schema. Default true. */
-  readonly rules?: boolean;
+  /** `'uuid'`: every ID field must be a canonical UUID (R3, Q15). Default `'schema'` (also when undefined). */
+  readonly ids?: IdMode | undefined;
+  /** Run the intra-message rules of the rule catalogue (docs/rules.md) after the schema. Default true (also when undefined). */
+  readonly rules?: boolean | undefined;
 }
 
 /** Why a frame was not accepted, and what to answer. */
@@ -34,8 +34,28 @@ export interface DecodeFailure {
 }
 
 export type DecodeResult<M = S2Message> =
-  | { readonly ok: true; readonly message: M; readonly spec: MessageSpec }
-  | { readonly ok: false; readonly error: DecodeFailure };
+  { readonly ok: true; readonly message: M; readonly spec: MessageSpec } | { readonly ok: false; readonly error: DecodeFailure };
+
+const MAX_NON_FINITE = 10;
+
+/** Every NaN / ±Infinity in a value built in code, with its JSONPath (cycles and depth bounded). */
+function nonFiniteNumbers(value: unknown): Problem[] {
+  const out: Problem[] = [];
+  const seen = new WeakSet<object>();
+  const walk = (v: unknown, path: string, depth: number): void => {
+    if (out.length >= MAX_NON_FINITE) return;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) out.push({ path, message: 'not a finite number (JSON has no NaN or Infinity)', value: String(v) });
+      return;
+    }
+    if (v === null || typeof v !== 'object' || depth > 64 || seen.has(v)) return;
+    seen.add(v);
+    if (Array.isArray(v)) v.forEach((item, i) => walk(item, joinPath(path, i), depth + 1));
+    else for (const [k, item] of Object.entries(v)) walk(item, joinPath(path, k), depth + 1);
+  };
+  walk(value, '$', 0);
+  return out;
+}
 
 /** Short text for a peer: the status, the first problem, and how many more there were. */
 export function diagnosticLabel(status: string, problems: readonly Problem[]): string {
@@ -49,7 +69,7 @@ export function diagnosticLabel(status: string, problems: readonly Problem[]): s
 
 /**
  * Turns text frames into typed S2 messages and back. Decoding never throws: every failure comes
- * back as a value carrying the ReceptionStatus it maps to (DESIGN.md decision table). Encoding
+ * back as a value carrying the ReceptionStatus it maps to (docs/design.md decision table). Encoding
  * validates what we send and throws `S2Error('INVALID_OUTGOING_MESSAGE')` on a programming error.
  */
 export class Codec {
@@ -93,7 +113,11 @@ export class Codec {
       // The official message schemas lack "type": "object" and would accept a bare string or
       // number; such a frame has no message_id to answer, so it is INVALID_DATA.
       return this.fail('INVALID_DATA', NIL_UUID, undefined, [
-        { path: '$', message: `must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`, value: showValue(value) },
+        {
+          path: '$',
+          message: `must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+          value: showValue(value),
+        },
       ]);
     }
     const obj = value as Record<string, unknown>;
@@ -106,7 +130,12 @@ export class Codec {
         return this.fail('INVALID_DATA', NIL_UUID, type, [
           {
             path: '$.message_id',
-            message: id === undefined ? 'missing: no message_id to answer' : this.ids === 'uuid' ? 'not a readable message_id: must be a UUID' : 'not a readable message_id: must be an ID string',
+            message:
+              id === undefined
+                ? 'missing: no message_id to answer'
+                : this.ids === 'uuid'
+                  ? 'not a readable message_id: must be a UUID'
+                  : 'not a readable message_id: must be an ID string',
             ...(id === undefined ? {} : { value: showValue(id) }),
           },
         ]);
@@ -133,10 +162,19 @@ export class Codec {
     return { ok: true, message: value as S2Message, spec };
   }
 
-  /** Problems that keep `message` from being valid S2 under this codec's settings (empty = valid). */
+  /**
+   * Problems that keep `message` from being valid S2 under this codec's settings (empty = valid).
+   * For a value built in code rather than parsed: a NaN or an Infinity is named as such.
+   */
   check(message: unknown): readonly Problem[] {
     const r = this.decodeValue(message);
-    return r.ok ? [] : r.error.problems;
+    if (r.ok) return [];
+    // JSON has no NaN or Infinity (JSON.stringify writes null), so the schema's complaint would
+    // read "got null"; looked for only once validation failed, so valid messages pay nothing.
+    const nonFinite = nonFiniteNumbers(message);
+    if (nonFinite.length === 0) return r.error.problems;
+    const at = new Set(nonFinite.map((p) => p.path));
+    return [...nonFinite, ...r.error.problems.filter((p) => !at.has(p.path))];
   }
 
   /** Validates and serialises a message to send. Throws S2Error on invalid input (a caller bug). */

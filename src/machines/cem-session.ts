@@ -19,9 +19,8 @@ import {
 
 const deliverFromRm = { guard: 'sentByPeer', actions: 'deliver' } as const;
 
-
 /**
- * The CEM side of one S2 session (S2-RULES.md §2.2–2.8). Handshake: sends its own Handshake at
+ * The CEM side of one S2 session (docs/rules.md#phases, #handshake, #control-types). Handshake: sends its own Handshake at
  * once, answers the RM's with a HandshakeResponse naming the first version of ours the RM also
  * offers (R26, R27), or TERMINATEs when there is none (R29). Then it waits for the RM's details,
  * lets the policy pick a control type, and switches only when the RM has answered OK (R41).
@@ -37,7 +36,12 @@ export const cemSessionMachine = sessionSetup
         }),
       ),
       refuseWrongRole: enqueueActions(({ context, event, enqueue }) => {
-        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', 'Handshake.role must be RM: a session joins one CEM and one RM (R24)');
+        enqueueRefuse(
+          enqueue,
+          event as InboundEvent,
+          'INVALID_CONTENT',
+          'Handshake.role must be RM: a session joins one CEM and one RM (R24)',
+        );
         enqueueClose(context, enqueue, CloseCode.PROTOCOL_ERROR, 'peer is not an RM');
       }),
       refuseNoCommonVersion: enqueueActions(({ context, event, enqueue }) => {
@@ -46,14 +50,19 @@ export const cemSessionMachine = sessionSetup
           ? `no common protocol version: RM offers ${theirs.join(', ')}, CEM supports ${context.versions.join(', ')} (R27, R29)`
           : 'the RM Handshake must list supported_protocol_versions (R25)';
         enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', reason);
-        enqueueSend(context, enqueue, { message_type: 'SessionRequest', message_id: context.deps.newId(), request: 'TERMINATE', diagnostic_label: reason });
+        enqueueSend(context, enqueue, {
+          message_type: 'SessionRequest',
+          message_id: context.deps.newId(),
+          request: 'TERMINATE',
+          diagnostic_label: reason,
+        });
         enqueueClose(context, enqueue, CloseCode.NO_COMMON_VERSION, 'no common protocol version');
       }),
       storeDetails: assign(({ event }) => ({ rmDetails: (event as InboundEvent).message as MessageOf<'ResourceManagerDetails'> })),
       emitDetails: enqueueActions(({ context, enqueue }) => {
         if (context.rmDetails) enqueue.emit({ type: 'details', details: context.rmDetails });
       }),
-      /** R34: select only what the RM offers; re-run whenever new details arrive (§2.4). */
+      /** R34: select only what the RM offers; re-run whenever new details arrive (docs/rules.md#R34). */
       applyPolicy: enqueueActions(({ context, enqueue }) => {
         const details = context.rmDetails;
         if (!details) return;
@@ -67,7 +76,11 @@ export const cemSessionMachine = sessionSetup
       }),
       selectByApp: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'app.select') return;
-        enqueueSend(context, enqueue, { message_type: 'SelectControlType', message_id: context.deps.newId(), control_type: event.controlType });
+        enqueueSend(context, enqueue, {
+          message_type: 'SelectControlType',
+          message_id: context.deps.newId(),
+          control_type: event.controlType,
+        });
       }),
       commitSelection: assign(({ context }) => ({
         controlType: context.pendingSelection?.controlType ?? context.controlType,
@@ -76,7 +89,11 @@ export const cemSessionMachine = sessionSetup
       dropSelection: assign({ pendingSelection: undefined }),
       reportSelectionRefused: enqueueActions(({ event, enqueue }) => {
         if (event.type !== 'outgoing.answered') return;
-        enqueue.emit({ type: 'report', kind: 'selection-refused', detail: `the RM answered ${event.status} to SelectControlType${event.diagnosticLabel ? `: ${event.diagnosticLabel}` : ''}` });
+        enqueue.emit({
+          type: 'report',
+          kind: 'selection-refused',
+          detail: `the RM answered ${event.status} to SelectControlType${event.diagnosticLabel ? `: ${event.diagnosticLabel}` : ''}`,
+        });
       }),
     },
   })
@@ -92,7 +109,11 @@ export const cemSessionMachine = sessionSetup
         on: {
           's2.Handshake': [
             { guard: not('peerRoleOk'), actions: 'refuseWrongRole', target: 'closing' },
-            { guard: 'hasCommonVersion', actions: ['deliver', 'storeOfferedVersion', 'sendHandshakeResponse', 'emitHandshake'], target: 'connected' },
+            {
+              guard: 'hasCommonVersion',
+              actions: ['deliver', 'storeOfferedVersion', 'sendHandshakeResponse', 'emitHandshake'],
+              target: 'connected',
+            },
             { actions: 'refuseNoCommonVersion', target: 'ending' },
           ],
         },
@@ -130,7 +151,9 @@ export const cemSessionMachine = sessionSetup
           active: {
             // Always entered through an explicit target; XState needs an initial child anyway.
             initial: 'FRBC',
-            states: Object.fromEntries(ACTIVE_STATES.map(([short]) => [short, activeState(short, ['s2.InstructionStatusUpdate', 's2.RevokeObject'])])),
+            states: Object.fromEntries(
+              ACTIVE_STATES.map(([short]) => [short, activeState(short, ['s2.InstructionStatusUpdate', 's2.RevokeObject'])]),
+            ),
           },
         },
       },

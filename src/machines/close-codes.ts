@@ -19,13 +19,13 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008,
   /** A frame above the size limit. */
   MESSAGE_TOO_BIG: 1009,
-  /** An exception inside the session (a bug, or a user handler that threw). */
+  /** An exception inside the session machinery (a bug in s2-engine; a user handler that throws does not close). */
   INTERNAL_ERROR: 1011,
   /** No handshake within the handshake timeout. */
   HANDSHAKE_TIMEOUT: 4000,
   /** No protocol version both sides support (R29), or a HandshakeResponse naming one the RM never offered (R27). */
   NO_COMMON_VERSION: 4001,
-  /** The peer answered one of our messages PERMANENT_ERROR (R18). (When our own handler fails we answer PERMANENT_ERROR and close 1011.) */
+  /** A PERMANENT_ERROR ended the session (R18): the peer answered one of our messages so, or our handler answered one of the peer's so. */
   PERMANENT_ERROR: 4002,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

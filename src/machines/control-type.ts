@@ -1,13 +1,13 @@
-import { assign, enqueueActions, setup } from 'xstate';
+import { enqueueActions, setup } from 'xstate';
 import { FINAL_STATUSES } from '../rules/instruction-status.js';
 import type { ControlTypeRules } from '../rules/knowledge/types.js';
 import type { InstructionStatus } from '../typebox/common/enums.js';
-import { messageSpec, type IdentifiedMessage, type MessageOf } from '../typebox/registry.js';
-import type { Role } from './events.js';
+import { messageSpec, type IdentifiedMessage } from '../typebox/registry.js';
+import type { SessionRole } from './types.js';
 import { instructionMachine } from './instruction.js';
 
 export interface ControlTypeInput {
-  readonly role: Role;
+  readonly role: SessionRole;
   /** Milliseconds since the epoch, from the session's injected clock. */
   readonly now: () => number;
 }
@@ -34,21 +34,14 @@ export type ControlTypeEvent =
   | { readonly type: 'instruction.refused'; readonly message: IdentifiedMessage; readonly reason: string }
   | { readonly type: 'instruction.due'; readonly instructionId: string };
 
-/** What a control type tells its session (relayed to the application by the roles layer). */
-export type ControlTypeNotice =
-  | { readonly kind: 'instruction'; readonly instruction: IdentifiedMessage; readonly rejection: string | undefined }
-  | { readonly kind: 'status'; readonly instructionId: string; readonly status: InstructionStatus | undefined }
-  | { readonly kind: 'due'; readonly instructionId: string }
-  | { readonly kind: 'revoked'; readonly instructionId: string };
-
-/** Events a control-type actor sends its parent session. */
-export type ControlTypeReply =
-  | { readonly type: 'ct.accepted'; readonly message: IdentifiedMessage }
-  | { readonly type: 'ct.refused'; readonly message: IdentifiedMessage; readonly reason: string }
-  | { readonly type: 'ct.notice'; readonly notice: ControlTypeNotice };
+// Declared in types.ts (no XState there, so the public declarations never load xstate's).
+export type { ControlTypeNotice, ControlTypeReply } from './types.js';
 
 const instructionActorId = (id: string) => `instruction:${id.toLowerCase()}`;
-const RM_OBJECTS_OWNER: Record<Role, string> = { CEM: 'the CEM revokes only its instructions', RM: 'the RM revokes only its own descriptions and constraints' };
+const RM_OBJECTS_OWNER: Record<SessionRole, string> = {
+  CEM: 'the CEM revokes only its instructions',
+  RM: 'the RM revokes only its own descriptions and constraints',
+};
 
 /**
  * Why a message of this control type may not be accepted now, or undefined. Shared by the
@@ -59,14 +52,15 @@ export function controlTypeRefusal(
   rules: ControlTypeRules<unknown>,
   ctx: Pick<ControlTypeContext, 'knowledge' | 'instructions'>,
   message: IdentifiedMessage,
-  sender: Role,
+  sender: SessionRole,
 ): string | undefined {
   const k = ctx.knowledge;
   const type = message.message_type;
   if (type === 'InstructionStatusUpdate') {
     const record = ctx.instructions.get(message.instruction_id.toLowerCase());
     if (!record) return `unknown instruction_id ${message.instruction_id}: no instruction with that id in this session (R45)`;
-    if (record.status && FINAL_STATUSES.has(record.status)) return `instruction ${message.instruction_id} is already final (${record.status}) (R44, R46)`;
+    if (record.status && FINAL_STATUSES.has(record.status))
+      return `instruction ${message.instruction_id} is already final (${record.status}) (R44, R46)`;
     return undefined;
   }
   if (type === 'RevokeObject') {
@@ -78,11 +72,14 @@ export function controlTypeRefusal(
     if (isInstruction) {
       const record = ctx.instructions.get(message.object_id.toLowerCase());
       if (!record || record.messageType !== objectType) return `no ${objectType} with id ${message.object_id} in this session (R54)`;
-      if (record.status && FINAL_STATUSES.has(record.status)) return `${objectType} ${message.object_id} is already final (${record.status}) (R54)`;
+      if (record.status && FINAL_STATUSES.has(record.status))
+        return `${objectType} ${message.object_id} is already final (${record.status}) (R54)`;
       if (record.revoked) return `${objectType} ${message.object_id} was already revoked (R54)`;
       return undefined;
     }
-    return rules.hasObject(k, objectType, message.object_id) ? undefined : `no ${objectType} with id ${message.object_id} to revoke (R54, R56)`;
+    return rules.hasObject(k, objectType, message.object_id)
+      ? undefined
+      : `no ${objectType} with id ${message.object_id} to revoke (R54, R56)`;
   }
   if (rules.instructions.has(type)) {
     if (!rules.described(k)) return `${type} before the RM described its flexibility (R39)`;
@@ -93,7 +90,7 @@ export function controlTypeRefusal(
 }
 
 /**
- * Builds the activation statechart of one control type (S2-RULES.md §2.5, §3.5–3.12): one actor
+ * Builds the activation statechart of one control type (docs/rules.md#control-types, and #instructions to #ppbc): one actor
  * per active control type, on either side, holding what the RM has described and every
  * instruction (one child actor each). A received message is judged here and answered to the
  * session as `ct.accepted` or `ct.refused`; sent messages are learnt from.
@@ -115,8 +112,7 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
         controlTypeRefusal(rules, context, event.message, context.role === 'CEM' ? 'RM' : 'CEM') !== undefined,
       isStatusUpdate: ({ event }) => event.type === 'ct.message' && event.message.message_type === 'InstructionStatusUpdate',
       /** After this message the RM's flexibility is described (R39). */
-      describedAfter: ({ context, event }) =>
-        event.type === 'ct.message' && rules.described(learn(context, event.message)),
+      describedAfter: ({ context, event }) => event.type === 'ct.message' && rules.described(learn(context, event.message)),
     },
     actions: {
       refuse: enqueueActions(({ context, event, enqueue }) => {
@@ -185,7 +181,8 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
         if (event.type === 'instruction.refused') enqueue.sendParent({ type: 'ct.refused', message: event.message, reason: event.reason });
       }),
       relayDue: enqueueActions(({ event, enqueue }) => {
-        if (event.type === 'instruction.due') enqueue.sendParent({ type: 'ct.notice', notice: { kind: 'due', instructionId: event.instructionId } });
+        if (event.type === 'instruction.due')
+          enqueue.sendParent({ type: 'ct.notice', notice: { kind: 'due', instructionId: event.instructionId } });
       }),
     },
   }).createMachine({
@@ -227,8 +224,7 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
   });
 
   function learn(context: ControlTypeContext, m: IdentifiedMessage): unknown {
-    if (m.message_type === 'RevokeObject') return rules.revoke(context.knowledge, (m as MessageOf<'RevokeObject'>).object_type, m.object_id);
+    if (m.message_type === 'RevokeObject') return rules.revoke(context.knowledge, m.object_type, m.object_id);
     return rules.learn(context.knowledge, m);
   }
 }
-

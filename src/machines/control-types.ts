@@ -9,11 +9,11 @@ import { createControlTypeMachine } from './control-type.js';
 
 /** The rules of each control type, behind its activation statechart. */
 export const CONTROL_TYPE_RULES: Record<ControlTypeShort, ControlTypeRules<unknown>> = {
-  FRBC: frbcRules as ControlTypeRules<unknown>,
-  PPBC: ppbcRules as ControlTypeRules<unknown>,
-  OMBC: ombcRules as ControlTypeRules<unknown>,
-  PEBC: pebcRules as ControlTypeRules<unknown>,
-  DDBC: ddbcRules as ControlTypeRules<unknown>,
+  FRBC: frbcRules,
+  PPBC: ppbcRules,
+  OMBC: ombcRules,
+  PEBC: pebcRules,
+  DDBC: ddbcRules,
 };
 
 /** The activation statechart of each control type, built from its rules, by actor name. */

@@ -2,11 +2,11 @@ import type { DecodeFailure } from '../codec/codec.js';
 import type { ControlType, ReceptionStatusValues, SessionRequestType } from '../typebox/common/enums.js';
 import type { ResourceManagerDetails } from '../typebox/common/resource-manager-details.js';
 import type { MessageSpec } from '../typebox/message-spec.js';
-import type { ControlTypeNotice, ControlTypeReply } from './control-type.js';
 import type { IdentifiedMessage, S2Message } from '../typebox/registry.js';
+import type { ControlTypeNotice, ControlTypeReply, MachineReportKind } from './types.js';
 
-/** The two S2 roles. */
-export type Role = 'CEM' | 'RM';
+// Declared in types.ts (no XState there, so the public declarations never load xstate's).
+export type { SessionRole, SessionStatePath, MachineReportKind, ReportKind } from './types.js';
 
 /** A decoded, schema- and rule-valid message from the peer: `s2.<message_type>`. */
 export interface InboundEvent {
@@ -28,12 +28,10 @@ export type SessionEvent =
   | { readonly type: 'app.close'; readonly code: number; readonly reason: string }
   /** The application asks the peer to reconnect or to terminate (SessionRequest), then closes. */
   | { readonly type: 'app.sessionRequest'; readonly request: SessionRequestType; readonly reason?: string }
-  /** RM: the device's details changed; announce them again (§2.4). */
+  /** RM: the device's details changed; announce them again (docs/rules.md#control-types). */
   | { readonly type: 'app.updateDetails'; readonly details: Omit<ResourceManagerDetails, 'message_id' | 'message_type'> }
   /** CEM: select a control type now (instead of, or on top of, the policy). */
   | { readonly type: 'app.select'; readonly controlType: ControlType }
-  /** The user handler of a delivered message threw: PERMANENT_ERROR was sent, close now (R18). */
-  | { readonly type: 'app.failed'; readonly reason: string }
   /** A ReceptionStatus answered one of our messages (raised by the session itself). */
   | {
       readonly type: 'outgoing.answered';
@@ -55,10 +53,16 @@ export type SessionEmitted =
   | { readonly type: 'deliver'; readonly message: IdentifiedMessage }
   /** A message was refused by the protocol engine; `reply` is already on its way. */
   | { readonly type: 'refused'; readonly message: S2Message | undefined; readonly status: ReceptionStatusValues; readonly reason: string }
-  | { readonly type: 'answered'; readonly messageId: string; readonly messageType: string; readonly status: ReceptionStatusValues; readonly diagnosticLabel: string | undefined }
+  | {
+      readonly type: 'answered';
+      readonly messageId: string;
+      readonly messageType: string;
+      readonly status: ReceptionStatusValues;
+      readonly diagnosticLabel: string | undefined;
+    }
   | { readonly type: 'timeout'; readonly messageId: string; readonly messageType: string }
   /** Something worth knowing that is not fatal (R12: unknown or repeated ReceptionStatus …). */
-  | { readonly type: 'report'; readonly kind: ReportKind; readonly detail: string }
+  | { readonly type: 'report'; readonly kind: MachineReportKind; readonly detail: string }
   | { readonly type: 'handshake'; readonly version: string }
   | { readonly type: 'details'; readonly details: ResourceManagerDetails }
   | { readonly type: 'controlType'; readonly controlType: ControlType }
@@ -66,5 +70,3 @@ export type SessionEmitted =
   | { readonly type: 'notice'; readonly notice: ControlTypeNotice }
   /** Close the connection with this code (the transport's close then arrives as transport.closed). */
   | { readonly type: 'close'; readonly code: number; readonly reason: string };
-
-export type ReportKind = 'unknown-reception-status' | 'reception-status-timeout' | 'selection-refused';

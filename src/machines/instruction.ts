@@ -3,13 +3,13 @@ import { nextStatuses } from '../rules/instruction-status.js';
 import type { InstructionStatus } from '../typebox/common/enums.js';
 import type { IdentifiedMessage } from '../typebox/registry.js';
 import { statusTransitionRefusal } from '../rules/instruction-status.js';
-import type { Role } from './events.js';
+import type { SessionRole } from './events.js';
 
 export interface InstructionInput {
   /** The instruction's `id` (not its message_id). */
   readonly instructionId: string;
   readonly messageType: string;
-  readonly role: Role;
+  readonly role: SessionRole;
   /** `execution_time` in milliseconds since the epoch. */
   readonly executionMs: number;
   /** The session clock (ms): the wait for execution_time is measured when the RM accepts (R43). */
@@ -39,12 +39,15 @@ export type InstructionEvent =
 /** The transitions of one state: one per status R46 allows next. */
 function next(from: InstructionStatus | undefined) {
   return Object.fromEntries(
-    nextStatuses(from).map((to) => [`status.${to}`, { target: `#instruction.${to}`, actions: [{ type: 'record' as const, params: to }, 'acknowledge' as const] }]),
+    nextStatuses(from).map((to) => [
+      `status.${to}`,
+      { target: `#instruction.${to}`, actions: [{ type: 'record' as const, params: to }, 'acknowledge' as const] },
+    ]),
   );
 }
 
 /**
- * One instruction, on either side (S2-RULES.md §3.5): its status moves only as R46 allows, driven
+ * One instruction, on either side (docs/rules.md#instructions): its status moves only as R46 allows, driven
  * by InstructionStatusUpdates (sent by the RM, received by the CEM) and by RevokeObject. On the
  * RM side it tells its control type when `execution_time` has come (R43: at once when past),
  * once the instruction is ACCEPTED.
@@ -80,7 +83,11 @@ export const instructionMachine = setup({
         reason: `instruction ${context.instructionId}: ${statusTransitionRefusal(context.status, to) ?? 'not allowed now'}`,
       });
     }),
-    reportStatus: sendParent(({ context }) => ({ type: 'instruction.status' as const, instructionId: context.instructionId, status: context.status })),
+    reportStatus: sendParent(({ context }) => ({
+      type: 'instruction.status' as const,
+      instructionId: context.instructionId,
+      status: context.status,
+    })),
     reportDue: sendParent(({ context }) => ({ type: 'instruction.due' as const, instructionId: context.instructionId })),
   },
 }).createMachine({
@@ -106,4 +113,3 @@ export const instructionMachine = setup({
     REVOKED: { type: 'final', entry: 'reportStatus' },
   },
 });
-

@@ -1,7 +1,7 @@
 import type { MessageArea, MessageSpec } from '../typebox/message-spec.js';
-import type { Role } from './events.js';
+import type { SessionRole } from './events.js';
 
-/** The session phase as far as message permissions are concerned (S2-RULES.md §2.2, §2.7). */
+/** The session phase as far as message permissions are concerned (docs/rules.md#phases). */
 export type Phase = 'handshake' | 'connected' | 'closing';
 
 const HANDSHAKE_PHASE_TYPES = new Set(['Handshake', 'HandshakeResponse', 'ReceptionStatus', 'SessionRequest']);
@@ -18,9 +18,10 @@ export interface PermissionContext {
  * serves both directions: the receiver answers a refusal with INVALID_CONTENT (Q6) and the
  * sender's own API refuses to put such a message on the wire.
  */
-export function refusal(sender: Role, spec: MessageSpec, type: string, ctx: PermissionContext): string | undefined {
-  if (spec.sender !== 'both' && spec.sender !== sender) return `${type} is sent by the ${spec.sender}, never by the ${sender} (S2-RULES §1)`;
-  if (ctx.phase === 'closing') return `${type} is not allowed: the session is closing (§2.7)`;
+export function refusal(sender: SessionRole, spec: MessageSpec, type: string, ctx: PermissionContext): string | undefined {
+  if (spec.sender !== 'both' && spec.sender !== sender)
+    return `${type} is sent by the ${spec.sender}, never by the ${sender} (docs/rules.md#senders)`;
+  if (ctx.phase === 'closing') return `${type} is not allowed: the session is closing (docs/rules.md#phases)`;
   if (ctx.phase === 'handshake') {
     if (!HANDSHAKE_PHASE_TYPES.has(type)) return `${type} is not allowed before the handshake is complete (R28)`;
     return undefined;

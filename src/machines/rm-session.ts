@@ -18,13 +18,14 @@ import {
 } from './session-setup.js';
 
 /** The stored form of our own details; message_id is given anew on every send. */
-const asDetails = (details: RmDetailsInput): ResourceManagerDetails => ({ ...details, message_type: 'ResourceManagerDetails', message_id: '' });
-
-const deliverFromCem = { guard: 'sentByPeer', actions: 'deliver' } as const;
-
+const asDetails = (details: RmDetailsInput): ResourceManagerDetails => ({
+  ...details,
+  message_type: 'ResourceManagerDetails',
+  message_id: '',
+});
 
 /**
- * The RM side of one S2 session (S2-RULES.md §2.2–2.8). Sends its Handshake at once (R22, R23),
+ * The RM side of one S2 session (docs/rules.md#phases, #handshake, #control-types). Sends its Handshake at once (R22, R23),
  * accepts the CEM's Handshake in either order, and on a HandshakeResponse naming a version it
  * offered (R27) announces its ResourceManagerDetails (R28). SelectControlType activates a type
  * it offered (R35, Q8: NO_SELECTION is always accepted); another selection switches (R36).
@@ -40,7 +41,12 @@ export const rmSessionMachine = sessionSetup
         event.type === 'app.updateDetails' ? { rmDetails: asDetails(event.details) } : { rmDetails: context.rmDetails },
       ),
       refuseWrongRole: enqueueActions(({ context, event, enqueue }) => {
-        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', 'Handshake.role must be CEM: a session joins one CEM and one RM (R24)');
+        enqueueRefuse(
+          enqueue,
+          event as InboundEvent,
+          'INVALID_CONTENT',
+          'Handshake.role must be CEM: a session joins one CEM and one RM (R24)',
+        );
         enqueueClose(context, enqueue, CloseCode.PROTOCOL_ERROR, 'peer is not a CEM');
       }),
       refuseSecondHandshake: enqueueActions(({ event, enqueue }) =>
@@ -48,13 +54,23 @@ export const rmSessionMachine = sessionSetup
       ),
       refuseVersion: enqueueActions(({ context, event, enqueue }) => {
         const chosen = ((event as InboundEvent).message as MessageOf<'HandshakeResponse'>).selected_protocol_version;
-        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', `selected_protocol_version ${chosen} was not offered; the RM supports ${context.versions.join(', ')} (R27)`);
+        enqueueRefuse(
+          enqueue,
+          event as InboundEvent,
+          'INVALID_CONTENT',
+          `selected_protocol_version ${chosen} was not offered; the RM supports ${context.versions.join(', ')} (R27)`,
+        );
         enqueueClose(context, enqueue, CloseCode.NO_COMMON_VERSION, `CEM selected version ${chosen}, which the RM did not offer`);
       }),
       refuseNotOffered: enqueueActions(({ context, event, enqueue }) => {
         const ct = ((event as InboundEvent).message as MessageOf<'SelectControlType'>).control_type;
         const offered = context.rmDetails?.available_control_types.join(', ') ?? 'nothing';
-        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', `control type ${ct} was not offered; available: ${offered} (R34, R35)`);
+        enqueueRefuse(
+          enqueue,
+          event as InboundEvent,
+          'INVALID_CONTENT',
+          `control type ${ct} was not offered; available: ${offered} (R34, R35)`,
+        );
       }),
       storeSelection: assign(({ event }) => ({
         controlType: ((event as InboundEvent).message as MessageOf<'SelectControlType'>).control_type,

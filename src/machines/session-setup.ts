@@ -4,42 +4,27 @@ import type { ResourceManagerDetails } from '../typebox/common/resource-manager-
 import type { MessageArea } from '../typebox/message-spec.js';
 import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageOf } from '../typebox/registry.js';
 import { CloseCode } from './close-codes.js';
-import type { InboundEvent, Role, SessionEmitted, SessionEvent } from './events.js';
+import type { InboundEvent, SessionRole, SessionEmitted, SessionEvent } from './events.js';
 import { CONTROL_TYPE_MACHINES } from './control-types.js';
 import { refusal, type Phase } from './permissions.js';
+import type { ControlTypePolicy, RmDetailsInput } from './types.js';
 
-/** The S2 message version this library speaks (S2-RULES.md §4.1). */
-export const S2_VERSION = '0.0.2-beta';
+// Declared in types.ts (no XState there, so the public declarations never load xstate's).
+export { S2_VERSION, defaultControlTypePolicy, type ControlTypePolicy, type RmDetailsInput } from './types.js';
 
-/** Chooses the control type to select after (new) RM details; undefined = keep the current one. */
-export type ControlTypePolicy = (details: ResourceManagerDetails, current: ControlType) => ControlType | undefined;
-
-/** The CEM's default policy: the first type the RM offers in the order FRBC, PPBC, OMBC, PEBC, DDBC, NOT_CONTROLABLE. */
-export const defaultControlTypePolicy: ControlTypePolicy = (details) => {
-  const order: ControlType[] = [
-    'FILL_RATE_BASED_CONTROL',
-    'POWER_PROFILE_BASED_CONTROL',
-    'OPERATION_MODE_BASED_CONTROL',
-    'POWER_ENVELOPE_BASED_CONTROL',
-    'DEMAND_DRIVEN_BASED_CONTROL',
-    'NOT_CONTROLABLE',
-  ];
-  return order.find((ct) => details.available_control_types.includes(ct)) ?? 'NO_SELECTION';
-};
-
-/** ResourceManagerDetails as the application gives them: without message_type and message_id. */
-export type RmDetailsInput = Omit<ResourceManagerDetails, 'message_id' | 'message_type'>;
-
-/** Injected so that machines stay pure: no clocks, no randomness inside (DESIGN.md §Statecharts). */
+/**
+ * Injected so that machines stay pure: no clocks, no randomness inside (docs/design.md §Statecharts).
+ * Plain functions, not methods: the machines call them detached (`Date.now` is a valid `now`).
+ */
 export interface SessionDeps {
   /** A fresh message id; s2-engine's default is a lowercase UUID v4. */
-  newId(): string;
+  newId: () => string;
   /** Milliseconds since the epoch (the same clock that drives the timers). */
-  now(): number;
+  now: () => number;
 }
 
 export interface SessionInput {
-  readonly role: Role;
+  readonly role: SessionRole;
   readonly deps: SessionDeps;
   /** Protocol versions we support, most preferred first. Default [S2_VERSION]. */
   readonly versions: readonly string[];
@@ -80,7 +65,7 @@ export interface SessionContext extends SessionInput {
   readonly closeReason: string | undefined;
 }
 
-const peerOf = (role: Role): Role => (role === 'CEM' ? 'RM' : 'CEM');
+const peerOf = (role: SessionRole): SessionRole => (role === 'CEM' ? 'RM' : 'CEM');
 const inbound = (event: SessionEvent) => event as InboundEvent;
 
 function rs(subject: string, status: ReceptionStatusValues, label?: string): MessageOf<'ReceptionStatus'> {
@@ -152,7 +137,7 @@ export const sessionSetup = setup({
     /** R27: the CEM selected a version we offered. */
     offeredVersion: ({ context, event }) =>
       context.versions.includes((inbound(event).message as MessageOf<'HandshakeResponse'>).selected_protocol_version),
-    /** The message comes from the role that may send it (S2-RULES §1). */
+    /** The message comes from the role that may send it (docs/rules.md#senders). */
     sentByPeer: ({ context, event }) => {
       const sender = inbound(event).spec.sender;
       return sender === 'both' || sender === peerOf(context.role);
@@ -196,7 +181,12 @@ export const sessionSetup = setup({
       const message = inbound(event).message as IdentifiedMessage;
       const instructionId = instructionIdOf(message);
       if (instructionId && context.instructionIds.has(instructionId)) {
-        enqueueRefuse(enqueue, inbound(event), 'INVALID_CONTENT', `instruction id ${(message as { id: string }).id} was already used in this session (R42)`);
+        enqueueRefuse(
+          enqueue,
+          inbound(event),
+          'INVALID_CONTENT',
+          `instruction id ${(message as { id: string }).id} was already used in this session (R42)`,
+        );
         return;
       }
       // The id is used only once the control type accepts the instruction: a refused one changes nothing (R16).
@@ -236,8 +226,7 @@ export const sessionSetup = setup({
     refuseNotAllowed: enqueueActions(({ context, event, enqueue }) => {
       const ev = inbound(event);
       const type = ev.message.message_type;
-      const reason =
-        refusal(peerOf(context.role), ev.spec, type, context) ?? `${type} is not allowed in this state of the session`;
+      const reason = refusal(peerOf(context.role), ev.spec, type, context) ?? `${type} is not allowed in this state of the session`;
       enqueueRefuse(enqueue, ev, 'INVALID_CONTENT', reason);
     }),
     /** A frame the codec refused: send the reply it prepared (none for a ReceptionStatus, R11). */
@@ -278,7 +267,13 @@ export const sessionSetup = setup({
     },
     emitAnswered: emit(({ event }) => {
       if (event.type !== 'outgoing.answered') throw new Error('emitAnswered outside outgoing.answered');
-      return { type: 'answered' as const, messageId: event.messageId, messageType: event.messageType, status: event.status, diagnosticLabel: event.diagnosticLabel };
+      return {
+        type: 'answered' as const,
+        messageId: event.messageId,
+        messageType: event.messageType,
+        status: event.status,
+        diagnosticLabel: event.diagnosticLabel,
+      };
     }),
     emitTimeout: emit(({ event }) => {
       if (event.type !== 'outgoing.timeout') throw new Error('emitTimeout outside outgoing.timeout');
@@ -307,10 +302,11 @@ export const sessionSetup = setup({
         case 'transport.closed':
         case 'app.close':
           return { closeCode: event.code, closeReason: event.reason };
-        case 'app.failed':
-          return { closeCode: CloseCode.INTERNAL_ERROR, closeReason: event.reason };
         case 'outgoing.answered':
-          return { closeCode: CloseCode.PERMANENT_ERROR, closeReason: `peer answered PERMANENT_ERROR to ${event.messageType}${event.diagnosticLabel ? `: ${event.diagnosticLabel}` : ''}` };
+          return {
+            closeCode: CloseCode.PERMANENT_ERROR,
+            closeReason: `peer answered PERMANENT_ERROR to ${event.messageType}${event.diagnosticLabel ? `: ${event.diagnosticLabel}` : ''}`,
+          };
         case 's2.SessionRequest': {
           const req = (event.message as MessageOf<'SessionRequest'>).request;
           return { closeCode: CloseCode.NORMAL, closeReason: `peer sent SessionRequest ${req}` };
@@ -321,7 +317,11 @@ export const sessionSetup = setup({
     }),
     sendSessionRequest: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'app.sessionRequest') return;
-      const message: MessageOf<'SessionRequest'> = { message_type: 'SessionRequest', message_id: context.deps.newId(), request: event.request };
+      const message: MessageOf<'SessionRequest'> = {
+        message_type: 'SessionRequest',
+        message_id: context.deps.newId(),
+        request: event.request,
+      };
       enqueueSend(context, enqueue, event.reason ? { ...message, diagnostic_label: event.reason } : message);
       enqueueClose(context, enqueue, CloseCode.NORMAL, `sent SessionRequest ${event.request}`);
     }),
@@ -355,7 +355,6 @@ export const sharedRootHandlers = {
   'ct.notice': { actions: 'emitNotice' },
   'app.sessionRequest': { actions: 'sendSessionRequest', target: '.ending' },
   'app.close': { actions: 'setCloseFromEvent', target: '.closing' },
-  'app.failed': { actions: 'setCloseFromEvent', target: '.closing' },
   'transport.closed': { actions: 'setCloseFromEvent', target: '.closed' },
   // Q6: anything valid that no state above accepted gets INVALID_CONTENT and changes nothing.
   's2.*': { actions: 'refuseNotAllowed' },
@@ -363,7 +362,10 @@ export const sharedRootHandlers = {
 
 /** Both roles: no finished handshake within `handshakeTimeoutMs` closes with 4000. */
 export const handshakeTimeout = {
-  handshakeTimeout: { target: 'closing', actions: { type: 'setClose', params: { code: CloseCode.HANDSHAKE_TIMEOUT, reason: 'handshake timeout' } } },
+  handshakeTimeout: {
+    target: 'closing',
+    actions: { type: 'setClose', params: { code: CloseCode.HANDSHAKE_TIMEOUT, reason: 'handshake timeout' } },
+  },
 } as const;
 
 /** The states every session ends in. */
@@ -382,7 +384,7 @@ export const endingStates = {
     // Already closing: neither a SessionRequest nor another close restarts it.
     on: { 'app.sessionRequest': {}, 'app.close': {} },
   },
-  /** All session state is dropped (§2.6). */
+  /** All session state is dropped: nothing survives a session (docs/rules.md#phases). */
   closed: { type: 'final' },
 } as const;
 
@@ -449,4 +451,3 @@ export const ACTIVE_STATES = [
   ['PEBC', 'POWER_ENVELOPE_BASED_CONTROL'],
   ['DDBC', 'DEMAND_DRIVEN_BASED_CONTROL'],
 ] as const;
-

@@ -1,29 +1,49 @@
-import type { ControlTypeNotice } from '../machines/control-type.js';
+import type { ControlTypeNotice } from '../machines/types.js';
 import { FINAL_STATUSES } from '../rules/instruction-status.js';
 import type { InstructionStatus } from '../typebox/common/enums.js';
 import type { ControlTypeShort } from '../typebox/message-spec.js';
-import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageFrom, type MessageOf, type MessageType } from '../typebox/registry.js';
+import {
+  messageSpec,
+  shortOfControlType,
+  type IdentifiedMessage,
+  type MessageFrom,
+  type MessageOf,
+  type MessageType,
+} from '../typebox/registry.js';
 import { newUuid } from './ids.js';
 import type { HandlerStatus, S2Session, SendResult } from './session.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Defaulted = 'message_id' | 'id' | 'execution_time' | 'abnormal_condition';
 
-/** An instruction to give: `id`, `message_id`, `execution_time` (now) and `abnormal_condition` (false) may be left out. */
-export type InstructionInput<A extends ControlTypeShort> = DistributiveOmit<Extract<MessageFrom<A, 'CEM'>, IdentifiedMessage>, Defaulted> & {
-  readonly id?: string;
-  readonly message_id?: string;
-  readonly execution_time?: string;
-  readonly abnormal_condition?: boolean;
+/**
+ * An instruction to give: `id`, `message_id`, `execution_time` (now) and `abnormal_condition`
+ * (false) may be left out (or `undefined`).
+ */
+export type InstructionInput<A extends ControlTypeShort> = DistributiveOmit<
+  Extract<MessageFrom<A, 'CEM'>, IdentifiedMessage>,
+  Defaulted
+> & {
+  readonly id?: string | undefined;
+  readonly message_id?: string | undefined;
+  readonly execution_time?: string | undefined;
+  readonly abnormal_condition?: boolean | undefined;
 };
 
 /** A final status, or VOID when the control type or session ended before one arrived (Q12). */
-export type FinalStatus = InstructionStatus | 'VOID';
+export type FinalStatus = 'SUCCEEDED' | 'ABORTED' | 'REJECTED' | 'REVOKED' | 'VOID';
 
-/** An instruction the CEM gave, followed through its statuses (S2-RULES.md §3.5). */
-export interface InstructionHandle {
+/** The instruction messages a CEM gives for control type A (`FRBC.Instruction` for FRBC; PPBC has three). */
+export type CemInstruction<A extends ControlTypeShort = ControlTypeShort> = Extract<MessageFrom<A, 'CEM'>, IdentifiedMessage>;
+
+/**
+ * An instruction the CEM gave, followed through its statuses (docs/rules.md#instructions). `M` is the
+ * instruction's message type: `ctx.instruct` of an FRBC handler returns
+ * `InstructionHandle<FRBCInstruction>`. Without a type argument it is any instruction's handle.
+ */
+export interface InstructionHandle<M extends IdentifiedMessage = IdentifiedMessage> {
   readonly id: string;
-  readonly message: IdentifiedMessage;
+  readonly message: M;
   /** The RM's ReceptionStatus for the instruction message itself (R17: OK says nothing about execution). */
   readonly sent: Promise<SendResult>;
   /** The latest status the RM reported, undefined before the first. */
@@ -38,32 +58,52 @@ export interface InstructionHandle {
 export interface CemControlContext<A extends ControlTypeShort> {
   readonly session: S2Session;
   readonly active: boolean;
-  /** Fills the defaults, checks the references against what the RM described (throws S2Error), sends. */
-  instruct(input: InstructionInput<A>): InstructionHandle;
+  /**
+   * Fills the defaults, checks the references against what the RM described, sends. Throws
+   * S2Error (INVALID_OUTGOING_MESSAGE, INVALID_STATE) when the instruction may not be sent.
+   */
+  instruct<K extends CemInstruction<A>['message_type']>(
+    input: InstructionInput<A> & { readonly message_type: K },
+  ): InstructionHandle<Extract<CemInstruction<A>, { message_type: K }>>;
+  /** The same, for an input whose message_type is not known statically (e.g. generic code). */
+  instruct(input: InstructionInput<A>): InstructionHandle<CemInstruction<A>>;
 }
 
-type RmMessageHandlers<A extends ControlTypeShort> = {
-  readonly [K in Extract<MessageFrom<A, 'RM'>, IdentifiedMessage>['message_type']]?: (
-    message: MessageOf<K & MessageType>,
-    ctx: CemControlContext<A>,
-  ) => HandlerStatus | void | Promise<HandlerStatus | void>;
+/**
+ * The message part of a {@link CemControlTypeHandler}: one optional callback per RM message of
+ * control type A, named by its `message_type`. What it returns becomes the ReceptionStatus.
+ */
+export type RmMessageHandlers<A extends ControlTypeShort> = {
+  readonly [K in Extract<MessageFrom<A, 'RM'>, IdentifiedMessage>['message_type']]?:
+    ((message: MessageOf<K & MessageType>, ctx: CemControlContext<A>) => HandlerStatus | void | Promise<HandlerStatus | void>) | undefined;
 };
 
-/** A CEM's handling of one control type: a typed callback per RM message of that type, plus life-cycle hooks. */
+/**
+ * A CEM's handling of one control type: a typed callback per RM message of that type, plus
+ * life-cycle hooks. A message callback that throws answers TEMPORARY_ERROR (the RM's message was
+ * valid; the fault is ours) and raises the session's `error` event; the session goes on. A hook
+ * that throws or rejects raises the `error` event too.
+ */
 export type CemControlTypeHandler<A extends ControlTypeShort> = RmMessageHandlers<A> & {
-  readonly activate?: (ctx: CemControlContext<A>) => void;
-  readonly deactivate?: (ctx: CemControlContext<A>) => void;
-  readonly onInstructionStatus?: (handle: InstructionHandle, status: InstructionStatus | undefined, ctx: CemControlContext<A>) => void;
+  readonly activate?: ((ctx: CemControlContext<A>) => void | Promise<void>) | undefined;
+  readonly deactivate?: ((ctx: CemControlContext<A>) => void | Promise<void>) | undefined;
+  readonly onInstructionStatus?:
+    | ((
+        handle: InstructionHandle<CemInstruction<A>>,
+        status: InstructionStatus | undefined,
+        ctx: CemControlContext<A>,
+      ) => void | Promise<void>)
+    | undefined;
 };
 
-export type CemControlTypes = { readonly [A in ControlTypeShort]?: CemControlTypeHandler<A> };
+export type CemControlTypes = { readonly [A in ControlTypeShort]?: CemControlTypeHandler<A> | undefined };
 
-interface LiveHandle extends InstructionHandle {
+interface LiveHandle extends InstructionHandle<CemInstruction> {
   update(status: InstructionStatus | undefined): void;
   end(status: FinalStatus): void;
 }
 
-function makeHandle(session: S2Session, message: IdentifiedMessage & { id: string }): LiveHandle {
+function makeHandle(session: S2Session, message: CemInstruction): LiveHandle {
   let status: InstructionStatus | undefined;
   let resolveFinal!: (s: FinalStatus) => void;
   let done = false;
@@ -87,7 +127,7 @@ function makeHandle(session: S2Session, message: IdentifiedMessage & { id: strin
     revoke: () => session.send({ message_type: 'RevokeObject', object_type: message.message_type as never, object_id: message.id }),
     update(s) {
       status = s;
-      if (s && FINAL_STATUSES.has(s)) end(s);
+      if (s && FINAL_STATUSES.has(s)) end(s as FinalStatus);
     },
     end,
   };
@@ -99,15 +139,25 @@ export function attachCemControlTypes(session: S2Session, handlers: CemControlTy
   let current: { short: ControlTypeShort; handler: CemControlTypeHandler<ControlTypeShort>; ctx: Ctx } | undefined;
   const handles = new Map<string, LiveHandle>();
 
+  // Application hooks: a throw or a rejection is the application's fault, raised as its error.
+  const hook = (what: string, f: () => unknown) => {
+    try {
+      const r = f();
+      if (r && typeof (r as Promise<unknown>).then === 'function')
+        (r as Promise<unknown>).catch((err: unknown) => session.reportError(what, err));
+    } catch (err) {
+      session.reportError(what, err);
+    }
+  };
   const deactivate = () => {
     if (!current) return;
-    const { handler, ctx } = current;
+    const { short, handler, ctx } = current;
     ctx.active = false;
     current = undefined;
     // Q12, R40: open instructions lose their meaning with the control type.
     for (const h of handles.values()) h.end('VOID');
     handles.clear();
-    handler.deactivate?.(ctx);
+    if (handler.deactivate) hook(`${short} deactivate`, () => handler.deactivate!(ctx));
   };
 
   session.on('controlType', ({ controlType }) => {
@@ -118,21 +168,21 @@ export function attachCemControlTypes(session: S2Session, handlers: CemControlTy
     const ctx: Ctx = {
       session,
       active: true,
-      instruct(input) {
+      instruct(input: InstructionInput<ControlTypeShort>): InstructionHandle<never> {
         const message = {
           ...input,
           message_id: input.message_id ?? newUuid(),
           id: input.id ?? newUuid(),
           execution_time: input.execution_time ?? session.now().toISOString(),
           abnormal_condition: input.abnormal_condition ?? false,
-        } as unknown as IdentifiedMessage & { id: string };
+        } as unknown as CemInstruction;
         const handle = makeHandle(session, message);
         handles.set(message.id.toLowerCase(), handle);
-        return handle;
+        return handle as never;
       },
     };
     current = { short, handler, ctx };
-    handler.activate?.(ctx);
+    if (handler.activate) hook(`${short} activate`, () => handler.activate!(ctx));
   });
   session.on('close', deactivate);
 
@@ -141,14 +191,14 @@ export function attachCemControlTypes(session: S2Session, handlers: CemControlTy
     const handle = handles.get(notice.instructionId.toLowerCase());
     if (!handle) return;
     handle.update(notice.status);
-    current.handler.onInstructionStatus?.(handle, notice.status, current.ctx);
+    const { short, handler, ctx } = current;
+    if (handler.onInstructionStatus) hook(`${short} onInstructionStatus`, () => handler.onInstructionStatus!(handle, notice.status, ctx));
   });
 
   session.use((message) => {
     if (!current || messageSpec(message.message_type)?.area !== current.short) return undefined;
     const callback = (current.handler as Record<string, unknown>)[message.message_type] as
-      | ((m: IdentifiedMessage, ctx: Ctx) => HandlerStatus | void | Promise<HandlerStatus | void>)
-      | undefined;
+      ((m: IdentifiedMessage, ctx: Ctx) => HandlerStatus | void | Promise<HandlerStatus | void>) | undefined;
     return callback?.(message, current.ctx);
   });
 }

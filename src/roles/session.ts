@@ -1,21 +1,35 @@
-import { createActor, type Actor, type ActorOptions, type InspectionEvent } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import { codecFor, type CodecOptions } from '../codec/index.js';
 import { cemSessionMachine } from '../machines/cem-session.js';
 import { CloseCode } from '../machines/close-codes.js';
-import type { Role, SessionEmitted } from '../machines/events.js';
+import type { SessionEmitted } from '../machines/events.js';
 import { refusal } from '../machines/permissions.js';
-import { controlTypeRefusal, type ControlTypeContext, type ControlTypeNotice } from '../machines/control-type.js';
+import { controlTypeRefusal, type ControlTypeContext } from '../machines/control-type.js';
 import { CONTROL_TYPE_RULES } from '../machines/control-types.js';
 import { statusTransitionRefusal } from '../rules/instruction-status.js';
 import { rmSessionMachine } from '../machines/rm-session.js';
-import { S2_VERSION, concernsControlType, instructionIdOf, type ControlTypePolicy, type RmDetailsInput, type SessionContext, type SessionInput } from '../machines/session-setup.js';
+import { concernsControlType, instructionIdOf, type SessionContext, type SessionInput } from '../machines/session-setup.js';
+// The public types come from the XState-free modules (machines/types.ts, ./types.ts), so that this
+// file's declarations never import xstate, whose own do not compile under exactOptionalPropertyTypes
+// with skipLibCheck false (statelyai/xstate#4613).
+import {
+  S2_VERSION,
+  type ControlTypeNotice,
+  type ControlTypePolicy,
+  type ReportKind,
+  type RmDetailsInput,
+  type SessionRole,
+  type SessionStatePath,
+} from '../machines/types.js';
 import type { ControlType, InstructionStatus, ReceptionStatusValues, SessionRequestType } from '../typebox/common/enums.js';
 import type { ResourceManagerDetails } from '../typebox/common/resource-manager-details.js';
 import { S2Error } from '../typebox/errors.js';
 import { messageSpec, type IdentifiedMessage, type S2Message } from '../typebox/registry.js';
 import type { Transport } from '../transport/transport.js';
 import { newUuid } from './ids.js';
-import { silentLogger, type Logger } from './logger.js';
+import { resolveLogger, type Logger } from './logger.js';
+import { checkSessionOptions, throwIfProblems } from './options.js';
+import type { SessionClock, SessionInspector } from './types.js';
 
 /** Documented defaults of a session's limits. */
 export const SESSION_DEFAULTS = {
@@ -34,39 +48,60 @@ export interface SendResult {
   readonly diagnosticLabel?: string;
 }
 
-/** A status from a handler: the ReceptionStatus to answer with (default OK). */
+/**
+ * A status from a handler: the ReceptionStatus to answer with (default OK). `PERMANENT_ERROR`
+ * also ends the session after the answer (R18: the side that sends it closes; code 4002).
+ */
 export type HandlerStatus = 'OK' | 'TEMPORARY_ERROR' | 'PERMANENT_ERROR';
+const HANDLER_STATUSES: ReadonlySet<unknown> = new Set<HandlerStatus>(['OK', 'TEMPORARY_ERROR', 'PERMANENT_ERROR']);
 
-/** Called for every message that passed all protocol checks; its result becomes the ReceptionStatus. */
+/**
+ * Called for every message that passed all protocol checks; its result becomes the ReceptionStatus.
+ * A handler that throws (or rejects, or returns something that is not a HandlerStatus) is a fault
+ * of this side, not of the peer: the message is answered `TEMPORARY_ERROR` ("the receiver could
+ * not process it", R15), the session goes on, and the failure is raised as the session's `error`
+ * event, a `handler-error` report and a logger error. Return a status yourself to answer otherwise.
+ */
 export type MessageHandler = (message: IdentifiedMessage, session: S2Session) => HandlerStatus | void | Promise<HandlerStatus | void>;
 
+/**
+ * Options of one session. Every optional field also accepts `undefined`, which means the same as
+ * leaving it out (so `{ logger: config.logger }` works under `exactOptionalPropertyTypes`).
+ */
 export interface SessionOptions extends CodecOptions {
-  readonly role: Role;
+  readonly role: SessionRole;
   /** Protocol versions offered, most preferred first. Default ['0.0.2-beta']. */
-  readonly versions?: readonly string[];
-  readonly handshakeTimeoutMs?: number;
-  readonly receptionTimeoutMs?: number;
-  readonly closeGraceMs?: number;
+  readonly versions?: readonly string[] | undefined;
+  /** Time from connection to a finished handshake, default {@link SESSION_DEFAULTS}.handshakeTimeoutMs. */
+  readonly handshakeTimeoutMs?: number | undefined;
+  /** Time a sent message waits for its ReceptionStatus, default {@link SESSION_DEFAULTS}.receptionTimeoutMs. */
+  readonly receptionTimeoutMs?: number | undefined;
+  /** Time the peer gets to close after our SessionRequest, default {@link SESSION_DEFAULTS}.closeGraceMs. */
+  readonly closeGraceMs?: number | undefined;
   /** RM: the details announced after the handshake (message_id is filled in). */
-  readonly details?: RmDetailsInput;
+  readonly details?: RmDetailsInput | undefined;
   /** CEM: which control type to select from the RM's offer. */
-  readonly policy?: ControlTypePolicy;
-  readonly onMessage?: MessageHandler;
-  readonly logger?: Logger;
+  readonly policy?: ControlTypePolicy | undefined;
+  readonly onMessage?: MessageHandler | undefined;
+  /**
+   * Where warnings and errors go. Default: a shared stderr logger that prints the first entry of
+   * each kind and then a count per minute (see `createStderrLogger`); `false` silences it.
+   */
+  readonly logger?: Logger | false | undefined;
   /** XState clock for every timer of the session (tests inject `SimulatedClock`). */
-  readonly clock?: NonNullable<ActorOptions<typeof cemSessionMachine>['clock']>;
+  readonly clock?: SessionClock | undefined;
   /** Wall-clock milliseconds; give `() => clock.now()` together with a SimulatedClock. Default Date.now. */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
   /** Id generator; default lowercase UUID v4. */
-  readonly newId?: () => string;
+  readonly newId?: (() => string) | undefined;
   /**
    * XState inspection hook (XState v5's inspection API): receives every actor, event, snapshot
    * and microstep of this session's actors (session, control type, instructions). Off by
    * default; it observes only and never changes protocol behaviour.
    */
-  readonly inspect?: (event: InspectionEvent) => void;
+  readonly inspect?: SessionInspector | undefined;
   /** A name for logs and traces; default a fresh UUID. */
-  readonly sessionId?: string;
+  readonly sessionId?: string | undefined;
 }
 
 export interface SessionEvents {
@@ -80,17 +115,37 @@ export interface SessionEvents {
   sent: { message: S2Message };
   /** Every text frame as it arrived, with the decoded message when it decoded. */
   received: { frame: string; message: S2Message | undefined };
-  state: { state: string };
+  state: { state: SessionStatePath };
   /** From the active control type: an instruction arrived (RM), a status changed, an instruction is due (RM) or revoked (RM). */
   notice: ControlTypeNotice;
-  report: { kind: string; detail: string };
+  /** Something non-fatal worth knowing (see {@link ReportKind}). */
+  report: { kind: ReportKind; detail: string };
+  /**
+   * The application's own code failed: a message handler, a control-type handler (activate,
+   * execute, onInstruction …) or an event listener threw or rejected, or a message it sent from
+   * such a handler was refused by s2-engine (an `S2Error` with its `problems`). `source` says
+   * which. The session goes on; the same failure is also reported (`handler-error`) and logged.
+   */
+  error: { error: Error; source: string };
   close: { code: number; reason: string };
 }
 
+/** @inline */
 type Listener<K extends keyof SessionEvents> = (event: SessionEvents[K]) => void;
 type SessionMachine = typeof cemSessionMachine | typeof rmSessionMachine;
 
-/** A message to send: `message_id` may be left out and is then filled in. */
+/**
+ * A message as the application writes it for `send()`: the message type `M` with `message_id`
+ * optional — left out, `send()` fills in a fresh UUID. `Outgoing<FRBCSystemDescription>` is an
+ * FRBC.SystemDescription to send; `Outgoing` alone is any message but a ReceptionStatus (the
+ * library sends those). It distributes over a union, so each member keeps its own fields.
+ *
+ * ```ts
+ * import type { Outgoing } from 's2-engine';
+ * import type { FRBCStorageStatus } from 's2-engine/frbc';
+ * const status: Outgoing<FRBCStorageStatus> = { message_type: 'FRBC.StorageStatus', present_fill_level: 42 };
+ * ```
+ */
 export type Outgoing<M extends IdentifiedMessage = IdentifiedMessage> = M extends IdentifiedMessage
   ? Omit<M, 'message_id'> & { message_id?: string }
   : never;
@@ -111,11 +166,12 @@ export function statePath(value: unknown): string {
  * One S2 session over one transport: wires the session statechart to the codec, the transport
  * and the application. Every received frame gets exactly one ReceptionStatus (R11, R12): the
  * statechart answers refusals itself, and accepted messages are answered here with the
- * handler's status. A handler that throws answers PERMANENT_ERROR and closes (R18).
+ * handler's status. A handler that throws answers TEMPORARY_ERROR and the session goes on: the
+ * peer's message was valid, so the peer is not told it was wrong (see {@link MessageHandler}).
  */
 export class S2Session {
   readonly id: string;
-  readonly role: Role;
+  readonly role: SessionRole;
   readonly peer: string;
   /** Resolves when the session is over, with the close code and reason. */
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -126,11 +182,13 @@ export class S2Session {
   private readonly newId: () => string;
   private readonly listeners = new Map<keyof SessionEvents, Set<Listener<never>>>();
   private readonly waiting = new Map<string, (result: SendResult) => void>();
-  private lastState = '';
+  private lastState: SessionStatePath | '' = '';
   private readonly handlers: MessageHandler[] = [];
   /** Messages send() has validated, so put() does not validate them again. */
   private readonly checked = new WeakSet<object>();
   private receivedRequest: SessionRequestType | undefined;
+  /** > 0 while reportError emits: a listener failing then is logged, not raised again. */
+  private raising = 0;
   private done = false;
   private resolveClosed!: (v: { code: number; reason: string }) => void;
 
@@ -138,12 +196,16 @@ export class S2Session {
     private readonly transport: Transport,
     private readonly options: SessionOptions,
   ) {
+    throwIfProblems('session options', checkSessionOptions(options));
     this.id = options.sessionId ?? newUuid();
     this.role = options.role;
     this.peer = transport.peer;
-    this.logger = options.logger ?? silentLogger;
+    this.logger = resolveLogger(options.logger);
     this.newId = options.newId ?? newUuid;
-    this.codec = codecFor({ ...(options.ids ? { ids: options.ids } : {}), ...(options.rules === undefined ? {} : { rules: options.rules }) });
+    this.codec = codecFor({
+      ...(options.ids ? { ids: options.ids } : {}),
+      ...(options.rules === undefined ? {} : { rules: options.rules }),
+    });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     if (options.onMessage) this.handlers.push(options.onMessage);
     const input: SessionInput = {
@@ -171,14 +233,14 @@ export class S2Session {
     this.transport.start({
       text: (frame) => this.onFrame(frame),
       close: (code, reason) => this.actor.send({ type: 'transport.closed', code, reason }),
-      error: (err) => this.logger.warn({ session: this.id, err }, 'transport error'),
+      error: (err) => this.logger.warn({ kind: 'transport-error', session: this.id, err }, 'transport error'),
     });
     return this;
   }
 
   /** The session's current state path, e.g. `connected.active.FRBC`. */
-  get state(): string {
-    return statePath(this.actor.getSnapshot().value);
+  get state(): SessionStatePath {
+    return statePath(this.actor.getSnapshot().value) as SessionStatePath;
   }
   private get context(): SessionContext {
     return this.actor.getSnapshot().context;
@@ -210,21 +272,28 @@ export class S2Session {
   on<K extends keyof SessionEvents>(event: K, listener: Listener<K>): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as Listener<never>);
-    return () => set.delete(listener as Listener<never>);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   /**
    * Sends a message. `message_id` is filled in when omitted. Resolves with the peer's
    * ReceptionStatus, `TIMEOUT` after the reception timeout, or `CLOSED` if the session ends
-   * first. Throws S2Error when the message is invalid (INVALID_OUTGOING_MESSAGE) or not
-   * allowed now (INVALID_STATE), so nothing wrong ever reaches the wire.
+   * first. Throws S2Error when the message is invalid (INVALID_OUTGOING_MESSAGE, with every
+   * problem's path) or not allowed now (INVALID_STATE), so nothing wrong ever reaches the wire.
+   * The throw is synchronous, not a rejected promise: a refusal is a bug in the caller and must
+   * not become an unhandled rejection when the result is not awaited; `await session.send(…)`
+   * still rejects. (Inside the role helpers' handlers an escaping throw raises `error`.)
    */
   send(outgoing: Outgoing): Promise<SendResult> {
     const message = (outgoing.message_id ? outgoing : { ...outgoing, message_id: this.newId() }) as IdentifiedMessage;
     const problems = this.codec.check(message);
     if (problems.length) {
-      throw new S2Error('INVALID_OUTGOING_MESSAGE', `refusing to send an invalid ${message.message_type}: ${problems[0]?.path} ${problems[0]?.message}`, { problems });
+      throw new S2Error(
+        'INVALID_OUTGOING_MESSAGE',
+        `refusing to send an invalid ${message.message_type}: ${problems[0]?.path} ${problems[0]?.message}`,
+        { problems },
+      );
     }
     const why = this.whyNotNow(message);
     if (why) throw new S2Error('INVALID_STATE', why);
@@ -247,7 +316,8 @@ export class S2Session {
     if (why) return why;
     if (message.message_type === 'SelectControlType' && !ctx.rmDetails) return 'SelectControlType before the RM details arrived (R34)';
     const instructionId = instructionIdOf(message);
-    if (instructionId && ctx.instructionIds.has(instructionId)) return `instruction id ${instructionId} was already used in this session (R42)`;
+    if (instructionId && ctx.instructionIds.has(instructionId))
+      return `instruction id ${instructionId} was already used in this session (R42)`;
     const ct = this.controlTypeContext();
     const rules = ctx.activeArea && ctx.activeArea !== 'common' ? CONTROL_TYPE_RULES[ctx.activeArea] : undefined;
     if (ct && rules && ctx.activeArea && concernsControlType(message, ctx.activeArea)) {
@@ -262,7 +332,8 @@ export class S2Session {
 
   /** The active control type's knowledge and instructions, when it has an activation actor. */
   private controlTypeContext(): ControlTypeContext | undefined {
-    const child = this.actor.getSnapshot().children['controlType' as never] as { getSnapshot(): { context: ControlTypeContext } } | undefined;
+    const child = this.actor.getSnapshot().children['controlType' as never] as
+      { getSnapshot(): { context: ControlTypeContext } } | undefined;
     return child?.getSnapshot().context;
   }
 
@@ -277,12 +348,15 @@ export class S2Session {
     const details = this.context.rmDetails;
     if (!details) throw new S2Error('INVALID_STATE', 'SelectControlType before the RM details arrived (R34)');
     if (controlType !== 'NO_SELECTION' && !details.available_control_types.includes(controlType)) {
-      throw new S2Error('INVALID_STATE', `control type ${controlType} was not offered by the RM (offered: ${details.available_control_types.join(', ')}) (R34)`);
+      throw new S2Error(
+        'INVALID_STATE',
+        `control type ${controlType} was not offered by the RM (offered: ${details.available_control_types.join(', ')}) (R34)`,
+      );
     }
     this.actor.send({ type: 'app.select', controlType });
   }
 
-  /** RM: announce changed details (§2.4). */
+  /** RM: announce changed details (docs/rules.md#control-types). */
   updateDetails(details: RmDetailsInput): void {
     if (this.role !== 'RM') throw new S2Error('INVALID_STATE', 'only the RM has details');
     this.actor.send({ type: 'app.updateDetails', details });
@@ -291,7 +365,8 @@ export class S2Session {
   /**
    * Adds a message handler after the ones already there (the `onMessage` option is the first).
    * Handlers run in order for every accepted message; the first that returns a status (or a
-   * promise) decides the ReceptionStatus, a throw answers PERMANENT_ERROR and closes (R18).
+   * promise) decides the ReceptionStatus. A throw answers TEMPORARY_ERROR and raises the `error`
+   * event; the session goes on (see {@link MessageHandler}).
    */
   use(handler: MessageHandler): this {
     this.handlers.push(handler);
@@ -304,9 +379,29 @@ export class S2Session {
   }
 
   /** Reports something non-fatal to the 'report' listeners and the logger (used by the role helpers). */
-  report(kind: string, detail: string): void {
-    this.logger.warn({ session: this.id, kind }, detail);
+  report(kind: ReportKind, detail: string): void {
+    // A rejection is the RM application's own decision, not a fault: information, not a warning.
+    if (kind === 'instruction-rejected') this.logger.info({ kind, session: this.id }, detail);
+    else this.logger.warn({ kind, session: this.id }, detail);
     this.emitEvent('report', { kind, detail });
+  }
+
+  /**
+   * Raises a failure of the application's own code (`source` names it, e.g. `FRBC activate`): the
+   * `error` event, a `handler-error` report and a logger error. The session goes on. The role
+   * helpers call it for every handler that throws; an application may call it for its own faults.
+   */
+  reportError(source: string, err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err), { cause: err });
+    const detail = `${source} failed: ${error.message}`;
+    this.logger.error({ kind: 'handler-error', session: this.id, source, err: error }, `${source} failed`);
+    this.raising++;
+    try {
+      this.emitEvent('report', { kind: 'handler-error', detail });
+      this.emitEvent('error', { error, source });
+    } finally {
+      this.raising--;
+    }
   }
 
   /** Asks the peer to reconnect or terminate (SessionRequest), then closes (Q11). */
@@ -327,7 +422,10 @@ export class S2Session {
       try {
         (l as Listener<K>)(payload);
       } catch (err) {
-        this.logger.error({ session: this.id, err, event }, 'session listener threw');
+        // A listener is application code: its failure is raised like a handler's, except while an
+        // error is being raised (a failing 'report' or 'error' listener would only loop): logged.
+        if (this.raising > 0) this.logger.error({ kind: 'handler-error', session: this.id, err }, `'${event}' listener threw`);
+        else this.reportError(`'${event}' listener`, err);
       }
     }
   }
@@ -351,9 +449,11 @@ export class S2Session {
   }
 
   private reply(subject: string, status: ReceptionStatusValues, label?: string): void {
-    this.put(label === undefined
-      ? { message_type: 'ReceptionStatus', subject_message_id: subject, status }
-      : { message_type: 'ReceptionStatus', subject_message_id: subject, status, diagnostic_label: label });
+    this.put(
+      label === undefined
+        ? { message_type: 'ReceptionStatus', subject_message_id: subject, status }
+        : { message_type: 'ReceptionStatus', subject_message_id: subject, status, diagnostic_label: label },
+    );
   }
 
   private deliver(message: IdentifiedMessage): void {
@@ -372,20 +472,46 @@ export class S2Session {
     }
     if (result && typeof (result as Promise<unknown>).then === 'function') {
       (result as Promise<HandlerStatus | void>).then(
-        (status) => this.done || this.reply(message.message_id, status ?? 'OK'),
+        (status) => this.answer(message, status),
         (err: unknown) => this.handlerFailed(message, err),
       );
     } else {
-      this.reply(message.message_id, (result as HandlerStatus | undefined) ?? 'OK');
+      this.answer(message, result as HandlerStatus | undefined);
     }
   }
 
-  private handlerFailed(message: IdentifiedMessage, err: unknown): void {
-    this.logger.error({ session: this.id, err, message_type: message.message_type }, 'message handler threw');
+  /** Answers a delivered message with its handler's status; PERMANENT_ERROR then closes (R18). */
+  private answer(message: IdentifiedMessage, status: HandlerStatus | void | undefined): void {
     if (this.done) return;
-    const reason = `handler for ${message.message_type} failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 200);
-    this.reply(message.message_id, 'PERMANENT_ERROR', reason);
-    this.actor.send({ type: 'app.failed', reason });
+    if (status !== undefined && !HANDLER_STATUSES.has(status)) {
+      this.handlerFailed(
+        message,
+        new S2Error(
+          'INVALID_STATE',
+          `the handler returned ${JSON.stringify(status)}; expected 'OK', 'TEMPORARY_ERROR', 'PERMANENT_ERROR' or nothing`,
+        ),
+      );
+      return;
+    }
+    this.reply(message.message_id, status ?? 'OK');
+    if (status === 'PERMANENT_ERROR') {
+      // R18: the side that sends PERMANENT_ERROR ends the session too, not only its peer.
+      this.actor.send({
+        type: 'app.close',
+        code: CloseCode.PERMANENT_ERROR,
+        reason: `answered PERMANENT_ERROR to ${message.message_type} (R18)`,
+      });
+    }
+  }
+
+  /**
+   * Our handler failed on a valid message: the fault is ours, so the peer gets TEMPORARY_ERROR
+   * ("the receiver could not process it now", R15), never a status that blames its message or
+   * ends the session. The exception stays local: the label says nothing about our code.
+   */
+  private handlerFailed(message: IdentifiedMessage, err: unknown): void {
+    if (!this.done) this.reply(message.message_id, 'TEMPORARY_ERROR', 'the receiving application failed to process this message');
+    this.reportError(`handler for ${message.message_type}`, err);
   }
 
   private settle(id: string, result: SendResult): void {
@@ -409,7 +535,19 @@ export class S2Session {
         this.emitEvent('refused', { message: e.message, status: e.status, reason: e.reason });
         break;
       case 'answered':
-        this.settle(e.messageId, e.diagnosticLabel === undefined ? { messageId: e.messageId, status: e.status } : { messageId: e.messageId, status: e.status, diagnosticLabel: e.diagnosticLabel });
+        if (e.status !== 'OK') {
+          // The peer refused one of our messages: a bug on one side or the other, worth seeing.
+          this.logger.warn(
+            { kind: 'send-refused', session: this.id, ...(e.diagnosticLabel ? { label: e.diagnosticLabel } : {}) },
+            `the peer answered ${e.status} to our ${e.messageType} ${e.messageId}`,
+          );
+        }
+        this.settle(
+          e.messageId,
+          e.diagnosticLabel === undefined
+            ? { messageId: e.messageId, status: e.status }
+            : { messageId: e.messageId, status: e.status, diagnosticLabel: e.diagnosticLabel },
+        );
         break;
       case 'timeout':
         this.settle(e.messageId, { messageId: e.messageId, status: 'TIMEOUT' });
@@ -441,14 +579,14 @@ export class S2Session {
     // and a bound function each, ~3 KiB per session (bench/RESULTS.md §5.6).
     this.actor.on('*', (e) => {
       try {
-        this.onEmitted(e as SessionEmitted);
+        this.onEmitted(e);
       } catch (err) {
         this.fail(err);
       }
     });
     this.actor.subscribe({
       next: (snapshot) => {
-        const path = statePath(snapshot.value);
+        const path = statePath(snapshot.value) as SessionStatePath;
         if (path !== this.lastState) {
           this.lastState = path;
           this.emitEvent('state', { state: path });
@@ -461,7 +599,7 @@ export class S2Session {
   }
 
   private fail(err: unknown): void {
-    this.logger.error({ session: this.id, err }, 'session failed');
+    this.logger.error({ kind: 'internal-error', session: this.id, err }, 'session failed');
     this.emitEvent('report', { kind: 'internal-error', detail: err instanceof Error ? err.message : String(err) });
     this.transport.close(CloseCode.INTERNAL_ERROR, 'internal error');
     if (!this.done) this.finish(CloseCode.INTERNAL_ERROR, 'internal error');

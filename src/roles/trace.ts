@@ -1,7 +1,7 @@
 import type { S2Session } from './session.js';
 
 /**
- * Writes a session's life as JSON lines (DESIGN.md §The `s2` command): one line per message sent
+ * Writes a session's life as JSON lines (docs/design.md §The `s2` command): one line per message sent
  * or received, per state change and for the close. Returns a function that stops tracing.
  * Frames that did not decode are traced with their raw text (`frame`) instead of `message`.
  */

@@ -1,5 +1,5 @@
 /**
- * Unit tests of the ReceptionStatus decision-table rows the codec owns (DESIGN.md): frame → status,
+ * Unit tests of the ReceptionStatus decision-table rows the codec owns (docs/design.md): frame → status,
  * subject id, problems (JSONPath, value, sentence), diagnostic label and reply; and `encode`.
  */
 import { describe, expect, it } from 'vitest';
@@ -59,7 +59,12 @@ const frbcSystemDescription = {
       timers: [],
     },
   ],
-  storage: { provides_leakage_behaviour: false, provides_fill_level_target_profile: false, provides_usage_forecast: false, fill_level_range: { start_of_range: 0, end_of_range: 100 } },
+  storage: {
+    provides_leakage_behaviour: false,
+    provides_fill_level_target_profile: false,
+    provides_usage_forecast: false,
+    fill_level_range: { start_of_range: 0, end_of_range: 100 },
+  },
 } as const;
 
 const text = (v: unknown): string => JSON.stringify(v);
@@ -72,7 +77,12 @@ function failure(r: DecodeResult): DecodeFailure {
 
 /** The reply a failure must carry (R13, R20): status, subject and label of the failure. */
 function expectReply(e: DecodeFailure): void {
-  expect(e.reply).toStrictEqual({ message_type: 'ReceptionStatus', subject_message_id: e.subjectMessageId, status: e.status, diagnostic_label: e.diagnosticLabel });
+  expect(e.reply).toStrictEqual({
+    message_type: 'ReceptionStatus',
+    subject_message_id: e.subjectMessageId,
+    status: e.status,
+    diagnostic_label: e.diagnosticLabel,
+  });
   expect(e.diagnosticLabel.length).toBeLessThanOrEqual(240);
   expect(e.diagnosticLabel.startsWith(e.status)).toBe(true);
 }
@@ -108,7 +118,7 @@ describe('decode: INVALID_DATA rows (nil subject id)', () => {
     expect(e.status).toBe('INVALID_DATA');
     expect(e.subjectMessageId).toBe(NIL_UUID);
     expect(e.messageType).toBe('FRBC.Instruction');
-    expect(e.problems).toStrictEqual([{ path: '$.message_id', message: expect.stringMatching(/missing/) as unknown as string }]);
+    expect(e.problems).toStrictEqual([{ path: '$.message_id', message: expect.stringMatching(/missing/) as unknown }]);
     expectReply(e);
   });
 
@@ -156,7 +166,9 @@ describe('decode: INVALID_MESSAGE rows (its own id)', () => {
   });
 
   it('[R13] a schema violation is INVALID_MESSAGE with a JSONPath, the value and a readable sentence', () => {
-    const bad = JSON.parse(text(frbcSystemDescription)) as { actuators: { operation_modes: { elements: { power_ranges: { commodity_quantity: string }[] }[] }[] }[] };
+    const bad = JSON.parse(text(frbcSystemDescription)) as {
+      actuators: { operation_modes: { elements: { power_ranges: { commodity_quantity: string }[] }[] }[] }[];
+    };
     bad.actuators[0]!.operation_modes[0]!.elements[0]!.power_ranges[0]!.commodity_quantity = 'ELECTRIC.POWER.L4';
     const e = failure(decode(text(bad)));
     expect(e.status).toBe('INVALID_MESSAGE');
@@ -206,12 +218,28 @@ describe('decode: INVALID_MESSAGE rows (its own id)', () => {
   });
 
   it('[R7] a date-time without offset is rejected; with Z or an offset it is accepted', () => {
-    for (const bad of ['2026-01-01T00:00:00', '2026-01-01T00:00:00.123', '2026-01-01', 'tomorrow', '2026-02-30T00:00:00Z', '2026-01-01T24:00:00Z']) {
+    for (const bad of [
+      '2026-01-01T00:00:00',
+      '2026-01-01T00:00:00.123',
+      '2026-01-01',
+      'tomorrow',
+      '2026-02-30T00:00:00Z',
+      '2026-01-01T24:00:00Z',
+    ]) {
       const e = failure(decode(withField(frbcInstruction, 'execution_time', bad)));
       expect(e.status, bad).toBe('INVALID_MESSAGE');
-      expect(e.problems[0]).toStrictEqual({ path: '$.execution_time', message: 'must be an RFC 3339 date-time with an offset or Z', value: JSON.stringify(bad) });
+      expect(e.problems[0]).toStrictEqual({
+        path: '$.execution_time',
+        message: 'must be an RFC 3339 date-time with an offset or Z',
+        value: JSON.stringify(bad),
+      });
     }
-    for (const good of ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00.5+01:00', '2026-06-30T23:59:59.123456-05:30', '2024-02-29T12:00:00z']) {
+    for (const good of [
+      '2026-01-01T00:00:00Z',
+      '2026-01-01T00:00:00.5+01:00',
+      '2026-06-30T23:59:59.123456-05:30',
+      '2024-02-29T12:00:00z',
+    ]) {
       expect(decode(withField(frbcInstruction, 'execution_time', good)).ok, good).toBe(true);
     }
   });
@@ -254,9 +282,19 @@ describe('decode: INVALID_MESSAGE rows (its own id)', () => {
   it('[R53][Q10] RevokeObject accepts the 13 schema object types; the 4 extra DOC/toml values are INVALID_MESSAGE', () => {
     const revoke = (objectType: string) => text({ message_type: 'RevokeObject', message_id: ID, object_type: objectType, object_id: ID2 });
     const valid = [
-      'PEBC.PowerConstraints', 'PEBC.EnergyConstraint', 'PEBC.Instruction', 'PPBC.PowerProfileDefinition', 'PPBC.ScheduleInstruction',
-      'PPBC.StartInterruptionInstruction', 'PPBC.EndInterruptionInstruction', 'OMBC.SystemDescription', 'OMBC.Instruction',
-      'FRBC.SystemDescription', 'FRBC.Instruction', 'DDBC.SystemDescription', 'DDBC.Instruction',
+      'PEBC.PowerConstraints',
+      'PEBC.EnergyConstraint',
+      'PEBC.Instruction',
+      'PPBC.PowerProfileDefinition',
+      'PPBC.ScheduleInstruction',
+      'PPBC.StartInterruptionInstruction',
+      'PPBC.EndInterruptionInstruction',
+      'OMBC.SystemDescription',
+      'OMBC.Instruction',
+      'FRBC.SystemDescription',
+      'FRBC.Instruction',
+      'DDBC.SystemDescription',
+      'DDBC.Instruction',
     ];
     for (const t of valid) expect(decode(revoke(t)).ok, t).toBe(true);
     for (const t of ['FRBC.LeakageBehaviour', 'FRBC.UsageForecast', 'FRBC.FillLevelTargetProfile', 'DDBC.AverageDemandRateForecast']) {
@@ -381,7 +419,7 @@ describe('encode', () => {
     expect(() => encode(noId as unknown as S2Message)).toThrow(S2Error);
     const loose = { ...frbcInstruction, actuator_id: 'actuator1' } as unknown as S2Message;
     expect(encode(loose)).toBe(JSON.stringify(loose));
-    expect(() => encode(loose, { ids: 'uuid' })).toThrow(expect.objectContaining({ code: 'INVALID_OUTGOING_MESSAGE' }) as unknown as Error);
+    expect(() => encode(loose, { ids: 'uuid' })).toThrow(expect.objectContaining({ code: 'INVALID_OUTGOING_MESSAGE' }) as unknown);
   });
 
   it('[R1] encode rejects a non-object with S2Error', () => {
@@ -393,7 +431,7 @@ describe('encode', () => {
   it('[R1] encode(null) and encode(undefined) throw S2Error INVALID_OUTGOING_MESSAGE', () => {
     for (const v of [null, undefined]) {
       expect(() => encode(v as unknown as S2Message)).toThrow(S2Error);
-      expect(() => encode(v as unknown as S2Message)).toThrow(expect.objectContaining({ code: 'INVALID_OUTGOING_MESSAGE' }) as unknown as Error);
+      expect(() => encode(v as unknown as S2Message)).toThrow(expect.objectContaining({ code: 'INVALID_OUTGOING_MESSAGE' }) as unknown);
     }
   });
 });

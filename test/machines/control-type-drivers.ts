@@ -22,7 +22,7 @@ import { SimulatedClock, type AnyMachineSnapshot, type AnyStateMachine, type Eve
 import { getStateNodes, type TestParam } from 'xstate/graph';
 import { controlTypeRefusal, type ControlTypeReply } from '../../src/machines/control-type.js';
 import { CONTROL_TYPE_RULES } from '../../src/machines/control-types.js';
-import type { Role } from '../../src/machines/events.js';
+import type { SessionRole } from '../../src/machines/events.js';
 import { statusTransitionRefusal } from '../../src/rules/instruction-status.js';
 import type { ControlTypeRules } from '../../src/rules/knowledge/types.js';
 import type { InstructionStatus } from '../../src/typebox/common/enums.js';
@@ -40,15 +40,7 @@ import {
 } from '../support/control-type-messages.js';
 import { addInspectionListener } from './inspection-hook.js';
 import { leafOf, type ModelPath } from './model-kit.js';
-import {
-  ctAbstractOf,
-  ctTop,
-  FINALS,
-  instructionAbstractOf,
-  R46_NEXT,
-  type CtAbstract,
-  type CtEventType,
-} from './control-type-models.js';
+import { ctAbstractOf, ctTop, FINALS, instructionAbstractOf, R46_NEXT, type CtAbstract, type CtEventType } from './control-type-models.js';
 import { bugsOf, type KnownBug } from './session-drivers.js';
 
 type Harness = ReturnType<typeof controlTypeHarness>;
@@ -122,14 +114,14 @@ export abstract class ControlTypeRun {
 
   constructor(
     readonly set: ControlTypeMessageSet,
-    readonly role: Role,
+    readonly role: SessionRole,
   ) {
     this.rules = CONTROL_TYPE_RULES[set.short];
     // The harness types its `clock` option as Node's timer functions; a SimulatedClock is what XState takes.
     this.h = controlTypeHarness(this.rules, role, { now: BASE_MS, clock: this.clock as never });
   }
 
-  get peer(): Role {
+  get peer(): SessionRole {
     return this.role === 'CEM' ? 'RM' : 'CEM';
   }
 
@@ -163,16 +155,19 @@ export abstract class ControlTypeRun {
    * `sender` sends `m`: received by the actor if the peer sent it, otherwise through the session's
    * gate. Then zero time passes (timers due now run, R43) and the replies must be exactly these.
    */
-  protected offer(sender: Role, m: IdentifiedMessage, outcome: Outcome): void {
+  protected offer(sender: SessionRole, m: IdentifiedMessage, outcome: Outcome): void {
     expectDecodes(m);
     let expected: Expected[];
     if (sender !== this.role) {
       this.h.send('in', m);
       this.advance(0);
-      expected = 'refused' in outcome ? [refusedMatcher(m, outcome.refused)] : [`accepted ${m.message_type} ${m.message_id}`, ...outcome.notices];
+      expected =
+        'refused' in outcome ? [refusedMatcher(m, outcome.refused)] : [`accepted ${m.message_type} ${m.message_id}`, ...outcome.notices];
     } else if ('refused' in outcome) {
       const why = this.gate(m);
-      expect(why ?? 'allowed', `the session must refuse to send ${m.message_type} (${outcome.refused.join(', ')})`).toMatch(new RegExp(naming(outcome.refused)));
+      expect(why ?? 'allowed', `the session must refuse to send ${m.message_type} (${outcome.refused.join(', ')})`).toMatch(
+        new RegExp(naming(outcome.refused)),
+      );
       expected = [];
     } else {
       expect(this.gate(m), `the session must let the ${this.role} send ${m.message_type}`).toBeUndefined();
@@ -197,9 +192,10 @@ export abstract class ControlTypeRun {
   }
 
   protected expectReplies(what: string, expected: readonly Expected[]): void {
-    expect(this.takeReplies(), `replies of the control type after: ${what} — expected: ${expected.map(sketch).join('; ') || 'none'}`).toEqual(
-      expected.map((e) => (typeof e === 'string' ? e : expect.stringMatching(e.re))),
-    );
+    expect(
+      this.takeReplies(),
+      `replies of the control type after: ${what} — expected: ${expected.map(sketch).join('; ') || 'none'}`,
+    ).toEqual(expected.map((e): unknown => (typeof e === 'string' ? e : expect.stringMatching(e.re))));
   }
 
   // -- instructions ---------------------------------------------------------------------------
@@ -215,7 +211,12 @@ export abstract class ControlTypeRun {
     if (this.role !== 'RM') return [];
     const id = (m as { id: string }).id;
     if (!rejection) return [`notice instruction ${id} rejection: none`];
-    return [{ re: new RegExp(`^notice instruction ${escape(id)} rejection: ${naming(rejection)}`), label: `notice instruction (rejection: ${rejection.join(', ')})` }];
+    return [
+      {
+        re: new RegExp(`^notice instruction ${escape(id)} rejection: ${naming(rejection)}`),
+        label: `notice instruction (rejection: ${rejection.join(', ')})`,
+      },
+    ];
   }
 
   /** The RM reports `status` for `t`, which R46 allows: the notices that must follow (incl. `due`, R43). */
@@ -379,7 +380,9 @@ export class ControlTypeModelRun extends ControlTypeRun {
         return;
       }
       case 'INSTRUCT_UNKNOWN':
-        this.offer('CEM', set.unknownInstruction(this.messageId(), this.spec(this.latestN, false)), { refused: set.refusals.instructionUnknown });
+        this.offer('CEM', set.unknownInstruction(this.messageId(), this.spec(this.latestN, false)), {
+          refused: set.refusals.instructionUnknown,
+        });
         return;
       case 'INSTRUCT_OLD_REF': {
         const older = this.live[0];
@@ -446,7 +449,9 @@ export class ControlTypeModelRun extends ControlTypeRun {
         return;
       }
       case 'STATUS_UPDATE_UNKNOWN':
-        this.offer('RM', statusUpdate(this.messageId(), this.freshId('never-sent-instruction'), 'ACCEPTED', this.nowMs()), { refused: ['R45'] });
+        this.offer('RM', statusUpdate(this.messageId(), this.freshId('never-sent-instruction'), 'ACCEPTED', this.nowMs()), {
+          refused: ['R45'],
+        });
         return;
       case 'REVOKE_UNKNOWN':
         if (this.peer === 'RM') {
@@ -454,7 +459,9 @@ export class ControlTypeModelRun extends ControlTypeRun {
           const objectId = this.revokedObjectIds[0] ?? this.freshId('never-sent-description');
           this.offer('RM', revokeObject(this.messageId(), set.descriptionType, objectId), { refused: ['R54'] });
         } else {
-          this.offer('CEM', revokeObject(this.messageId(), set.instructionType, this.freshId('never-sent-instruction')), { refused: ['R54'] });
+          this.offer('CEM', revokeObject(this.messageId(), set.instructionType, this.freshId('never-sent-instruction')), {
+            refused: ['R54'],
+          });
         }
         return;
       case 'REVOKE_BY_WRONG_ROLE':
@@ -485,15 +492,22 @@ export class ControlTypeModelRun extends ControlTypeRun {
     // was revoked is not (R54, R58).
     const { knowledge } = this.h.context;
     expect(this.live.length, 'description objects live (model vs driver)').toBe(s.live);
-    for (const d of this.live) expect(this.rules.hasObject(knowledge, this.set.descriptionType, d.objectId), `description ${d.n} is known (R54)`).toBe(true);
-    for (const id of this.revokedObjectIds) expect(this.rules.hasObject(knowledge, this.set.descriptionType, id), `revoked ${id} is gone (R58)`).toBe(false);
+    for (const d of this.live)
+      expect(this.rules.hasObject(knowledge, this.set.descriptionType, d.objectId), `description ${d.n} is known (R54)`).toBe(true);
+    for (const id of this.revokedObjectIds)
+      expect(this.rules.hasObject(knowledge, this.set.descriptionType, id), `revoked ${id} is gone (R58)`).toBe(false);
     // The model's instruction facts against the real records.
     const records = [...this.h.context.instructions.values()];
     const open = records.filter((r) => !r.status || !FINALS.has(r.status)).length;
     const real = records.length === 0 ? 'uninstructed' : open === 0 ? 'final' : 'open or revoked';
-    expect(real, 'instructions of the activation (model vs real)').toBe(s.ins === 'open' || s.ins === 'revoked' ? 'open or revoked' : s.ins);
+    expect(real, 'instructions of the activation (model vs real)').toBe(
+      s.ins === 'open' || s.ins === 'revoked' ? 'open or revoked' : s.ins,
+    );
     const revokedPending = this.open().filter((t) => t.revoked).length;
-    expect(s.ins === 'revoked' ? revokedPending === open : s.ins !== 'open' || revokedPending < open, 'open instructions all revoked iff the model says `revoked`').toBe(true);
+    expect(
+      s.ins === 'revoked' ? revokedPending === open : s.ins !== 'open' || revokedPending < open,
+      'open instructions all revoked iff the model says `revoked`',
+    ).toBe(true);
     this.leaf = leaf;
   }
 }
@@ -508,7 +522,7 @@ export class InstructionModelRun extends ControlTypeRun {
   private snapshot: { value: unknown; status: string } | undefined;
   private readonly unlisten: () => void;
 
-  constructor(set: ControlTypeMessageSet, role: Role) {
+  constructor(set: ControlTypeMessageSet, role: SessionRole) {
     super(set, role);
     this.unlisten = addInspectionListener((e) => {
       const actor = e.actorRef as { id?: string } | undefined;
@@ -530,7 +544,16 @@ export class InstructionModelRun extends ControlTypeRun {
     const spec: InstructionSpec = { id: this.freshId('instruction'), executionMs: this.nowMs() + HOUR, n: 1, slot: 0 };
     const m = this.set.instruction(this.messageId(), spec);
     // The probe must know the id before the actor starts.
-    this.instruction = { id: spec.id, message: m, spec, status: undefined, revoked: false, rejected: false, acceptedAtMs: undefined, dueSeen: false };
+    this.instruction = {
+      id: spec.id,
+      message: m,
+      spec,
+      status: undefined,
+      revoked: false,
+      rejected: false,
+      acceptedAtMs: undefined,
+      dueSeen: false,
+    };
     this.offer('CEM', m, { notices: this.instructionNotices(m, undefined) });
     this.instructions.set(spec.id.toLowerCase(), this.instruction);
   }
@@ -618,27 +641,33 @@ function tagOrder(tag: string): number {
 const bracket = (tags: Iterable<string>): string => `[${[...new Set(tags)].sort((a, b) => tagOrder(a) - tagOrder(b)).join(', ')}]`;
 
 /** The rules a control-type path checks. */
-export function ctTagsOf(set: ControlTypeMessageSet, role: Role, path: ModelPath): string {
+export function ctTagsOf(set: ControlTypeMessageSet, role: SessionRole, path: ModelPath): string {
   const tags = new Set<string>(['R16']);
   for (const step of path.steps.slice(1)) {
     const type = step.event.type as CtEventType;
     for (const tag of CT_EVENT_TAGS[type] ?? []) tags.add(tag);
-    if (['STATUS', 'STATUS_UNKNOWN', 'INSTRUCT', 'INSTRUCT_UNKNOWN', 'INSTRUCT_OLD_REF'].includes(type)) for (const tag of set.referenceTags) tags.add(tag);
-    if (type === 'INSTRUCT_OLD_REF' || (type === 'DESCRIBE' && ctAbstractOf(leafOf(step.state)).live === 2)) tags.add(set.kind === 'supersede' ? 'R72' : 'Q21');
+    if (['STATUS', 'STATUS_UNKNOWN', 'INSTRUCT', 'INSTRUCT_UNKNOWN', 'INSTRUCT_OLD_REF'].includes(type))
+      for (const tag of set.referenceTags) tags.add(tag);
+    if (type === 'INSTRUCT_OLD_REF' || (type === 'DESCRIBE' && ctAbstractOf(leafOf(step.state)).live === 2))
+      tags.add(set.kind === 'supersede' ? 'R72' : 'Q21');
     if (type === 'STATUS_UPDATE' && role === 'RM') tags.add('R43');
   }
   return bracket(tags);
 }
 
 /** The rules an instruction path checks. */
-export function instructionTagsOf(role: Role, path: ModelPath): string {
+export function instructionTagsOf(role: SessionRole, path: ModelPath): string {
   const tags = new Set<string>(['R45', 'R46']);
   for (let i = 1; i < path.steps.length; i++) {
     const step = path.steps[i]!;
     const from = instructionAbstractOf(leafOf(path.steps[i - 1]!.state)).status;
     if (step.event.type === 'REVOKE') ['R54', 'R55', 'R58'].forEach((t) => tags.add(t));
     if (step.event.type === 'EXECUTION_TIME' && role === 'RM' && leafOf(path.steps[i - 1]!.state).endsWith('.revoked')) tags.add('R58');
-    if (step.event.type === 'STATUS' && (FINALS.has(from as InstructionStatus) || FINALS.has((step.event as unknown as { status: InstructionStatus }).status))) tags.add('R44');
+    if (
+      step.event.type === 'STATUS' &&
+      (FINALS.has(from as InstructionStatus) || FINALS.has((step.event as unknown as { status: InstructionStatus }).status))
+    )
+      tags.add('R44');
     if (['WAIT', 'EXECUTION_TIME', 'LATER'].includes(step.event.type) && role === 'RM') tags.add('R43');
   }
   return bracket(tags);
@@ -656,6 +685,6 @@ export function ctBugsOf(path: ModelPath): KnownBug[] {
 }
 
 /** The known bugs an instruction path runs into. */
-export function instructionBugsOf(_role: Role, path: ModelPath): KnownBug[] {
+export function instructionBugsOf(_role: SessionRole, path: ModelPath): KnownBug[] {
   return bugsOf(INSTRUCTION_KNOWN_BUGS, path);
 }

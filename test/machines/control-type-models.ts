@@ -22,7 +22,7 @@
  * status>` after: `received` (no status yet), NEW, ACCEPTED, STARTED × `early` (nothing happened in time
  * since it was sent), `waited` (time passed, execution_time not reached), `late` (execution_time
  * passed), plus `ACCEPTED.acceptedAfterWait` (ACCEPTED reported after time had passed: the RM-side
- * due time must not depend on it, R43); SUCCEEDED, ABORTED, REJECTED, REVOKED. Statuses follow the R46 table of S2-RULES.md §3.5
+ * due time must not depend on it, R43); SUCCEEDED, ABORTED, REJECTED, REVOKED. Statuses follow the R46 table (docs/rules.md#R46)
  * (written out here, not taken from src), with STARTED → REVOKED allowed (Q13 decision).
  */
 import { createMachine, type AnyStateMachine, type EventObject } from 'xstate';
@@ -215,7 +215,7 @@ const PHASES: readonly Phase[] = ['early', 'waited', 'late'];
 export type InstructionModelStatus = 'received' | InstructionStatus;
 
 /**
- * R46 (S2-RULES.md §3.5 table): which status may follow which. Forward skips allowed, REJECTED
+ * R46 (docs/rules.md#R46): which status may follow which. Forward skips allowed, REJECTED
  * only before ACCEPTED, REVOKED before any final status (STARTED → REVOKED: Q13 decision).
  */
 export const R46_NEXT: Readonly<Record<InstructionModelStatus, readonly InstructionStatus[]>> = {
@@ -236,7 +236,11 @@ export const INSTRUCTION_MODEL_ID = 'instructionModel';
 export const instructionModelEvents = (): EventObject[] => STATUSES.map((status) => ({ type: 'STATUS', status }));
 
 /** `ACCEPTED.waited.revoked` → { status: 'ACCEPTED', phase: 'waited', revoked: true }; finals have no phase. */
-export function instructionAbstractOf(leaf: string): { readonly status: InstructionModelStatus; readonly phase: Phase | undefined; readonly revoked: boolean } {
+export function instructionAbstractOf(leaf: string): {
+  readonly status: InstructionModelStatus;
+  readonly phase: Phase | undefined;
+  readonly revoked: boolean;
+} {
   const [status, phase, revocation] = leaf.split('.') as [InstructionModelStatus, Phase | undefined, string | undefined];
   return { status, phase, revoked: revocation === 'revoked' };
 }
@@ -245,7 +249,8 @@ export function createInstructionModel(): AnyStateMachine {
   const t = (leaf: string) => `#${INSTRUCTION_MODEL_ID}.${leaf}`;
   const leaves = new Map<string, Record<string, unknown>>();
   const open: InstructionModelStatus[] = ['received', 'NEW', 'ACCEPTED', 'STARTED'];
-  const phasesOf = (status: InstructionModelStatus): readonly Phase[] => (status === 'ACCEPTED' ? [...PHASES, 'acceptedAfterWait'] : PHASES);
+  const phasesOf = (status: InstructionModelStatus): readonly Phase[] =>
+    status === 'ACCEPTED' ? [...PHASES, 'acceptedAfterWait'] : PHASES;
   for (const status of open) {
     for (const phase of phasesOf(status)) {
       for (const revocation of ['valid', 'revoked'] as const) {
@@ -261,7 +266,11 @@ export function createInstructionModel(): AnyStateMachine {
         }));
         const same = (p: Phase) => t(`${status}.${p}.${revocation}`);
         const time: Record<string, unknown> =
-          clock === 'early' ? { WAIT: same('waited'), EXECUTION_TIME: same('late') } : clock === 'waited' ? { EXECUTION_TIME: same('late') } : { LATER: STAY };
+          clock === 'early'
+            ? { WAIT: same('waited'), EXECUTION_TIME: same('late') }
+            : clock === 'waited'
+              ? { EXECUTION_TIME: same('late') }
+              : { LATER: STAY };
         // The CEM revokes: the instruction's status does not change until the RM reports REVOKED (R58).
         const REVOKE = revocation === 'valid' ? t(`${status}.${phase}.revoked`) : STAY;
         leaves.set(`${status}.${phase}.${revocation}`, { STATUS, REVOKE, ...time });

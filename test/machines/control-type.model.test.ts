@@ -1,6 +1,6 @@
 /**
  * Model-based tests of the control-type activation statechart `createControlTypeMachine(rules)`
- * (src/machines/control-type.ts; S2-RULES.md §3.5–3.12) for each of the five control types, on
+ * (src/machines/control-type.ts; docs/rules.md#instructions to #ppbc) for each of the five control types, on
  * both roles. Paths generated with xstate/graph from the control-type test model
  * (control-type-models.ts) drive the REAL actor under `controlTypeHarness` with concrete,
  * codec-valid messages (test/support/control-type-messages.ts); control-type-drivers.ts says what
@@ -11,10 +11,11 @@
  * The bugs these paths found are fixed; see the known-bug lists in control-type-drivers.ts.
  */
 import { describe, it, vi } from 'vitest';
+import type * as XState from 'xstate';
 
 // controlTypeHarness has no option for an inspector: give one to every actor it creates.
 vi.mock('xstate', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('xstate')>();
+  const actual = await importOriginal<typeof XState>();
   const { forwardInspection } = await import('./inspection-hook.js');
   const createActor = ((logic: Parameters<typeof actual.createActor>[0], options?: Record<string, unknown>) =>
     actual.createActor(logic, { ...options, inspect: forwardInspection })) as typeof actual.createActor;
@@ -22,7 +23,7 @@ vi.mock('xstate', async (importOriginal) => {
 });
 
 import { CONTROL_TYPE_MACHINES } from '../../src/machines/control-types.js';
-import type { Role } from '../../src/machines/events.js';
+import type { SessionRole } from '../../src/machines/events.js';
 import { catalogue, expectDecodes, MESSAGE_SETS } from '../support/control-type-messages.js';
 import { ControlTypeModelRun, ctBugsOf, ctTagsOf } from './control-type-drivers.js';
 import { createControlTypeModel } from './control-type-models.js';
@@ -31,10 +32,10 @@ import { titleOf, TransitionCoverage } from './model-kit.js';
 import { defineCoverageTests, definePathSuite } from './path-tests.js';
 import { SHORTS } from './session-models.js';
 
-const ROLES: readonly Role[] = ['CEM', 'RM'];
+const ROLES: readonly SessionRole[] = ['CEM', 'RM'];
 
 /** Why some transitions of the control-type machine cannot be taken on one role. */
-const unreachable = (area: string, role: Role): Record<string, string> =>
+const unreachable = (area: string, role: SessionRole): Record<string, string> =>
   role === 'CEM'
     ? {
         [`${area} ── instruction.due → (stay)`]:
@@ -55,7 +56,7 @@ describe('the message sets of the control-type models', () => {
   }
 });
 
-const suites: { label: string; coverage: TransitionCoverage; area: string; role: Role; pathCount: number }[] = [];
+const suites: { label: string; coverage: TransitionCoverage; area: string; role: SessionRole; pathCount: number }[] = [];
 setInspectionListener((event) => {
   for (const s of suites) s.coverage.listener(event);
 });
@@ -68,11 +69,14 @@ for (const role of ROLES) {
     const coverage = new TransitionCoverage(
       CONTROL_TYPE_MACHINES[`ct.${short}`],
       // The harness builds its own machine from the rules: count every actor of this area and role.
-      (actor, snapshot) => (actor.logic as { id?: string } | undefined)?.id === short && (snapshot.context as { role?: Role } | undefined)?.role === role,
+      (actor, snapshot) =>
+        (actor.logic as { id?: string } | undefined)?.id === short &&
+        (snapshot.context as { role?: SessionRole } | undefined)?.role === role,
     );
     const { pathCount } = definePathSuite({
       model,
-      title: ({ paths, states, edges }) => `${label}, model-based (${set.kind} descriptions; ${paths} paths, ${states} model states, ${edges} model transitions)`,
+      title: ({ paths, states, edges }) =>
+        `${label}, model-based (${set.kind} descriptions; ${paths} paths, ${states} model states, ${edges} model transitions)`,
       testTitle: (path) => `${ctTagsOf(set, role, path)} ${titleOf(path)}`,
       bugsOf: ctBugsOf,
       start: () => {

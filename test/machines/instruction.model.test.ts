@@ -1,5 +1,5 @@
 /**
- * Model-based tests of the instruction statechart (src/machines/instruction.ts; S2-RULES.md §3.5,
+ * Model-based tests of the instruction statechart (src/machines/instruction.ts; docs/rules.md#instructions,
  * R43–R46, R54, R58) on both roles. Paths generated with xstate/graph from the instruction test
  * model (control-type-models.ts: status × time phase × revoked) drive one REAL instruction actor
  * through the real control-type actor of the five control types in turn under `controlTypeHarness` with a
@@ -12,16 +12,17 @@
  * The bugs these paths found are fixed; see the known-bug lists in control-type-drivers.ts.
  */
 import { vi } from 'vitest';
+import type * as XState from 'xstate';
 
 vi.mock('xstate', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('xstate')>();
+  const actual = await importOriginal<typeof XState>();
   const { forwardInspection } = await import('./inspection-hook.js');
   const createActor = ((logic: Parameters<typeof actual.createActor>[0], options?: Record<string, unknown>) =>
     actual.createActor(logic, { ...options, inspect: forwardInspection })) as typeof actual.createActor;
   return { ...actual, createActor };
 });
 
-import type { Role } from '../../src/machines/events.js';
+import type { SessionRole } from '../../src/machines/events.js';
 import { instructionMachine } from '../../src/machines/instruction.js';
 import { MESSAGE_SETS } from '../support/control-type-messages.js';
 import { InstructionModelRun, instructionBugsOf, instructionTagsOf } from './control-type-drivers.js';
@@ -31,9 +32,9 @@ import { titleOf, TransitionCoverage } from './model-kit.js';
 import { defineCoverageTests, definePathSuite } from './path-tests.js';
 import { SHORTS } from './session-models.js';
 
-const ROLES: readonly Role[] = ['CEM', 'RM'];
+const ROLES: readonly SessionRole[] = ['CEM', 'RM'];
 
-const UNREACHABLE: Readonly<Record<Role, Readonly<Record<string, string>>>> = {
+const UNREACHABLE: Readonly<Record<SessionRole, Readonly<Record<string, string>>>> = {
   CEM: {
     'instruction.ACCEPTED ── xstate.after.untilExecution.instruction.ACCEPTED [dueOnRm] → (stay)':
       'guarded by dueOnRm (role RM): the CEM’s copy of an instruction is never due (R43 is about the RM executing it); the timer fires on the CEM too but the guard refuses it',
@@ -41,15 +42,21 @@ const UNREACHABLE: Readonly<Record<Role, Readonly<Record<string, string>>>> = {
   RM: {},
 };
 
-const coverages = new Map<Role, TransitionCoverage>(
-  ROLES.map((role) => [role, new TransitionCoverage(instructionMachine, (actor, snapshot) => actor.logic === instructionMachine && (snapshot.context as { role?: Role }).role === role)]),
+const coverages = new Map<SessionRole, TransitionCoverage>(
+  ROLES.map((role) => [
+    role,
+    new TransitionCoverage(
+      instructionMachine,
+      (actor, snapshot) => actor.logic === instructionMachine && (snapshot.context as { role?: SessionRole }).role === role,
+    ),
+  ]),
 );
 setInspectionListener((event) => {
   for (const c of coverages.values()) c.listener(event);
 });
 
 const model = createInstructionModel();
-const pathCounts = new Map<Role, number>();
+const pathCounts = new Map<SessionRole, number>();
 
 // The statechart does not depend on the control type, its messages do: the control type rotates
 // over the paths (path i uses SHORTS[i mod 5]), so every type's instructions and statuses are used.

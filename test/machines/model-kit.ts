@@ -9,11 +9,18 @@
  *   scripted peer, with the bookkeeping the assertions need (pending messages, the R11/R12
  *   ledger, the close code the rules demand).
  */
-import { SimulatedClock, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type EventObject } from 'xstate';
-import { getStateNodes, type StatePath, type TestModel } from 'xstate/graph';
+import {
+  SimulatedClock,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type AnyStateNode,
+  type AnyTransitionDefinition,
+  type EventObject,
+} from 'xstate';
+import { adjacencyMapToArray, getStateNodes, type StatePath, type TestModel } from 'xstate/graph';
 import { expect } from 'vitest';
 import { codecFor, NIL_UUID } from '../../src/codec/index.js';
-import type { Role } from '../../src/machines/events.js';
+import type { SessionRole } from '../../src/machines/events.js';
 import { connectSession, statePath, type S2Session, type SessionOptions } from '../../src/roles/session.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import { HeldCloseTransport, ScriptedPeer, type CloseRecord } from '../support/scripted-peer.js';
@@ -25,7 +32,7 @@ export { NIL_UUID };
 // Paths
 
 export type ModelPath = StatePath<AnyMachineSnapshot, EventObject>;
-type AnyTestModel = TestModel<AnyMachineSnapshot, EventObject, unknown>;
+export type AnyTestModel = TestModel<AnyMachineSnapshot, EventObject, unknown>;
 
 export interface ModelEdge {
   readonly from: string;
@@ -56,11 +63,9 @@ export function generatePaths(model: AnyTestModel): { paths: ModelPath[]; edges:
     if (!known || path.steps.length < known.steps.length) shortest.set(leaf, path);
   }
   const edges = new Map<string, { from: AnyMachineSnapshot; event: EventObject; to: AnyMachineSnapshot }>();
-  for (const vertex of Object.values(model.getAdjacencyMap())) {
-    for (const { event, state } of Object.values(vertex.transitions) as { event: EventObject; state: AnyMachineSnapshot }[]) {
-      const key = edgeKey(leafOf(vertex.state), event);
-      if (!edges.has(key)) edges.set(key, { from: vertex.state, event, to: state });
-    }
+  for (const { state, event, nextState } of adjacencyMapToArray(model.getAdjacencyMap())) {
+    const key = edgeKey(leafOf(state), event);
+    if (!edges.has(key)) edges.set(key, { from: state, event, to: nextState });
   }
   const candidates: ModelPath[] = [...edges.values()].map(({ from, event, to }) => {
     const head = shortest.get(leafOf(from));
@@ -121,8 +126,10 @@ export type InspectedActorFilter = (actor: { readonly logic?: unknown; readonly 
  * matched with the definitions of another instance.
  */
 export function transitionKey(definition: AnyTransitionDefinition): string {
-  const index = definition.source.transitions.get(definition.eventType)?.indexOf(definition) ?? -1;
-  return `${definition.source.id} ${definition.eventType} #${index}`;
+  // AnyTransitionDefinition types the event type `any`; it is the string the transition is keyed by.
+  const eventType = definition.eventType as string;
+  const index = definition.source.transitions.get(eventType)?.indexOf(definition) ?? -1;
+  return `${definition.source.id} ${eventType} #${index}`;
 }
 
 function guardName(guard: unknown): string {
@@ -130,7 +137,8 @@ function guardName(guard: unknown): string {
   if (typeof guard === 'string') return guard;
   if (typeof guard === 'object' && guard !== null && 'type' in guard) {
     const { type, params } = guard as { type: string; params?: unknown };
-    return params === undefined ? type : `${type}(${String(params)})`;
+    // Our guards take a wire name (`selects('FILL_RATE_BASED_CONTROL')`); anything else reads as JSON.
+    return params === undefined ? type : `${type}(${typeof params === 'string' ? params : JSON.stringify(params)})`;
   }
   if (typeof guard === 'function') {
     const inner = (guard as { guards?: unknown[]; check?: unknown; name?: string }).guards;
@@ -165,7 +173,10 @@ export class TransitionCoverage {
         definitions.map((definition, i) => {
           const guard = guardName(definition.guard);
           const targets = definition.target?.map((t) => t.id).join(',') ?? '(stay)';
-          return { definition, label: `${node.id} ── ${eventType}${definitions.length > 1 ? ` #${i}` : ''}${guard ? ` [${guard}]` : ''} → ${targets}` };
+          return {
+            definition,
+            label: `${node.id} ── ${eventType}${definitions.length > 1 ? ` #${i}` : ''}${guard ? ` [${guard}]` : ''} → ${targets}`,
+          };
         }),
       ),
     );
@@ -254,7 +265,7 @@ export class SessionHarness {
   private peerSeq = 0;
 
   constructor(
-    readonly role: Role,
+    readonly role: SessionRole,
     extra: Pick<SessionOptions, 'details' | 'policy' | 'versions'> = {},
   ) {
     const [sessionEnd, peerEnd] = createMemoryPair({ a: role.toLowerCase(), b: 'scripted-peer' });
@@ -312,7 +323,10 @@ export class SessionHarness {
 
   latestPending(predicate: (m: SentMessage) => boolean = () => true): SentMessage {
     const found = [...this.pending].reverse().find(predicate);
-    if (!found) throw new Error(`harness: no pending message of the session matches (pending: ${this.pending.map((p) => p.type).join(', ') || 'none'})`);
+    if (!found)
+      throw new Error(
+        `harness: no pending message of the session matches (pending: ${this.pending.map((p) => p.type).join(', ') || 'none'})`,
+      );
     return found;
   }
 

@@ -12,7 +12,18 @@ import { describe, expect, it } from 'vitest';
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { createTestModel, type TestParam } from 'xstate/graph';
 import { rmDetailsBody } from '../support/session-messages.js';
-import { eventLabel, edgesOf, generatePaths, keyOfEdge, leafOf, SessionHarness, titleOf, type ModelPath, type TransitionCoverage } from './model-kit.js';
+import {
+  eventLabel,
+  edgesOf,
+  generatePaths,
+  keyOfEdge,
+  leafOf,
+  SessionHarness,
+  titleOf,
+  type AnyTestModel,
+  type ModelPath,
+  type TransitionCoverage,
+} from './model-kit.js';
 import { bugsOf, CEM_KNOWN_BUGS, CemDriver, RM_KNOWN_BUGS, RmDriver, tagsOf, type KnownBug } from './session-drivers.js';
 import { createCemModel, createRmModel, modelEvents, type ModelConfig } from './session-models.js';
 
@@ -46,13 +57,17 @@ export interface PathSuiteSpec {
 }
 
 export function definePathSuite(spec: PathSuiteSpec): { readonly pathCount: number } {
-  const model = createTestModel(spec.model, spec.events ? { events: [...spec.events] } : {});
+  // The test models are untyped machines (AnyStateMachine types their events `any`): their events are plain EventObjects.
+  const model = createTestModel(spec.model, spec.events ? { events: [...spec.events] } : {}) as AnyTestModel;
   const { paths, edges, states } = generatePaths(model);
 
   describe(spec.title({ paths: paths.length, states: states.length, edges: edges.length }), () => {
     it('the generated paths reach every model state and take every model transition', () => {
       const taken = new Set(paths.flatMap(edgesOf));
-      expect(edges.map(keyOfEdge).filter((e) => !taken.has(e)), 'model transitions no path takes').toEqual([]);
+      expect(
+        edges.map(keyOfEdge).filter((e) => !taken.has(e)),
+        'model transitions no path takes',
+      ).toEqual([]);
       const reached = new Set(paths.flatMap((p) => p.steps.map((s) => leafOf(s.state))));
       expect([...reached].sort(), 'model states reached').toEqual([...states].sort());
     });
@@ -72,12 +87,15 @@ export function definePathSuite(spec: PathSuiteSpec): { readonly pathCount: numb
           const bug = bugs.find((b) => at && b.hits(at.from, at.event) && b.symptom.test(message));
           if (bug) throw err; // the known bug, as documented: it.fails passes
           // Anything else must make it.fails fail, so swallow it and say why.
-          console.error(`${bugs.map((b) => b.id).join(', ')}: path failed elsewhere or differently (at ${at?.from} ${at ? eventLabel(at.event) : ''}):\n${message}`);
+          console.error(
+            `${bugs.map((b) => b.id).join(', ')}: path failed elsewhere or differently (at ${at?.from} ${at ? eventLabel(at.event) : ''}):\n${message}`,
+          );
           return;
         } finally {
           await r.dispose();
         }
-        if (bugs.length) console.error(`${bugs.map((b) => b.id).join(', ')} no longer reproduces on this path: remove it from the known bugs`);
+        if (bugs.length)
+          console.error(`${bugs.map((b) => b.id).join(', ')} no longer reproduces on this path: remove it from the known bugs`);
       };
       if (bugs.length) it.fails(`${bugs.map((b) => b.id).join(', ')} — src bug, fails until fixed — ${title}`, run);
       else it(title, run);
@@ -92,7 +110,8 @@ export function definePathTests(role: 'CEM' | 'RM', cfg: ModelConfig, label: str
   const { pathCount } = definePathSuite({
     model: machine,
     events: modelEvents(role, cfg),
-    title: ({ paths, states, edges }) => `${label}, model-based (${cfg.name}; ${paths} paths, ${states} model states, ${edges} model transitions)`,
+    title: ({ paths, states, edges }) =>
+      `${label}, model-based (${cfg.name}; ${paths} paths, ${states} model states, ${edges} model transitions)`,
     testTitle: (path) => `${tagsOf(role, cfg, path)} ${titleOf(path)}`,
     bugsOf: (path) => bugsOf(knownBugs, path),
     start: () => {
@@ -123,18 +142,26 @@ export function defineCoverageTests(spec: {
     it(`${spec.tags} every transition of ${label} is taken (or listed as unreachable)`, () => {
       const defined = coverage.defined();
       const labels = new Set(defined.map((d) => d.label));
-      expect(Object.keys(unreachable).filter((l) => !labels.has(l)), 'listed as unreachable but not defined').toEqual([]);
+      expect(
+        Object.keys(unreachable).filter((l) => !labels.has(l)),
+        'listed as unreachable but not defined',
+      ).toEqual([]);
       const missing = defined.filter((d) => !coverage.wasTaken(d) && !(d.label in unreachable)).map((d) => d.label);
       expect(missing, 'transitions of the real machine never taken').toEqual([]);
       const stale = defined.filter((d) => coverage.wasTaken(d) && d.label in unreachable).map((d) => d.label);
       expect(stale, 'listed as unreachable but taken').toEqual([]);
       const taken = defined.length - Object.keys(unreachable).length;
-      console.info(`${label}: ${taken}/${defined.length} transitions taken over ${spec.pathCount()} paths${taken < defined.length ? ` (${defined.length - taken} unreachable: ${Object.keys(unreachable).join('; ')})` : ''}`);
+      console.info(
+        `${label}: ${taken}/${defined.length} transitions taken over ${spec.pathCount()} paths${taken < defined.length ? ` (${defined.length - taken} unreachable: ${Object.keys(unreachable).join('; ')})` : ''}`,
+      );
     });
 
     it(`every state node of ${label} is visited`, () => {
       const all = coverage.stateNodeIds();
-      expect(all.filter((id) => !coverage.visited.has(id)), 'state nodes never visited').toEqual([]);
+      expect(
+        all.filter((id) => !coverage.visited.has(id)),
+        'state nodes never visited',
+      ).toEqual([]);
       console.info(`${label}: ${all.length}/${all.length} state nodes visited`);
     });
   });

@@ -1,5 +1,5 @@
 /**
- * Model-based tests of rmSessionMachine (S2-RULES.md §2, §3.1–3.4). Paths generated with
+ * Model-based tests of rmSessionMachine (docs/rules.md: #phases, #framing to #control-types). Paths generated with
  * xstate/graph from the RM test model (session-models.ts) drive a real RM `S2Session` against a
  * scripted CEM over an in-memory pair with a SimulatedClock (session-drivers.ts says what each
  * model event means and which frames the rules demand). Afterwards the transitions of the real
@@ -9,10 +9,11 @@
  * in session-drivers.ts and its paths registered with it.fails until fixed.
  */
 import { describe, expect, it, vi } from 'vitest';
+import type * as XState from 'xstate';
 
 // S2Session has no option for an inspector: give one to every actor it creates.
 vi.mock('xstate', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('xstate')>();
+  const actual = await importOriginal<typeof XState>();
   const { forwardInspection } = await import('./inspection-hook.js');
   const createActor = ((logic: Parameters<typeof actual.createActor>[0], options?: Record<string, unknown>) =>
     actual.createActor(logic, { ...options, inspect: forwardInspection })) as typeof actual.createActor;
@@ -41,12 +42,17 @@ describe('rmSessionMachine, coverage of the real machine by the generated paths'
     expect(missing, 'transitions of the real machine never taken').toEqual([]);
     const stale = defined.filter((d) => coverage.taken.has(d.definition) && d.label in UNREACHABLE).map((d) => d.label);
     expect(stale, 'listed as unreachable but taken').toEqual([]);
-    console.info(`rmSessionMachine: ${defined.length - Object.keys(UNREACHABLE).length}/${defined.length} transitions taken over ${pathCount} paths`);
+    console.info(
+      `rmSessionMachine: ${defined.length - Object.keys(UNREACHABLE).length}/${defined.length} transitions taken over ${pathCount} paths`,
+    );
   });
 
   it('every state node of rmSessionMachine is visited', () => {
     const all = coverage.stateNodeIds();
-    expect(all.filter((id) => !coverage.visited.has(id)), 'state nodes never visited').toEqual([]);
+    expect(
+      all.filter((id) => !coverage.visited.has(id)),
+      'state nodes never visited',
+    ).toEqual([]);
     console.info(`rmSessionMachine: ${all.length}/${all.length} state nodes visited`);
   });
 });

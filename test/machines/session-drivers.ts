@@ -4,7 +4,7 @@
  * {@link SessionHarness} (peer frames, application calls, `clock.increment`) and asserts the
  * frames and reports that follow; `checkState` asserts the real state after every step.
  *
- * ReceptionStatus expectations follow the DESIGN.md decision table: OK for accepted messages,
+ * ReceptionStatus expectations follow the docs/design.md decision table: OK for accepted messages,
  * INVALID_CONTENT for messages not allowed now / from the wrong role / naming a type that was not
  * offered (Q6, R35), INVALID_DATA with the nil UUID for unreadable frames (R20, Q7),
  * INVALID_MESSAGE for schema violations (R15), nothing for a ReceptionStatus (R11).
@@ -40,7 +40,7 @@ import { notOffered, policyChoice, realPathOf, SHORTS, type ModelConfig } from '
 /** The code a transport reports when the connection died without a close frame. */
 export const LOST_CODE = CloseCode.ABNORMAL;
 
-type Status = 'OK' | 'INVALID_CONTENT' | 'PERMANENT_ERROR';
+type Status = 'OK' | 'INVALID_CONTENT' | 'TEMPORARY_ERROR' | 'PERMANENT_ERROR';
 
 /** A parameter of a parameterised model event (APP_SELECT_OK.ct, PEER_SESSION_REQUEST.request …). */
 export function param<T>(event: EventObject, key: string): T {
@@ -104,6 +104,17 @@ export abstract class SessionDriver {
     this.h.expectStep(`the peer sent ${message.message_type}`, [rsFrame(message.message_id, status), ...then]);
   }
 
+  /**
+   * R15: our handler failing on a valid message is the receiver's problem: TEMPORARY_ERROR, the
+   * failure reported to the application, and the session stays where it was.
+   */
+  protected async handlerThrowsOn(message: IdentifiedMessage): Promise<void> {
+    this.h.peerSends(message);
+    await this.h.flush();
+    this.h.expectStep(`the handler threw on ${message.message_type}`, [rsFrame(message.message_id, 'TEMPORARY_ERROR')], ['handler-error']);
+    this.expectStateUnchanged('a throwing handler does not end the session');
+  }
+
   protected expectStateUnchanged(why: string): void {
     expect(this.h.session.state, why).toBe(realPathOf(this.leaf));
   }
@@ -137,7 +148,10 @@ export abstract class SessionDriver {
       case 'INVALID_MESSAGE': {
         const id = h.nextPeerId();
         // PowerMeasurement without its required `values`.
-        h.peerSendsRaw(JSON.stringify({ message_type: 'PowerMeasurement', message_id: id, measurement_timestamp: '2026-01-01T00:00:00Z' }), id);
+        h.peerSendsRaw(
+          JSON.stringify({ message_type: 'PowerMeasurement', message_id: id, measurement_timestamp: '2026-01-01T00:00:00Z' }),
+          id,
+        );
         await h.flush();
         h.expectStep('a schema violation', [rsFrame(id, 'INVALID_MESSAGE')]);
         return;
@@ -174,7 +188,7 @@ export abstract class SessionDriver {
       case 'APP_SESSION_REQUEST': {
         const request = param<SessionRequestType>(event, 'request');
         if (this.phase === 'ending' || this.phase === 'closing') {
-          // §2.7: after a SessionRequest (or once closing) nothing more goes out; the session
+          // docs/rules.md#phases: after a SessionRequest (or once closing) nothing more goes out; the session
           // may refuse the call (S2Error, like send()) or ignore it, but must not act on it.
           try {
             h.session.request(request);
@@ -260,10 +274,16 @@ export abstract class SessionDriver {
     }
     expect(h.session.state, `real state for model state ${leaf}`).toBe(realPathOf(leaf));
     if (leaf === 'closing') {
-      expect(h.transport.closeRequests.map((c) => c.code), 'close code the session asked the transport for').toEqual([h.expectedCloseCode]);
+      expect(
+        h.transport.closeRequests.map((c) => c.code),
+        'close code the session asked the transport for',
+      ).toEqual([h.expectedCloseCode]);
     } else if (leaf === 'closed') {
       expect(h.session.isClosed).toBe(true);
-      expect(h.sessionCloses.map((c) => c.code), 'close code the session reported').toEqual([h.expectedCloseCode]);
+      expect(
+        h.sessionCloses.map((c) => c.code),
+        'close code the session reported',
+      ).toEqual([h.expectedCloseCode]);
     } else {
       expect(h.transport.closeRequests, 'no close yet').toEqual([]);
       expect(h.session.isClosed).toBe(false);
@@ -299,7 +319,10 @@ export class CemDriver extends SessionDriver {
     await h.flush();
     h.expectStep(`select(${ct})`, [`SelectControlType(${ct})`]);
     this.expectStateUnchanged('R41: the selection takes effect only with the RM’s OK');
-    h.answer(h.latestPending((m) => m.type === 'SelectControlType'), answer);
+    h.answer(
+      h.latestPending((m) => m.type === 'SelectControlType'),
+      answer,
+    );
     await h.flush();
     h.expectStep(`the RM answered ${answer} to SelectControlType`, [], answer === 'OK' ? [] : ['selection-refused']);
     if (answer === 'OK') this.expectedControlType = ct;
@@ -387,7 +410,10 @@ export class CemDriver extends SessionDriver {
       case 'SELECTION_OK':
       case 'SELECTION_REFUSED': {
         const ok = event.type === 'SELECTION_OK';
-        h.answer(h.latestPending((m) => m.type === 'SelectControlType'), ok ? 'OK' : 'INVALID_CONTENT');
+        h.answer(
+          h.latestPending((m) => m.type === 'SelectControlType'),
+          ok ? 'OK' : 'INVALID_CONTENT',
+        );
         await h.flush();
         h.expectStep(`the RM answered the policy's SelectControlType`, [], ok ? [] : ['selection-refused']);
         if (ok) this.expectedControlType = this.choice;
@@ -421,8 +447,7 @@ export class CemDriver extends SessionDriver {
         return true;
       case 'HANDLER_THROWS':
         h.throwInHandler = true;
-        await this.peerMessage(powerMeasurement(id()), 'PERMANENT_ERROR'); // R18
-        h.closeBecause(CloseCode.INTERNAL_ERROR);
+        await this.handlerThrowsOn(powerMeasurement(id()));
         return true;
       default:
         return false;
@@ -515,8 +540,7 @@ export class RmDriver extends SessionDriver {
         const active = this.requireActive('HANDLER_THROWS');
         await this.appSends(description(this.appId(), active));
         h.throwInHandler = true;
-        await this.peerMessage(instructionFor(id(), active, this.instructionId()), 'PERMANENT_ERROR'); // R18
-        h.closeBecause(CloseCode.INTERNAL_ERROR);
+        await this.handlerThrowsOn(instructionFor(id(), active, this.instructionId()));
         return true;
       }
       default:
@@ -560,7 +584,7 @@ const EVENT_TAGS: Record<string, readonly string[]> = {
   PEER_RS_OK: ['R4', 'R13'],
   PEER_RS_UNKNOWN: ['R12'],
   PEER_RS_PERMANENT_ERROR: ['R18'],
-  HANDLER_THROWS: ['R18'],
+  HANDLER_THROWS: ['R15', 'R19'],
   RS_TIMEOUT: ['R21', 'Q5'],
   HANDSHAKE_TIMEOUT: ['R22'],
   CLOSE_GRACE: ['Q11'],
@@ -582,10 +606,16 @@ export function tagsOf(role: 'CEM' | 'RM', cfg: ModelConfig, path: ModelPath): s
     const type = step.event.type;
     for (const tag of EVENT_TAGS[type] ?? []) tags.add(tag);
     if (type === 'PEER_HANDSHAKE' && role === 'CEM' && from === 'handshake') tags.add('R26');
-    if (['PEER_HANDSHAKE', 'PEER_HANDSHAKE_RESPONSE', 'PEER_HANDSHAKE_WRONG_ROLE'].includes(type) && !from.startsWith('handshake.awaitingCem') && from !== 'handshake') tags.add('R30');
+    if (
+      ['PEER_HANDSHAKE', 'PEER_HANDSHAKE_RESPONSE', 'PEER_HANDSHAKE_WRONG_ROLE'].includes(type) &&
+      !from.startsWith('handshake.awaitingCem') &&
+      from !== 'handshake'
+    )
+      tags.add('R30');
     const ct = (step.event as { ct?: ControlType }).ct;
     if (type === 'PEER_SELECT' && ct !== undefined && ct !== 'NO_SELECTION' && !cfg.offer.includes(ct)) tags.add('R35');
-    if (ct === 'NO_SELECTION' || ct === 'NOT_CONTROLABLE' || (type === 'SELECTION_OK' && leafOf(step.state) === 'connected.noControlType')) tags.add('Q8');
+    if (ct === 'NO_SELECTION' || ct === 'NOT_CONTROLABLE' || (type === 'SELECTION_OK' && leafOf(step.state) === 'connected.noControlType'))
+      tags.add('Q8');
   }
   return `[${[...tags].sort((a, b) => tagOrder(a) - tagOrder(b)).join(', ')}]`;
 }

@@ -25,7 +25,6 @@ import type { ControlTypeShort } from '../../src/typebox/message-spec.js';
 import { CONTROL_TYPE_RULES } from '../../src/machines/control-types.js';
 import { WIRE } from '../support/session-messages.js';
 
-
 /** One configuration of the model: what the RM offers. */
 export interface ModelConfig {
   readonly name: string;
@@ -64,7 +63,7 @@ export type CommonModelEvent =
   | { type: 'PEER_HANDSHAKE' } // a good Handshake from the peer (or a second one)
   | { type: 'PEER_HANDSHAKE_WRONG_ROLE' } // Handshake naming our own role (R24)
   | { type: 'PEER_EARLY_MESSAGE' } // a post-handshake message during the handshake (R28)
-  | { type: 'PEER_WRONG_SENDER' } // a message only our role may send (S2-RULES §1)
+  | { type: 'PEER_WRONG_SENDER' } // a message only our role may send (docs/rules.md#senders)
   | { type: 'PEER_CT_MESSAGE' } // a message of the active control type
   | { type: 'PEER_OTHER_CT_MESSAGE' } // a message of a control type that is not active (R37)
   | { type: 'PEER_REVOKE' } // RevokeObject of an existing object (needs an active control type, R37)
@@ -79,7 +78,7 @@ export type CommonModelEvent =
   | { type: 'APP_SEND' } // the application sends a message of its own (instruction / measurement)
   | { type: 'APP_SESSION_REQUEST'; request: SessionRequestType }
   | { type: 'APP_CLOSE' }
-  | { type: 'HANDLER_THROWS' } // the application's handler throws on the next accepted message
+  | { type: 'HANDLER_THROWS' } // the application's handler throws on the next accepted message: TEMPORARY_ERROR, no state change
   | { type: 'TRANSPORT_LOST' }
   | { type: 'HANDSHAKE_TIMEOUT' }
   | { type: 'RS_TIMEOUT' }
@@ -162,7 +161,7 @@ function nest(id: string, leaves: Record<string, On>, initial: Record<string, st
     for (const [key, child] of Object.entries(node.states)) setInitial(child, prefix ? `${prefix}.${key}` : key);
   };
   setInitial(root, '');
-  return createMachine({ id, ...root } as Parameters<typeof createMachine>[0]);
+  return createMachine({ id, ...root });
 }
 
 const eventCt = (event: EventObject): ControlType => (event as unknown as { ct: ControlType }).ct;
@@ -194,7 +193,7 @@ function endingStates(t: (path: string) => string): Record<string, On> {
       TRANSPORT_LOST: t('closed'),
       CLOSE_GRACE: t('closing'),
       APP_CLOSE: t('closing'),
-      APP_SESSION_REQUEST: STAY, // already asked: nothing more to send (§2.7)
+      APP_SESSION_REQUEST: STAY, // already asked: nothing more to send (docs/rules.md#phases)
     },
     closing: {
       CLOSE_CONFIRMED: t('closed'),
@@ -228,7 +227,7 @@ export function createCemModel(cfg: ModelConfig): AnyStateMachine {
     PEER_INSTRUCTION_STATUS: STAY,
     PEER_REVOKE: STAY,
     APP_SEND: STAY,
-    HANDLER_THROWS: t('closing'),
+    HANDLER_THROWS: STAY,
     RS_TIMEOUT: STAY,
   };
   const selecting: On = {
@@ -270,7 +269,13 @@ export function createCemModel(cfg: ModelConfig): AnyStateMachine {
     ...Object.fromEntries(
       offeredShorts(cfg).map((short) => [
         `connected.active.${short}`,
-        { ...connected, ...selecting, PEER_CT_MESSAGE: STAY, ...unknownReference(short), ...(WIRE[short] === choice ? { PEER_DETAILS: STAY } : {}) },
+        {
+          ...connected,
+          ...selecting,
+          PEER_CT_MESSAGE: STAY,
+          ...unknownReference(short),
+          ...(WIRE[short] === choice ? { PEER_DETAILS: STAY } : {}),
+        },
       ]),
     ),
     ...endingStates(t),
@@ -332,7 +337,7 @@ export function createRmModel(cfg: ModelConfig): AnyStateMachine {
     ...Object.fromEntries(
       offeredShorts(cfg).map((short) => [
         `connected.active.${short}`,
-        { ...connected, PEER_CT_MESSAGE: STAY, ...unknownReference(short), HANDLER_THROWS: t('closing') },
+        { ...connected, PEER_CT_MESSAGE: STAY, ...unknownReference(short), HANDLER_THROWS: STAY },
       ]),
     ),
     ...endingStates(t),
@@ -348,6 +353,7 @@ export function createRmModel(cfg: ModelConfig): AnyStateMachine {
 /** The real session's state path for a model state. */
 export function realPathOf(modelLeaf: string): string {
   if (modelLeaf.startsWith('handshake')) return 'handshake';
-  if (['connected.selecting', 'connected.unselected', 'connected.selectionTimedOut'].includes(modelLeaf)) return 'connected.awaitingDetails';
+  if (['connected.selecting', 'connected.unselected', 'connected.selectionTimedOut'].includes(modelLeaf))
+    return 'connected.awaitingDetails';
   return modelLeaf;
 }

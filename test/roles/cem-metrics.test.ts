@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { createCemServer } from '../../src/roles/cem-server.js';
 import { createRmClient } from '../../src/roles/rm-client.js';
 import type { RmDetailsInput } from '../../src/machines/session-setup.js';
+import { rawToString } from '../../src/transport/ws-transport.js';
 
 const details: RmDetailsInput = {
   resource_id: 'c2b6d9a6-1d2b-4a8e-9a43-2f4a51e3c001',
@@ -18,12 +19,16 @@ it('[R11, R15] metrics count sessions by state, messages both ways and refusals 
   const rm = createRmClient({ url: cem.url, details, reconnect: false });
   const session = await rm.nextSession();
   await new Promise<void>((r) => (session.controlType === 'NOT_CONTROLABLE' ? r() : session.on('controlType', () => r())));
-  await session.send({ message_type: 'PowerMeasurement', measurement_timestamp: '2026-01-01T00:00:00Z', values: [{ commodity_quantity: 'ELECTRIC.POWER.L1', value: 5 }] });
+  await session.send({
+    message_type: 'PowerMeasurement',
+    measurement_timestamp: '2026-01-01T00:00:00Z',
+    values: [{ commodity_quantity: 'ELECTRIC.POWER.L1', value: 5 }],
+  });
   // A raw client sends a frame that is not JSON: one INVALID_DATA.
   const raw = new WebSocket(cem.url);
   await new Promise((r) => raw.once('open', r));
   raw.send('not json');
-  await new Promise((r) => raw.on('message', (d) => String(d).includes('INVALID_DATA') && r(undefined)));
+  await new Promise((r) => raw.on('message', (d) => rawToString(d).includes('INVALID_DATA') && r(undefined)));
   const m = cem.metrics();
   expect(m.sessionsOpened).toBe(2);
   expect(m.sessionsByState['connected.noControlType']).toBe(1);

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { attachCemControlTypes, type FinalStatus, type InstructionHandle } from '../../src/roles/cem-control.js';
 import { attachRmControlTypes } from '../../src/roles/rm-control.js';
@@ -6,8 +5,9 @@ import { S2Session } from '../../src/roles/session.js';
 import type { RmDetailsInput } from '../../src/machines/session-setup.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import type { FRBCSystemDescription } from '../../src/typebox/frbc/system-description.js';
+import { fixtureText } from '../support/fixtures.js';
 
-const sd = JSON.parse(fs.readFileSync(new URL('../../../shared/fixtures/bench/FRBC.SystemDescription.json', import.meta.url), 'utf8')) as FRBCSystemDescription;
+const sd = JSON.parse(fixtureText('FRBC.SystemDescription')) as FRBCSystemDescription;
 const actuator = sd.actuators[0]!;
 const details: RmDetailsInput = {
   resource_id: 'c2b6d9a6-1d2b-4a8e-9a43-2f4a51e3c001',
@@ -32,7 +32,12 @@ describe('per-control-type role API (FRBC)', () => {
         async activate(ctx) {
           const { message_id: _, ...description } = sd;
           await ctx.send(description);
-          await ctx.send({ message_type: 'FRBC.ActuatorStatus', actuator_id: actuator.id, active_operation_mode_id: actuator.operation_modes[0]!.id, operation_mode_factor: 0 });
+          await ctx.send({
+            message_type: 'FRBC.ActuatorStatus',
+            actuator_id: actuator.id,
+            active_operation_mode_id: actuator.operation_modes[0]!.id,
+            operation_mode_factor: 0,
+          });
         },
         onInstruction: (instruction) => (instruction.operation_mode_factor <= 1 ? 'accept' : { reject: 'factor' }),
         async execute(instruction, ctx) {
@@ -47,7 +52,12 @@ describe('per-control-type role API (FRBC)', () => {
         FRBC: {
           'FRBC.SystemDescription'(description, ctx) {
             const a = description.actuators[0]!;
-            const handle = ctx.instruct({ message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: a.operation_modes[0]!.id, operation_mode_factor: 0.5 });
+            const handle = ctx.instruct({
+              message_type: 'FRBC.Instruction',
+              actuator_id: a.id,
+              operation_mode: a.operation_modes[0]!.id,
+              operation_mode_factor: 0.5,
+            });
             void handle.final.then(resolve);
           },
         },
@@ -78,8 +88,12 @@ describe('per-control-type role API (FRBC)', () => {
           'FRBC.SystemDescription'(description, ctx) {
             const a = description.actuators[0]!;
             const mode = a.operation_modes[0]!.id;
-            handles.push(ctx.instruct({ message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: mode, operation_mode_factor: 1 }));
-            handles.push(ctx.instruct({ message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: mode, operation_mode_factor: 0.1 }));
+            handles.push(
+              ctx.instruct({ message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: mode, operation_mode_factor: 1 }),
+            );
+            handles.push(
+              ctx.instruct({ message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: mode, operation_mode_factor: 0.1 }),
+            );
             resolve();
           },
         },
@@ -123,7 +137,15 @@ describe('instruction ids across activations', () => {
             activations++;
             if (activations === 2) return again();
             const a = description.actuators[0]!;
-            resolve(ctx.instruct({ id: '5d9c3f0e-1a2b-4c3d-8e4f-000000000042', message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: a.operation_modes[0]!.id, operation_mode_factor: 0.2 }));
+            resolve(
+              ctx.instruct({
+                id: '5d9c3f0e-1a2b-4c3d-8e4f-000000000042',
+                message_type: 'FRBC.Instruction',
+                actuator_id: a.id,
+                operation_mode: a.operation_modes[0]!.id,
+                operation_mode_factor: 0.2,
+              }),
+            );
           },
         },
       }),

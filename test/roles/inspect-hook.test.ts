@@ -34,7 +34,9 @@ it('the inspect option sees the session actor and its control-type child, and ch
   const inspected = await run((e) => events.push(e));
   const plain = await run();
   expect(inspected.sent).toEqual(plain.sent);
-  const actors = new Set(events.filter((e) => e.type === '@xstate.actor').map((e) => (e.actorRef as unknown as { logic: { id?: string } }).logic.id));
+  const actors = new Set(
+    events.filter((e) => e.type === '@xstate.actor').map((e) => (e.actorRef as unknown as { logic: { id?: string } }).logic.id),
+  );
   expect(actors).toContain('cemSession');
   expect(actors).toContain('FRBC');
   expect(events.some((e) => e.type === '@xstate.snapshot')).toBe(true);

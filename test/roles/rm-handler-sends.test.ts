@@ -1,12 +1,12 @@
-import fs from 'node:fs';
 import { expect, it } from 'vitest';
 import type { RmDetailsInput } from '../../src/machines/session-setup.js';
 import { attachRmControlTypes } from '../../src/roles/rm-control.js';
 import { S2Session } from '../../src/roles/session.js';
 import { createMemoryPair } from '../../src/transport/memory.js';
 import type { FRBCSystemDescription } from '../../src/typebox/frbc/system-description.js';
+import { fixtureText } from '../support/fixtures.js';
 
-const sd = JSON.parse(fs.readFileSync(new URL('../../../shared/fixtures/bench/FRBC.SystemDescription.json', import.meta.url), 'utf8')) as FRBCSystemDescription;
+const sd = JSON.parse(fixtureText('FRBC.SystemDescription')) as FRBCSystemDescription;
 const details: RmDetailsInput = {
   resource_id: 'c2b6d9a6-1d2b-4a8e-9a43-2f4a51e3c001',
   roles: [{ role: 'ENERGY_STORAGE', commodity: 'ELECTRICITY' }],
@@ -27,7 +27,14 @@ it('[R39, R73] activate may send the description and the statuses that refer to 
       activate(ctx) {
         const { message_id: _, ...description } = sd;
         results.push(ctx.send(description));
-        results.push(ctx.send({ message_type: 'FRBC.ActuatorStatus', actuator_id: actuator.id, active_operation_mode_id: actuator.operation_modes[0]!.id, operation_mode_factor: 0 }));
+        results.push(
+          ctx.send({
+            message_type: 'FRBC.ActuatorStatus',
+            actuator_id: actuator.id,
+            active_operation_mode_id: actuator.operation_modes[0]!.id,
+            operation_mode_factor: 0,
+          }),
+        );
         results.push(ctx.send({ message_type: 'FRBC.StorageStatus', present_fill_level: 3 }));
       },
     },
