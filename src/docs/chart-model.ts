@@ -6,7 +6,7 @@ import type { AnyStateMachine } from 'xstate';
  * the DOT renderer draw from this one walk, so the two pictures cannot disagree.
  *
  * Only names are kept (guards, actions, delays, actors): the statecharts are built with named
- * implementations (DESIGN.md §Statecharts) precisely so that they can be drawn by name.
+ * implementations (docs/design.md §Statecharts) precisely so that they can be drawn by name.
  */
 
 export type StateKind = 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
@@ -176,10 +176,19 @@ function isDelayPlumbing(action: unknown): boolean {
 /** A parameter value as text; `simple` when it is one primitive. */
 function formatParams(params: unknown): { params: string | undefined; simpleParams: boolean } {
   if (params === undefined) return { params: undefined, simpleParams: false };
-  if (typeof params === 'function') return { params: '…', simpleParams: false };
-  if (params === null || typeof params !== 'object') return { params: String(params), simpleParams: true };
+  switch (typeof params) {
+    case 'function':
+      return { params: '…', simpleParams: false };
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'symbol':
+      return { params: String(params), simpleParams: true };
+  }
+  if (params === null) return { params: 'null', simpleParams: true };
   if (Array.isArray(params)) return { params: params.map((p) => formatParams(p).params ?? '').join(', '), simpleParams: false };
-  const parts = Object.entries(params as Record<string, unknown>).map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
+  const parts = Object.entries(params).map(([k, v]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
   return { params: parts.join(', '), simpleParams: false };
 }
 

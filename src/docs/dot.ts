@@ -14,8 +14,12 @@ export function toDot(chart: ChartMachine): string {
   const out: string[] = [];
   const edges: string[] = [];
   out.push(`digraph ${q(chart.id)} {`);
-  out.push(`  graph [compound=true, fontname="Helvetica", fontsize=12, labelloc=t, label=<<B>${html(chart.id)}</B>>, nodesep=0.35, ranksep=0.45, pad=0.2];`);
-  out.push('  node [shape=box, style="rounded,filled", fillcolor="#eef1fb", color="#3b4a8c", fontname="Helvetica", fontsize=10, margin="0.10,0.05"];');
+  out.push(
+    `  graph [compound=true, fontname="Helvetica", fontsize=12, labelloc=t, label=<<B>${html(chart.id)}</B>>, nodesep=0.35, ranksep=0.45, pad=0.2];`,
+  );
+  out.push(
+    '  node [shape=box, style="rounded,filled", fillcolor="#eef1fb", color="#3b4a8c", fontname="Helvetica", fontsize=10, margin="0.10,0.05"];',
+  );
   out.push('  edge [fontname="Helvetica", fontsize=9, color="#444444", fontcolor="#222222", arrowsize=0.7];');
   renderScope(chart.root, 1);
   for (const state of chart.states.values()) {
@@ -40,7 +44,9 @@ export function toDot(chart: ChartMachine): string {
     const pad = '  '.repeat(depth);
     if (scope.kind === 'compound' && scope.initial !== undefined) {
       const init = initialNode(scope);
-      out.push(`${pad}${q(init)} [id=${q(`initial:${scope.id}`)}, label="", shape=point, width=0.14, style=filled, color="#222222", fillcolor="#222222"];`);
+      out.push(
+        `${pad}${q(init)} [id=${q(`initial:${scope.id}`)}, label="", shape=point, width=0.14, style=filled, color="#222222", fillcolor="#222222"];`,
+      );
       const target = chart.states.get(scope.initial);
       const lhead = target && target.children.length > 0 ? `, lhead=${q(cluster(target))}` : '';
       edges.push(`  ${q(init)} -> ${q(target ? anchor(target) : scope.initial)} [arrowsize=0.6${lhead}];`);
@@ -61,7 +67,9 @@ export function toDot(chart: ChartMachine): string {
     if (needsAnyBox(chart, scope)) {
       const lines = internalTransitions(scope).map((t) => internalLabel(t));
       if (scope.id === chart.root.id) lines.unshift(...activityLines(scope).map((l) => `machine ${l}`));
-      out.push(`${pad}${q(anyNode(scope))} [id=${q(`any:${scope.id}`)}, label=${tableLabel('any state', lines)}, style="rounded,dashed", fillcolor="#ffffff", color="#777777"];`);
+      out.push(
+        `${pad}${q(anyNode(scope))} [id=${q(`any:${scope.id}`)}, label=${tableLabel('any state', lines)}, style="rounded,dashed", fillcolor="#ffffff", color="#777777"];`,
+      );
     }
   }
 
@@ -86,7 +94,10 @@ function q(s: string): string {
 }
 
 function escape(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/[\r\n]+/g, ' ');
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/[\r\n]+/g, ' ');
 }
 
 /** An edge label (quoted): the trigger on one line, the actions on the next. */

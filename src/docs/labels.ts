@@ -31,7 +31,8 @@ export function trigger(t: ChartTransition): string {
 /** The action part, abbreviated so that `prefix / actions` stays within `max` where possible. */
 export function actionList(actions: readonly NamedRef[], prefix: string, max = MAX_LABEL): string {
   const names = actions.map(refLabel);
-  const fits = (n: number) => `${prefix} / ${names.slice(0, n).join(', ')}${n < names.length ? `, +${names.length - n} more` : ''}`.length <= max;
+  const fits = (n: number) =>
+    `${prefix} / ${names.slice(0, n).join(', ')}${n < names.length ? `, +${names.length - n} more` : ''}`.length <= max;
   let shown = names.length;
   while (shown > 1 && !fits(shown)) shown -= 1;
   const rest = names.length - shown;

@@ -90,7 +90,22 @@ function allocateIds(chart: ChartMachine) {
   const used = new Set<string>();
   const byState = new Map<string, string>();
   const byAny = new Map<string, string>();
-  const reserved = new Set(['state', 'note', 'end', 'direction', 'class', 'classdef', 'style', 'as', 'left', 'right', 'of', 'click', 'root', 'default']);
+  const reserved = new Set([
+    'state',
+    'note',
+    'end',
+    'direction',
+    'class',
+    'classdef',
+    'style',
+    'as',
+    'left',
+    'right',
+    'of',
+    'click',
+    'root',
+    'default',
+  ]);
   const take = (base: string): string => {
     let id = base.replace(/[^A-Za-z0-9_]/g, '_');
     if (!/^[A-Za-z]/.test(id) || reserved.has(id.toLowerCase())) id = `s_${id}`;

@@ -14,7 +14,7 @@ export interface StatechartEntry {
   /** Where it is defined, relative to the repository root. */
   readonly source: string;
   readonly machine: AnyStateMachine;
-  /** What the machine does and which S2-RULES.md rules it enforces (Markdown, one paragraph). */
+  /** What the machine does and which rules of docs/rules.md it enforces (Markdown, one paragraph). */
   readonly summary: string;
 }
 
@@ -59,10 +59,10 @@ function indexPage(entries: readonly StatechartEntry[]): string {
     '',
     '# Statecharts',
     '',
-    "s2-engine enforces the ordering rules of S2 (those the JSON Schemas cannot express) with XState statecharts.",
+    's2-engine enforces the ordering rules of S2 (those the JSON Schemas cannot express) with XState statecharts.',
     'The pages below are drawn from the machine definitions themselves, so they show what the code does. Each',
     'page has a Mermaid diagram (rendered by GitHub), an SVG drawn by Graphviz from the same walk, and tables of',
-    'every state and transition. Rule numbers (R…, Q…) refer to S2-RULES.md.',
+    'every state and transition. Rule numbers (R…, Q…) refer to the rule catalogue, [docs/rules.md](../rules.md) (`docs/rules.md#R46`).',
     '',
     'After changing a machine, run `npm run statecharts` (or `s2 statecharts --out docs/statecharts`); a test',
     'fails while these files are out of date.',
@@ -75,7 +75,14 @@ function indexPage(entries: readonly StatechartEntry[]): string {
     '',
   ];
   for (const entry of entries) {
-    parts.push(`### [${entry.title} (\`${entry.machine.id}\`)](${entry.name}.md)`, '', entry.summary.trim(), '', `Defined in \`${entry.source}\` · [SVG](${entry.name}.svg)`, '');
+    parts.push(
+      `### [${entry.title} (\`${entry.machine.id}\`)](${entry.name}.md)`,
+      '',
+      entry.summary.trim(),
+      '',
+      `Defined in \`${entry.source}\` · [SVG](${entry.name}.svg)`,
+      '',
+    );
   }
   return `${parts.join('\n').trimEnd()}\n`;
 }
@@ -107,13 +114,36 @@ function machinePage(entry: StatechartEntry, chart: ChartMachine): string {
   ];
   for (const state of chart.states.values()) {
     if (state === chart.root) continue;
-    parts.push(row([code(statePath(chart, state)), kind(chart, state), list(state.entry.map(refFull)), list(state.exit.map(refFull)), list(state.invoke.map((i) => (i.id === i.src ? i.src : `${i.src} as ${i.id}`)))]));
+    parts.push(
+      row([
+        code(statePath(chart, state)),
+        kind(chart, state),
+        list(state.entry.map(refFull)),
+        list(state.exit.map(refFull)),
+        list(state.invoke.map((i) => (i.id === i.src ? i.src : `${i.src} as ${i.id}`))),
+      ]),
+    );
   }
-  parts.push('', '## Transitions', '', 'In definition order; a targetless transition stays in its state (no exit, no entry).', '', '| From | Event [guard] | To | Actions |', '| --- | --- | --- | --- |');
+  parts.push(
+    '',
+    '## Transitions',
+    '',
+    'In definition order; a targetless transition stays in its state (no exit, no entry).',
+    '',
+    '| From | Event [guard] | To | Actions |',
+    '| --- | --- | --- | --- |',
+  );
   for (const state of chart.states.values()) {
     for (const t of state.transitions) {
       const to = t.targets.length === 0 ? '(stays)' : t.targets.map((id) => code(statePath(chart, chart.states.get(id)))).join(', ');
-      parts.push(row([state === chart.root ? 'any state' : code(statePath(chart, state)), code(trigger(t)) + (t.reenter ? ' (re-enter)' : ''), to, list(t.actions.map(refFull))]));
+      parts.push(
+        row([
+          state === chart.root ? 'any state' : code(statePath(chart, state)),
+          code(trigger(t)) + (t.reenter ? ' (re-enter)' : ''),
+          to,
+          list(t.actions.map(refFull)),
+        ]),
+      );
     }
   }
   return `${parts.join('\n')}\n`;

@@ -68,7 +68,11 @@ export class ChartCache {
     if (!CHART_NAMES.has(name)) return Promise.resolve(undefined);
     this.svgs ??= loadDotRenderer().then((render) => {
       const files = generateStatecharts(STATECHARTS, render);
-      return new Map(Object.entries(files).filter(([file]) => file.endsWith('.svg')).map(([file, text]) => [file.slice(0, -'.svg'.length), text]));
+      return new Map(
+        Object.entries(files)
+          .filter(([file]) => file.endsWith('.svg'))
+          .map(([file, text]) => [file.slice(0, -'.svg'.length), text]),
+      );
     });
     // A failed load is not cached: the next request tries again.
     this.svgs.catch(() => (this.svgs = undefined));

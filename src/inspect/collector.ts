@@ -126,7 +126,11 @@ export class Collector {
   }
 
   private track(key: string, role: string): SessionTracker {
-    const tracker = new SessionTracker(key, role, { sanitize: this.options.sanitize, limits: this.options.limits, changed: () => this.schedule() });
+    const tracker = new SessionTracker(key, role, {
+      sanitize: this.options.sanitize,
+      limits: this.options.limits,
+      changed: () => this.schedule(),
+    });
     this.trackers.set(key, tracker);
     this.schedule();
     return tracker;

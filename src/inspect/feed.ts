@@ -66,7 +66,7 @@ export async function connectInspector(url: string, options: FeedOptions = {}): 
     clearTimeout(retry);
     socket?.terminate();
     collector.stop();
-    throw new Error(`no inspector at ${url}: ${(err as Error).message}`);
+    throw new Error(`no inspector at ${url}: ${(err as Error).message}`, { cause: err });
   }
 
   return {

@@ -1,5 +1,5 @@
-import type { InspectionEvent } from 'xstate';
 import type { S2Session } from '../roles/session.js';
+import type { SessionInspector } from '../roles/types.js';
 import { Collector } from './collector.js';
 import { DEFAULT_LIMITS, ViewStore, type ViewLimits } from './model.js';
 import type { Sanitizer } from './sanitize.js';
@@ -30,7 +30,7 @@ export interface Inspector {
    * `createRmClient`, `connectSession` or `new S2Session` to see the control-type and
    * instruction actors too.
    */
-  readonly inspect: (event: InspectionEvent) => void;
+  readonly inspect: SessionInspector;
   /** Shows a session's messages and state; call it before `session.start()` (in `onSession`). */
   attach(session: S2Session): void;
   /** Stops collecting and serving (or feeding). Sessions go on unaffected. */

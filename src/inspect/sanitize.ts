@@ -34,7 +34,7 @@ export interface Shown {
 }
 
 export function showMessage(message: S2Message, sanitize: Sanitizer | undefined): Shown {
-  return showObject(structuredClone(message) as Record<string, unknown>, sanitize);
+  return showObject(structuredClone(message), sanitize);
 }
 
 /** A frame that did not decode: parsed again when it is a JSON object, so the hook can see it; else its text. */
@@ -49,7 +49,8 @@ export function showFrame(frame: string, sanitize: Sanitizer | undefined): Shown
   }
   if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return showObject(parsed as Record<string, unknown>, sanitize);
   // Not an object: nothing a hook could pick fields from. With a hook installed, show only the size.
-  if (sanitize) return { body: `(${frame.length} characters, not a JSON object; not shown because a sanitize hook is installed)`, message: undefined };
+  if (sanitize)
+    return { body: `(${frame.length} characters, not a JSON object; not shown because a sanitize hook is installed)`, message: undefined };
   return { body: clip(redact(frame), MAX_BODY_CHARS), message: undefined };
 }
 
@@ -57,7 +58,7 @@ function showObject(copy: Record<string, unknown>, sanitize: Sanitizer | undefin
   let shown: Record<string, unknown> = copy;
   if (sanitize) {
     try {
-      shown = sanitize(copy as S2Message) as Record<string, unknown>;
+      shown = sanitize(copy as S2Message);
     } catch {
       return { body: HIDDEN, message: undefined };
     }
@@ -73,7 +74,8 @@ function showObject(copy: Record<string, unknown>, sanitize: Sanitizer | undefin
 
 /** The first 8 characters of an id: enough to follow a message through the log. */
 const short = (v: unknown): string => (typeof v === 'string' ? redact(v.slice(0, 8)) : '?');
-const text = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? redact(clip(String(v), 60)) : '?');
+const text = (v: unknown): string =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? redact(clip(String(v), 60)) : '?';
 
 /** One line for the log: the type plus what a person looks for first (from the sanitised copy). */
 export function summarize(m: Record<string, unknown> | undefined, fallback: string): string {

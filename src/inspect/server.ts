@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { rawToString } from '../transport/ws-transport.js';
 import { ChartCache } from './charts.js';
 import type { InspectorOp, ViewStore } from './model.js';
 import { APP_JS } from './page/app.js';
@@ -37,7 +38,8 @@ const MAX_FEED_FRAME = 32 * 1024 * 1024;
  * makes the browser enforce that, and refuses framing and form posts.
  */
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -59,8 +61,10 @@ function validOps(data: unknown): InspectorOp[] {
     const o = op as { op?: unknown; key?: unknown; header?: unknown; entry?: unknown; instruction?: unknown } | null;
     if (!o || typeof o.key !== 'string' || !OP_KINDS.has(o.op as string)) return false;
     if (o.op === 'session') return typeof o.header === 'object' && o.header !== null;
-    if (o.op === 'message') return typeof o.entry === 'object' && o.entry !== null && typeof (o.entry as { seq?: unknown }).seq === 'number';
-    if (o.op === 'instruction') return typeof o.instruction === 'object' && o.instruction !== null && typeof (o.instruction as { id?: unknown }).id === 'string';
+    if (o.op === 'message')
+      return typeof o.entry === 'object' && o.entry !== null && typeof (o.entry as { seq?: unknown }).seq === 'number';
+    if (o.op === 'instruction')
+      return typeof o.instruction === 'object' && o.instruction !== null && typeof (o.instruction as { id?: unknown }).id === 'string';
     return true;
   });
 }
@@ -136,7 +140,10 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     const chart = /^\/charts\/([a-z0-9-]+)\.svg$/.exec(path)?.[1];
     if (chart) {
       void charts.svg(chart).then(
-        (svg) => (svg === undefined ? send(res, 404, 'text/plain; charset=utf-8', 'no such chart\n') : send(res, 200, 'image/svg+xml; charset=utf-8', svg)),
+        (svg) =>
+          svg === undefined
+            ? send(res, 404, 'text/plain; charset=utf-8', 'no such chart\n')
+            : send(res, 200, 'image/svg+xml; charset=utf-8', svg),
         (err: unknown) => send(res, 500, 'text/plain; charset=utf-8', `could not draw the chart: ${(err as Error).message}\n`),
       );
       return;
@@ -159,7 +166,7 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
         if (isBinary) return;
         let parsed: unknown;
         try {
-          parsed = JSON.parse(data.toString());
+          parsed = JSON.parse(rawToString(data));
         } catch {
           return;
         }

@@ -6,7 +6,7 @@ import { FINAL_STATUSES } from '../rules/instruction-status.js';
 import type { InstructionStatus } from '../typebox/common/enums.js';
 import { messageSpec, type S2Message } from '../typebox/registry.js';
 import { actorView, actorViewFromPath } from './charts.js';
-import type { ActorView, InspectorOp, InstructionView, MessageEntry, ProblemView, SessionHeader, StateStep, ViewLimits } from './model.js';
+import type { InspectorOp, InstructionView, MessageEntry, ProblemView, SessionHeader, StateStep, ViewLimits } from './model.js';
 import { clip, redact, showFrame, showMessage, summarize, type Sanitizer, type Shown } from './sanitize.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -27,7 +27,8 @@ const SESSION_MACHINE = { CEM: cemSessionMachine.id, RM: rmSessionMachine.id } a
 const text = (s: string, max = MAX_REASON_CHARS) => redact(clip(s, max));
 /** A message id as shown and as the pairing key: lowercase (R4), clipped, never a token. */
 const idKey = (id: string) => redact(clip(id.toLowerCase(), 100));
-const isFinal = (status: string | undefined) => status === 'VOID' || (status !== undefined && FINAL_STATUSES.has(status as InstructionStatus));
+const isFinal = (status: string | undefined) =>
+  status === 'VOID' || (status !== undefined && FINAL_STATUSES.has(status as InstructionStatus));
 
 /** The raw frame's message_id, for pairing with our ReceptionStatus; undefined when it has none readable. */
 function rawMessageId(frame: string): string | undefined {
@@ -171,7 +172,9 @@ export class SessionTracker {
     this.header.counts = { ...this.header.counts, refused: this.header.counts.refused + 1 };
     const entry = message && 'message_id' in message ? this.receivedById.get(idKey(message.message_id)) : this.lastInvalid;
     if (!entry) return;
-    entry.refused = entry.refused?.problems ? { status, reason: text(reason), problems: entry.refused.problems } : { status, reason: text(reason) };
+    entry.refused = entry.refused?.problems
+      ? { status, reason: text(reason), problems: entry.refused.problems }
+      : { status, reason: text(reason) };
     this.dirtyEntries.add(entry);
     // A refused instruction never gets a status (R16, R49) — unless the refusal was of a reused
     // id (R42): then the record belongs to the earlier instruction, which goes on.
@@ -187,7 +190,8 @@ export class SessionTracker {
     this.history.push({ at: new Date().toISOString(), state });
     if (this.history.length > MAX_HISTORY) this.history.shift();
     // With the inspection hook the actor's own snapshot is drawn; without it, the path is enough.
-    if (!this.rootSnapshot) this.header.session = actorViewFromPath(this.header.session.machine, state, this.header.closed ? 'stopped' : 'active');
+    if (!this.rootSnapshot)
+      this.header.session = actorViewFromPath(this.header.session.machine, state, this.header.closed ? 'stopped' : 'active');
     this.touch();
   }
 
@@ -224,7 +228,8 @@ export class SessionTracker {
     const path = actorView(this.header.session.machine, snapshot.value, snapshot.status).state;
     if (path !== this.history.at(-1)?.state) this.stateChanged(path);
     // A session seen only through the hook has no close event: its actor's end is the close.
-    if (!this.header.attached && snapshot.status !== 'active') this.closed(typeof ctx?.closeCode === 'number' ? ctx.closeCode : 1006, typeof ctx?.closeReason === 'string' ? ctx.closeReason : '');
+    if (!this.header.attached && snapshot.status !== 'active')
+      this.closed(typeof ctx?.closeCode === 'number' ? ctx.closeCode : 1006, typeof ctx?.closeReason === 'string' ? ctx.closeReason : '');
     this.touch();
   }
 
@@ -267,7 +272,12 @@ export class SessionTracker {
   drain(): InspectorOp[] {
     const ops: InspectorOp[] = [];
     if (this.headerDirty) {
-      if (this.rootSnapshot) this.header.session = actorView(this.header.session.machine, this.rootSnapshot.value, this.header.closed ? 'stopped' : this.rootSnapshot.status);
+      if (this.rootSnapshot)
+        this.header.session = actorView(
+          this.header.session.machine,
+          this.rootSnapshot.value,
+          this.header.closed ? 'stopped' : this.rootSnapshot.status,
+        );
       this.header.history = [...this.history];
       this.header.reports = [...this.reports];
       ops.push({ op: 'session', key: this.key, header: { ...this.header } });
@@ -275,7 +285,8 @@ export class SessionTracker {
       this.published = true;
     }
     for (const entry of this.dirtyEntries) if (this.entries.has(entry.seq)) ops.push({ op: 'message', key: this.key, entry: { ...entry } });
-    for (const record of this.dirtyInstructions) if (this.instructions.get(record.id) === record) ops.push({ op: 'instruction', key: this.key, instruction: { ...record } });
+    for (const record of this.dirtyInstructions)
+      if (this.instructions.get(record.id) === record) ops.push({ op: 'instruction', key: this.key, instruction: { ...record } });
     this.dirtyEntries.clear();
     this.dirtyInstructions.clear();
     return ops;
@@ -338,11 +349,18 @@ export class SessionTracker {
    * A ReceptionStatus and the message it answers point at each other (R12: one per message). The
    * status value is protocol vocabulary; the diagnostic label is taken as sanitised.
    */
-  private pair(status: Mutable<MessageEntry>, candidates: Map<string, Mutable<MessageEntry>>, subject: string, value: string, shown: Shown): void {
+  private pair(
+    status: Mutable<MessageEntry>,
+    candidates: Map<string, Mutable<MessageEntry>>,
+    subject: string,
+    value: string,
+    shown: Shown,
+  ): void {
     const target = candidates.get(idKey(subject));
     if (!target || target.reception) return;
     const label = shown.message?.diagnostic_label;
-    target.reception = typeof label === 'string' ? { status: value, label: text(label), seq: status.seq } : { status: value, seq: status.seq };
+    target.reception =
+      typeof label === 'string' ? { status: value, label: text(label), seq: status.seq } : { status: value, seq: status.seq };
     status.answers = target.seq;
     this.dirtyEntries.add(target);
     // An instruction the peer did not take at reception level never gets a status (R16, R49).

@@ -4,7 +4,7 @@ import { findDuplicates, reportDuplicates } from './helpers.js';
 import type { Rule, RuleTable } from './rule.js';
 
 /**
- * Intra-message rules for the common messages (S2-RULES.md §3.13).
+ * Intra-message rules for the common messages (docs/rules.md#framing, #measurements).
  *
  * Implemented:
  * - R107 PowerMeasurement: at most one value per commodity_quantity.
@@ -18,8 +18,8 @@ import type { Rule, RuleTable } from './rule.js';
  * - R110 probability-band nesting: SHOULD and inferred; a peer whose bands cross would lose the
  *   whole forecast for a cosmetic fault.
  * - R25 (an RM Handshake lists supported_protocol_versions): checkable on one message, but the
- *   session table of §2.8 answers it with INVALID_CONTENT + TERMINATE (no common version), which
- *   the session statechart does; an INVALID_MESSAGE here would pre-empt that.
+ *   session answers it with INVALID_CONTENT + TERMINATE (no common version), which the session
+ *   statechart does; an INVALID_MESSAGE here would pre-empt that.
  * - R24, R27, R32–R35, R42, R45 and the other common rules need session knowledge.
  */
 
@@ -33,7 +33,8 @@ const oneValuePerQuantity: Rule<PowerMeasurement> = {
   check(m) {
     const out: Problem[] = [];
     const pairs = findDuplicates(m.values, 'commodity_quantity');
-    if (pairs) reportDuplicates(out, 'R107', pairs, m.values, 'commodity_quantity', '$.values', 'commodity_quantity', 'in this measurement');
+    if (pairs)
+      reportDuplicates(out, 'R107', pairs, m.values, 'commodity_quantity', '$.values', 'commodity_quantity', 'in this measurement');
     return out;
   },
 };
@@ -49,13 +50,23 @@ const oneForecastValuePerQuantity: Rule<PowerForecast> = {
       const values = elements[e]!.power_values;
       if (values.length < 2) continue;
       const pairs = findDuplicates(values, 'commodity_quantity');
-      if (pairs) reportDuplicates(out, 'R109', pairs, values, 'commodity_quantity', `$.elements[${e}].power_values`, 'commodity_quantity', `in forecast element ${e}`);
+      if (pairs)
+        reportDuplicates(
+          out,
+          'R109',
+          pairs,
+          values,
+          'commodity_quantity',
+          `$.elements[${e}].power_values`,
+          'commodity_quantity',
+          `in forecast element ${e}`,
+        );
     }
     return out;
   },
 };
 
-/** Intra-message rules for the COMMON messages (S2-RULES.md §3). */
+/** Intra-message rules for the COMMON messages (docs/rules.md). */
 export const COMMON_RULES: RuleTable = {
   PowerMeasurement: [oneValuePerQuantity],
   PowerForecast: [oneForecastValuePerQuantity],

@@ -5,15 +5,15 @@ import { FACTOR_IN_UNIT_RANGE, actuatorIdRules, checkPowerRanges } from './opera
 import type { Rule, RuleTable } from './rule.js';
 
 /**
- * Intra-message rules for DDBC (S2-RULES.md §3.7, §3.10). Wire quirks (R88, R89): a DDBC mode's
+ * Intra-message rules for DDBC (docs/rules.md#operation-modes, #ddbc). Wire quirks (R88, R89): a DDBC mode's
  * id is `Id`, the commodity list is `supported_commodites`.
  *
  * Implemented:
  * - DDBC.SystemDescription: R69 (unique actuator ids; per actuator unique mode `Id`s, transition
  *   and timer ids), R70 (transitions name modes and timers of their own actuator), R68 (one power
  *   range per commodity quantity per mode), R82 (no duplicate commodity in supported_commodites:
- *   a list of "commodities supported", i.e. a set; S2-RULES has no id for it, so it carries the id
- *   of the FRBC rule that states the same for FRBC actuators).
+ *   a list of "commodities supported", i.e. a set; it carries the id of the FRBC rule that states
+ *   the same for FRBC actuators, docs/rules.md#R82).
  * - DDBC.Instruction, DDBC.ActuatorStatus: R67 (operation_mode_factor in [0, 1]).
  *
  * Skipped, and why:
@@ -58,14 +58,23 @@ const uniqueCommodities: Rule<SystemDescription> = {
     for (let a = 0; a < m.actuators.length; a++) {
       const act = m.actuators[a]!;
       if (act.supported_commodites.length > 1) {
-        checkUnique(out, 'R82', act.supported_commodites, undefined, `$.actuators[${a}]`, 'supported_commodites', 'commodity', `in the supported_commodites of actuator '${act.id}'`);
+        checkUnique(
+          out,
+          'R82',
+          act.supported_commodites,
+          undefined,
+          `$.actuators[${a}]`,
+          'supported_commodites',
+          'commodity',
+          `in the supported_commodites of actuator '${act.id}'`,
+        );
       }
     }
     return out;
   },
 };
 
-/** Intra-message rules for the DDBC messages (S2-RULES.md §3). */
+/** Intra-message rules for the DDBC messages (docs/rules.md#ddbc). */
 export const DDBC_RULES: RuleTable = {
   'DDBC.SystemDescription': [uniqueIds, transitionRefs, powerRangePerQuantity, uniqueCommodities],
   'DDBC.Instruction': [FACTOR_IN_UNIT_RANGE],

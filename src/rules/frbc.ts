@@ -6,7 +6,7 @@ import { FACTOR_IN_UNIT_RANGE, actuatorIdRules, checkPowerRanges } from './opera
 import type { Rule, RuleTable } from './rule.js';
 
 /**
- * Intra-message rules for FRBC (S2-RULES.md §3.7, §3.8).
+ * Intra-message rules for FRBC (docs/rules.md#operation-modes, #frbc).
  *
  * Implemented:
  * - FRBC.SystemDescription: R69 (unique actuator ids; per actuator unique mode, transition and
@@ -18,7 +18,7 @@ import type { Rule, RuleTable } from './rule.js';
  * - FRBC.LeakageBehaviour: R77 (ranges start < end and contiguous).
  * - FRBC.FillLevelTargetProfile: R78 (each fill_level_range start ≤ end).
  *
- * Choice on R82: S2-RULES lists it as inferred/SHOULD, but s2-python (the reference RM) enforces
+ * Choice on R82 (docs/rules.md#R82): the sources make it an inferred SHOULD, but s2-python (the reference RM) enforces
  * it, so an RM built on it never sends a violation, and a description whose element has no power
  * for a commodity the actuator uses (or power for one it does not list) leaves the CEM unable to
  * compute power. It is therefore a rule here, read as "the commodities of the power ranges equal the
@@ -26,7 +26,7 @@ import type { Rule, RuleTable } from './rule.js';
  * are fine (e.g. ELECTRIC.POWER.L1/L2/L3 of a three-phase charger; R68 still allows one per
  * quantity), whereas s2-python wants exactly one; and a HYDROGEN.FLOW_RATE range is ignored, since
  * no Commodity value exists that an actuator could list for it (Q20). The duplicate check on
- * supported_commodities is s2-python's too (§4.5) and carries R82's id, S2-RULES having none of its own.
+ * supported_commodities is s2-python's too and is part of R82 in the catalogue.
  *
  * Skipped, and why:
  * - R62, R63, R64, R71, R75 (references to modes/actuators/timers of the current description,
@@ -57,7 +57,13 @@ const powerRangePerQuantity: Rule<SystemDescription> = {
         for (let e = 0; e < elements.length; e++) {
           const ranges = elements[e]!.power_ranges;
           if (ranges.length < 2) continue;
-          checkPowerRanges(out, 'R68', ranges, `$.actuators[${a}].operation_modes[${o}].elements[${e}].power_ranges`, `in element ${e} of operation mode '${modes[o]!.id}'`);
+          checkPowerRanges(
+            out,
+            'R68',
+            ranges,
+            `$.actuators[${a}].operation_modes[${o}].elements[${e}].power_ranges`,
+            `in element ${e} of operation mode '${modes[o]!.id}'`,
+          );
         }
       }
     }
@@ -76,7 +82,13 @@ const contiguousElements: Rule<SystemDescription> = {
       for (let o = 0; o < act.operation_modes.length; o++) {
         const mode = act.operation_modes[o]!;
         if (bandsInOrder(mode.elements)) continue;
-        reportBands(out, 'R76', mode.elements, `$.actuators[${a}].operation_modes[${o}].elements`, `in operation mode '${mode.id}' of actuator '${act.id}'`);
+        reportBands(
+          out,
+          'R76',
+          mode.elements,
+          `$.actuators[${a}].operation_modes[${o}].elements`,
+          `in operation mode '${mode.id}' of actuator '${act.id}'`,
+        );
       }
     }
     return out;
@@ -91,7 +103,7 @@ const QUANTITIES: Readonly<Record<Commodity, string>> = {
 };
 const COMMODITIES = Object.keys(COMMODITY_BIT) as Commodity[];
 
-/** R82 (I, SHOULD in S2-RULES; enforced by s2-python — see the header for the choice). */
+/** R82 (inferred, SHOULD in the sources; enforced by s2-python — see the header for the choice). */
 const coversCommodities: Rule<SystemDescription> = {
   id: 'R82',
   summary: "supported_commodities has no duplicates and each element's power ranges cover exactly those commodities",
@@ -101,7 +113,16 @@ const coversCommodities: Rule<SystemDescription> = {
       const act = m.actuators[a]!;
       const commodities = act.supported_commodities;
       if (commodities.length > 1) {
-        checkUnique(out, 'R82', commodities, undefined, `$.actuators[${a}]`, 'supported_commodities', 'commodity', `in the supported_commodities of actuator '${act.id}'`);
+        checkUnique(
+          out,
+          'R82',
+          commodities,
+          undefined,
+          `$.actuators[${a}]`,
+          'supported_commodities',
+          'commodity',
+          `in the supported_commodities of actuator '${act.id}'`,
+        );
       }
       let supported = 0;
       for (let c = 0; c < commodities.length; c++) supported |= COMMODITY_BIT[commodities[c]!];
@@ -131,7 +152,12 @@ function reportCoverage(out: Problem[], m: SystemDescription, a: number, o: numb
     if (supported & ~covered & COMMODITY_BIT[commodity]) {
       const quantities = ranges.map((r) => r.commodity_quantity);
       out.push(
-        problem('R82', path, `element ${e} of operation mode '${mode.id}' has no power range for ${commodity} (${QUANTITIES[commodity]}), which actuator '${act.id}' lists in supported_commodities`, quantities),
+        problem(
+          'R82',
+          path,
+          `element ${e} of operation mode '${mode.id}' has no power range for ${commodity} (${QUANTITIES[commodity]}), which actuator '${act.id}' lists in supported_commodities`,
+          quantities,
+        ),
       );
     }
   }
@@ -140,7 +166,12 @@ function reportCoverage(out: Problem[], m: SystemDescription, a: number, o: numb
     const commodity = COMMODITY_OF[quantity];
     if (commodity === undefined || supported & COMMODITY_BIT[commodity]) continue;
     out.push(
-      problem('R82', `${path}[${r}].commodity_quantity`, `power range for ${quantity} belongs to commodity ${commodity}, which actuator '${act.id}' does not list in supported_commodities`, quantity),
+      problem(
+        'R82',
+        `${path}[${r}].commodity_quantity`,
+        `power range for ${quantity} belongs to commodity ${commodity}, which actuator '${act.id}' does not list in supported_commodities`,
+        quantity,
+      ),
     );
   }
 }
@@ -165,13 +196,20 @@ const targetRanges: Rule<MessageOf<'FRBC.FillLevelTargetProfile'>> = {
     for (let e = 0; e < m.elements.length; e++) {
       const r = m.elements[e]!.fill_level_range;
       if (r.start_of_range <= r.end_of_range) continue;
-      out.push(problem('R78', `$.elements[${e}].fill_level_range`, `target fill_level_range start ${r.start_of_range} is greater than its end ${r.end_of_range}`, r));
+      out.push(
+        problem(
+          'R78',
+          `$.elements[${e}].fill_level_range`,
+          `target fill_level_range start ${r.start_of_range} is greater than its end ${r.end_of_range}`,
+          r,
+        ),
+      );
     }
     return out;
   },
 };
 
-/** Intra-message rules for the FRBC messages (S2-RULES.md §3). */
+/** Intra-message rules for the FRBC messages (docs/rules.md#frbc). */
 export const FRBC_RULES: RuleTable = {
   'FRBC.SystemDescription': [uniqueIds, transitionRefs, powerRangePerQuantity, contiguousElements, coversCommodities],
   'FRBC.Instruction': [FACTOR_IN_UNIT_RANGE],

@@ -82,7 +82,14 @@ export function reportDuplicates(
     for (let q = 0; q < p; q++) if (pairs[q]![1] === j) occurrence++;
     const v = valueAt(items, i, key);
     const times = occurrence === 2 ? 'twice' : `${occurrence} times`;
-    out.push(problem(rule, `${arrayPath}[${i}]${suffix}`, `${what} '${String(v)}' is used ${times} ${scope} (first at ${arrayPath}[${j}]${suffix})`, v));
+    out.push(
+      problem(
+        rule,
+        `${arrayPath}[${i}]${suffix}`,
+        `${what} '${String(v)}' is used ${times} ${scope} (first at ${arrayPath}[${j}]${suffix})`,
+        v,
+      ),
+    );
   }
 }
 
@@ -145,14 +152,7 @@ export const COMMODITY_OF: Readonly<Record<CommodityQuantity, Commodity | undefi
  * Pushes a problem when date-time `later` lies before `earlier` (millisecond precision). Values
  * Date.parse cannot read (e.g. a leap second, which the RFC 3339 format allows) are not judged.
  */
-export function checkNotBefore(
-  out: Problem[],
-  rule: string,
-  earlier: string,
-  earlierName: string,
-  later: string,
-  laterName: string,
-): void {
+export function checkNotBefore(out: Problem[], rule: string, earlier: string, earlierName: string, later: string, laterName: string): void {
   const a = Date.parse(earlier);
   const b = Date.parse(later);
   if (!(b < a)) return; // also true when either is NaN
@@ -192,11 +192,18 @@ export function reportBands(out: Problem[], rule: string, elements: readonly Ban
     if (r.start_of_range < r.end_of_range) continue;
     proper = false;
     out.push(
-      problem(rule, `${arrayPath}[${i}].fill_level_range`, `fill_level_range start ${r.start_of_range} must be smaller than its end ${r.end_of_range} ${scope}`, r),
+      problem(
+        rule,
+        `${arrayPath}[${i}].fill_level_range`,
+        `fill_level_range start ${r.start_of_range} must be smaller than its end ${r.end_of_range} ${scope}`,
+        r,
+      ),
     );
   }
   if (!proper || elements.length < 2) return;
-  const order = elements.map((_, i) => i).sort((x, y) => elements[x]!.fill_level_range.start_of_range - elements[y]!.fill_level_range.start_of_range);
+  const order = elements
+    .map((_, i) => i)
+    .sort((x, y) => elements[x]!.fill_level_range.start_of_range - elements[y]!.fill_level_range.start_of_range);
   for (let k = 1; k < order.length; k++) {
     const pi = order[k - 1]!;
     const ci = order[k]!;

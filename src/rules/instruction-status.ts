@@ -4,7 +4,7 @@ import type { InstructionStatus } from '../typebox/common/enums.js';
 export const FINAL_STATUSES: ReadonlySet<InstructionStatus> = new Set(['SUCCEEDED', 'ABORTED', 'REJECTED', 'REVOKED']);
 
 /**
- * R46 (S2-RULES.md §3.5): which status may follow which. Skipping forward is allowed, going back
+ * R46 (docs/rules.md#R46): which status may follow which. Skipping forward is allowed, going back
  * or leaving a final status is not; REJECTED only before ACCEPTED; REVOKED before any final
  * status, also once STARTED (Q13). `undefined` = no status reported yet.
  */

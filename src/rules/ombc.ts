@@ -4,7 +4,7 @@ import { FACTOR_IN_UNIT_RANGE, checkPowerRanges, checkTransitionRefs, checkUniqu
 import type { Rule, RuleTable } from './rule.js';
 
 /**
- * Intra-message rules for OMBC (S2-RULES.md §3.7, §3.9). OMBC has no actuators: modes,
+ * Intra-message rules for OMBC (docs/rules.md#operation-modes, #ombc). OMBC has no actuators: modes,
  * transitions and timers belong to the system description itself.
  *
  * Implemented:
@@ -64,7 +64,7 @@ const powerRangePerQuantity: Rule<SystemDescription> = {
   },
 };
 
-/** Intra-message rules for the OMBC messages (S2-RULES.md §3). */
+/** Intra-message rules for the OMBC messages (docs/rules.md#ombc). */
 export const OMBC_RULES: RuleTable = {
   'OMBC.SystemDescription': [uniqueIds, transitionRefs, powerRangePerQuantity],
   'OMBC.Instruction': [FACTOR_IN_UNIT_RANGE],

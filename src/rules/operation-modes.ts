@@ -5,7 +5,7 @@ import { checkUnique, findDuplicates, hasId, idSet, problem, reportDuplicates } 
 import type { Rule } from './rule.js';
 
 /**
- * Checks shared by the operation-mode control types (S2-RULES.md §3.7): OMBC per system
+ * Checks shared by the operation-mode control types (docs/rules.md#operation-modes): OMBC per system
  * description, FRBC and DDBC per actuator. `modeKey` is the mode's id field (`Id` in DDBC, R88);
  * `basePath` the JSONPath of the object holding `operation_modes`/`transitions`/`timers`; `scope`
  * ends the sentences ("in actuator 'a1'", "in this system description").
@@ -33,10 +33,24 @@ export function checkTransitionRefs(out: Problem[], rule: string, s: ModeScope, 
   for (let i = 0; i < transitions.length; i++) {
     const t = transitions[i]!;
     if (!hasId(s.modes, s.modeKey, modeSet, t.from)) {
-      out.push(problem(rule, `${basePath}.transitions[${i}].from`, `transition '${t.id}' starts from operation mode '${t.from}', which is not an operation mode ${scope}`, t.from));
+      out.push(
+        problem(
+          rule,
+          `${basePath}.transitions[${i}].from`,
+          `transition '${t.id}' starts from operation mode '${t.from}', which is not an operation mode ${scope}`,
+          t.from,
+        ),
+      );
     }
     if (!hasId(s.modes, s.modeKey, modeSet, t.to)) {
-      out.push(problem(rule, `${basePath}.transitions[${i}].to`, `transition '${t.id}' leads to operation mode '${t.to}', which is not an operation mode ${scope}`, t.to));
+      out.push(
+        problem(
+          rule,
+          `${basePath}.transitions[${i}].to`,
+          `transition '${t.id}' leads to operation mode '${t.to}', which is not an operation mode ${scope}`,
+          t.to,
+        ),
+      );
     }
     if (t.start_timers.length) checkTimerRefs(out, rule, s.timers, timerSet, t, 'start_timers', basePath, i, scope);
     if (t.blocking_timers.length) checkTimerRefs(out, rule, s.timers, timerSet, t, 'blocking_timers', basePath, i, scope);
@@ -58,7 +72,14 @@ function checkTimerRefs(
   for (let k = 0; k < refs.length; k++) {
     const ref = refs[k]!;
     if (hasId(timers, 'id', timerSet, ref)) continue;
-    out.push(problem(rule, `${basePath}.transitions[${i}].${field}[${k}]`, `transition '${t.id}' lists timer '${ref}' in ${field}, which is not a timer ${scope}`, ref));
+    out.push(
+      problem(
+        rule,
+        `${basePath}.transitions[${i}].${field}[${k}]`,
+        `transition '${t.id}' lists timer '${ref}' in ${field}, which is not a timer ${scope}`,
+        ref,
+      ),
+    );
   }
 }
 
@@ -84,7 +105,14 @@ export const FACTOR_IN_UNIT_RANGE: Rule<{ readonly operation_mode_factor: number
   check(m) {
     const f = m.operation_mode_factor;
     if (f >= 0 && f <= 1) return [];
-    return [problem('R67', '$.operation_mode_factor', `operation_mode_factor ${f} is outside [0, 1] (0 = start, 1 = end of the operation mode's ranges)`, f)];
+    return [
+      problem(
+        'R67',
+        '$.operation_mode_factor',
+        `operation_mode_factor ${f} is outside [0, 1] (0 = start, 1 = end of the operation mode's ranges)`,
+        f,
+      ),
+    ];
   },
 };
 
@@ -101,8 +129,15 @@ interface ActuatorLike {
  * `Id`, R88): actuator ids unique in the description; mode, transition and timer ids unique per
  * actuator; transitions name modes and timers of their own actuator.
  */
-export function actuatorIdRules(modeKey: 'id' | 'Id'): [Rule<{ readonly actuators: readonly ActuatorLike[] }>, Rule<{ readonly actuators: readonly ActuatorLike[] }>] {
-  const scopeOf = (act: ActuatorLike): ModeScope => ({ modes: act.operation_modes, modeKey, transitions: act.transitions, timers: act.timers });
+export function actuatorIdRules(
+  modeKey: 'id' | 'Id',
+): [Rule<{ readonly actuators: readonly ActuatorLike[] }>, Rule<{ readonly actuators: readonly ActuatorLike[] }>] {
+  const scopeOf = (act: ActuatorLike): ModeScope => ({
+    modes: act.operation_modes,
+    modeKey,
+    transitions: act.transitions,
+    timers: act.timers,
+  });
   return [
     {
       id: 'R69',

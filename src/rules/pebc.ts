@@ -4,7 +4,7 @@ import { checkNotBefore, checkUnique, findDuplicates, problem, reportDuplicates 
 import type { Rule, RuleTable } from './rule.js';
 
 /**
- * Intra-message rules for PEBC (S2-RULES.md §3.11).
+ * Intra-message rules for PEBC (docs/rules.md#pebc).
  *
  * Implemented:
  * - PEBC.PowerConstraints: R92 (at least one UPPER_LIMIT and one LOWER_LIMIT range), R93
@@ -15,7 +15,7 @@ import type { Rule, RuleTable } from './rule.js';
  *   element lower_limit ≤ upper_limit), R98, intra-message part (envelope ids unique in the instruction).
  *
  * Choices:
- * - R92 follows the schema text and S2-RULES: one UPPER_LIMIT and one LOWER_LIMIT range overall,
+ * - R92 follows the schema text (docs/rules.md#R92): one UPPER_LIMIT and one LOWER_LIMIT range overall,
  *   whatever their commodity quantities ("multiple … with identical CommodityQuantities and
  *   LimitTypes" are allowed). s2-python is stricter and wants both limit types for every commodity
  *   quantity used; a constraints message that passes here may thus be refused by s2-python tooling.
@@ -124,7 +124,17 @@ const envelopes: Rule<Instruction> = {
     const out: Problem[] = [];
     const envs = m.power_envelopes;
     const pairs = findDuplicates(envs, 'commodity_quantity');
-    if (pairs) reportDuplicates(out, 'R97', pairs, envs, 'commodity_quantity', '$.power_envelopes', 'commodity_quantity', 'by the power envelopes of this instruction');
+    if (pairs)
+      reportDuplicates(
+        out,
+        'R97',
+        pairs,
+        envs,
+        'commodity_quantity',
+        '$.power_envelopes',
+        'commodity_quantity',
+        'by the power envelopes of this instruction',
+      );
     for (let i = 0; i < envs.length; i++) {
       const elements = envs[i]!.power_envelope_elements;
       for (let e = 0; e < elements.length; e++) {
@@ -155,7 +165,7 @@ const envelopeIds: Rule<Instruction> = {
   },
 };
 
-/** Intra-message rules for the PEBC messages (S2-RULES.md §3). */
+/** Intra-message rules for the PEBC messages (docs/rules.md#pebc). */
 export const PEBC_RULES: RuleTable = {
   'PEBC.PowerConstraints': [bothLimitTypes, boundaryOrder, constraintsWindow],
   'PEBC.EnergyConstraint': [energyBounds],

@@ -4,7 +4,7 @@ import { checkNotBefore, findDuplicates, reportDuplicates } from './helpers.js';
 import type { Rule, RuleTable } from './rule.js';
 
 /**
- * Intra-message rules for PPBC (S2-RULES.md §3.12).
+ * Intra-message rules for PPBC (docs/rules.md#ppbc).
  *
  * Implemented:
  * - PPBC.PowerProfileDefinition: R101, intra-message part (container ids unique within the
@@ -18,7 +18,7 @@ import type { Rule, RuleTable } from './rule.js';
  * - R100 "containers in chronological order": containers carry no times, so there is nothing to
  *   compare on one message (their list order is the chronology).
  * - At most one power value per commodity quantity in a PPBC.PowerSequenceElement: the schema
- *   says "should" there (unlike PowerForecastElement's "shall", R109) and S2-RULES lists no rule.
+ *   says "should" there (unlike PowerForecastElement's "shall", R109) and the catalogue lists no rule.
  * - R110/R111 (band nesting, gap-free elements): SHOULD/inferred.
  */
 
@@ -32,13 +32,32 @@ const uniqueIds: Rule<Definition> = {
     const out: Problem[] = [];
     const containers = m.power_sequences_containers;
     const pairs = findDuplicates(containers, 'id');
-    if (pairs) reportDuplicates(out, 'R101', pairs, containers, 'id', '$.power_sequences_containers', 'sequence container id', 'in this power profile definition');
+    if (pairs)
+      reportDuplicates(
+        out,
+        'R101',
+        pairs,
+        containers,
+        'id',
+        '$.power_sequences_containers',
+        'sequence container id',
+        'in this power profile definition',
+      );
     for (let c = 0; c < containers.length; c++) {
       const sequences = containers[c]!.power_sequences;
       if (sequences.length < 2) continue;
       const seqPairs = findDuplicates(sequences, 'id');
       if (seqPairs) {
-        reportDuplicates(out, 'R101', seqPairs, sequences, 'id', `$.power_sequences_containers[${c}].power_sequences`, 'power sequence id', `in sequence container '${containers[c]!.id}'`);
+        reportDuplicates(
+          out,
+          'R101',
+          seqPairs,
+          sequences,
+          'id',
+          `$.power_sequences_containers[${c}].power_sequences`,
+          'power sequence id',
+          `in sequence container '${containers[c]!.id}'`,
+        );
       }
     }
     return out;
@@ -56,7 +75,7 @@ const window: Rule<Definition> = {
   },
 };
 
-/** Intra-message rules for the PPBC messages (S2-RULES.md §3). */
+/** Intra-message rules for the PPBC messages (docs/rules.md#ppbc). */
 export const PPBC_RULES: RuleTable = {
   'PPBC.PowerProfileDefinition': [uniqueIds, window],
 };

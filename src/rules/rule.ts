@@ -2,7 +2,7 @@ import type { MessageOf, MessageType, S2Message } from '../typebox/registry.js';
 import type { Problem } from '../typebox/problem.js';
 
 /**
- * One semantic rule of S2-RULES.md §3 that can be checked on a single message, without session
+ * One semantic rule of the catalogue (docs/rules.md) that can be checked on a single message, without session
  * knowledge. `id` is the rule id (e.g. `R68`); `check` returns the problems, each tagged with it.
  */
 export interface Rule<M = S2Message> {
@@ -31,5 +31,5 @@ export function checkRules(table: RuleTable, message: S2Message): Problem[] {
 export function mergeRuleTables(...tables: RuleTable[]): RuleTable {
   const out: Record<string, Rule[]> = {};
   for (const t of tables) for (const [k, rules] of Object.entries(t)) (out[k] ??= []).push(...(rules as Rule[]));
-  return out as RuleTable;
+  return out;
 }

@@ -30,7 +30,7 @@ const TAPER = 90;
 type Role = 'charge' | 'idle' | 'discharge';
 
 /**
- * FRBC — a home battery (S2-RULES.md §3.7, §3.8). One actuator (the inverter) with three
+ * FRBC — a home battery (docs/rules.md#operation-modes, #frbc). One actuator (the inverter) with three
  * operation modes: charge (consumption, positive power, R9), idle, discharge (production,
  * negative power); storage = state of charge 0–100 %, fill rates in %/s. Charge and discharge
  * start a minimum-run timer that blocks going back to idle (R64); there is no direct
@@ -48,7 +48,7 @@ export function createBattery(options: BatteryOptions = {}): SimulatedDevice<'FR
 
   // Fill rate in %/s for a grid-side power, as announced (× speed, see SimOptions.speed).
   const cellsW = (gridW: number) => (gridW >= 0 ? gridW * efficiency : gridW / efficiency);
-  const rate = (gridW: number) => ((cellsW(gridW) / (capacityWh * 3600)) * 100 * rt.speed);
+  const rate = (gridW: number) => (cellsW(gridW) / (capacityWh * 3600)) * 100 * rt.speed;
   const element = (from: number, to: number, startW: number, endW: number): FRBCOperationModeElement => ({
     fill_level_range: { start_of_range: from, end_of_range: to },
     fill_rate: { start_of_range: rate(startW), end_of_range: rate(endW) },
@@ -65,7 +65,10 @@ export function createBattery(options: BatteryOptions = {}): SimulatedDevice<'FR
     {
       id: ids.charge,
       diagnostic_label: 'charge',
-      elements: [element(EMPTY, TAPER, Math.min(1000, maxChargeW), maxChargeW), element(TAPER, FULL, Math.min(500, maxChargeW), Math.min(1500, maxChargeW))],
+      elements: [
+        element(EMPTY, TAPER, Math.min(1000, maxChargeW), maxChargeW),
+        element(TAPER, FULL, Math.min(500, maxChargeW), Math.min(1500, maxChargeW)),
+      ],
       abnormal_condition_only: false,
     },
     { id: ids.idle, diagnostic_label: 'idle', elements: [element(EMPTY, FULL, 0, 0)], abnormal_condition_only: false },
@@ -96,7 +99,11 @@ export function createBattery(options: BatteryOptions = {}): SimulatedDevice<'FR
   /** The element of a mode that holds the fill level ([start, end), the last one closed, Q19). */
   const elementAt = (modeId: string, level: number): FRBCOperationModeElement | undefined => {
     const els = modes.find((m) => m.id === modeId)?.elements ?? [];
-    return els.find((e, i) => level >= e.fill_level_range.start_of_range && (level < e.fill_level_range.end_of_range || (i === els.length - 1 && level <= e.fill_level_range.end_of_range)));
+    return els.find(
+      (e, i) =>
+        level >= e.fill_level_range.start_of_range &&
+        (level < e.fill_level_range.end_of_range || (i === els.length - 1 && level <= e.fill_level_range.end_of_range)),
+    );
   };
   const powerW = () => {
     const e = elementAt(graph.active, fill);
@@ -142,7 +149,8 @@ export function createBattery(options: BatteryOptions = {}): SimulatedDevice<'FR
     if (!role) return `unknown operation mode ${m.operation_mode}`;
     // R80: the CEM keeps the fill level within the storage range; an instruction that would leave it is refused.
     if (role === 'charge' && fill >= FULL) return `battery full (${round(fill)} %): charging would leave the fill-level range (R80)`;
-    if (role === 'discharge' && fill <= EMPTY) return `battery empty (${round(fill)} %): discharging would leave the fill-level range (R80)`;
+    if (role === 'discharge' && fill <= EMPTY)
+      return `battery empty (${round(fill)} %): discharging would leave the fill-level range (R80)`;
     const route = graph.route(target, m.abnormal_condition, atMs);
     return 'reason' in route ? route.reason : undefined;
   };
@@ -199,7 +207,11 @@ export function createBattery(options: BatteryOptions = {}): SimulatedDevice<'FR
     }
     fill = Math.min(FULL, Math.max(EMPTY, fill));
     if (round(fill) !== round(reportedFill)) sendStorageStatus(); // R81: on change
-    rt.send({ message_type: 'PowerMeasurement', measurement_timestamp: rt.now().toISOString(), values: [{ commodity_quantity: CQ, value: round(powerW()) }] }); // R108
+    rt.send({
+      message_type: 'PowerMeasurement',
+      measurement_timestamp: rt.now().toISOString(),
+      values: [{ commodity_quantity: CQ, value: round(powerW()) }],
+    }); // R108
   }
 
   return {

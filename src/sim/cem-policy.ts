@@ -1,4 +1,11 @@
-import type { CemControlContext, CemControlTypeHandler, CemControlTypes, FinalStatus, InstructionHandle, InstructionInput } from '../roles/cem-control.js';
+import type {
+  CemControlContext,
+  CemControlTypeHandler,
+  CemControlTypes,
+  FinalStatus,
+  InstructionHandle,
+  InstructionInput,
+} from '../roles/cem-control.js';
 import { newUuid } from '../roles/ids.js';
 import type { DDBCActuatorStatus, DDBCSystemDescription } from '../typebox/ddbc/index.js';
 import type { FRBCActuatorStatus, FRBCSystemDescription } from '../typebox/frbc/index.js';
@@ -54,7 +61,7 @@ export interface CemPolicy extends CemControlTypes {
 /**
  * A simple CEM for all five control types. After every description the RM sends, it gives one
  * instruction for that control type — chosen by a simulated price signal where that makes sense —
- * and checks every reference itself first (S2-RULES.md §3.7–3.12, see `choose.ts`), so the RM's
+ * and checks every reference itself first (docs/rules.md#operation-modes to #ppbc, see `choose.ts`), so the RM's
  * reference and rejection rules have nothing to object to. Per activation state lives in a
  * WeakMap keyed by the handler context, so one policy can serve many sessions.
  */
@@ -73,7 +80,13 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     }
   };
 
-  const tally = { given: 0, failed: 0, open: 0, byControlType: Object.fromEntries(CONTROL_TYPE_SHORT.map((t) => [t, 0])) as Record<ControlTypeShort, number>, final: {} as Partial<Record<FinalStatus, number>> };
+  const tally = {
+    given: 0,
+    failed: 0,
+    open: 0,
+    byControlType: Object.fromEntries(CONTROL_TYPE_SHORT.map((t) => [t, 0])) as Record<ControlTypeShort, number>,
+    final: {} as Partial<Record<FinalStatus, number>>,
+  };
   const levelAt = (ctx: { readonly session: { now(): Date } }): PriceLevel => priceLevel(price(ctx.session.now()), low, high);
 
   /** Sends an instruction; never throws into the session (a throw would answer PERMANENT_ERROR, R18). */
@@ -104,10 +117,19 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     if (!s) map.set(ctx, (s = init()));
     return s;
   }
-  const timerLookup = (timers: ReadonlyMap<string, number>, prefix = '') => (id: string) => timers.get(prefix + key(id));
+  const timerLookup =
+    (timers: ReadonlyMap<string, number>, prefix = '') =>
+    (id: string) =>
+      timers.get(prefix + key(id));
 
   // FRBC: decide once per description, when every actuator's status and the fill level are known.
-  interface FrbcState { description?: FRBCSystemDescription; statuses: Map<string, FRBCActuatorStatus>; fill?: number; timers: Map<string, number>; decided?: string }
+  interface FrbcState {
+    description?: FRBCSystemDescription;
+    statuses: Map<string, FRBCActuatorStatus>;
+    fill?: number;
+    timers: Map<string, number>;
+    decided?: string;
+  }
   const frbcStates = new WeakMap<object, FrbcState>();
   const frbc = (ctx: CemControlContext<'FRBC'>) => stateOf(frbcStates, ctx, (): FrbcState => ({ statuses: new Map(), timers: new Map() }));
   function decideFrbc(ctx: CemControlContext<'FRBC'>): void {
@@ -115,14 +137,29 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     const d = s.description;
     if (!d || s.fill === undefined || s.decided === key(d.message_id)) return;
     const statuses = d.actuators.map((a) => s.statuses.get(key(a.id)));
-    if (statuses.some((st, i) => !st || !d.actuators[i]!.operation_modes.some((m) => key(m.id) === key(st.active_operation_mode_id)))) return;
+    if (statuses.some((st, i) => !st || !d.actuators[i]!.operation_modes.some((m) => key(m.id) === key(st.active_operation_mode_id))))
+      return;
     s.decided = key(d.message_id);
     const level = levelAt(ctx);
     const now = ctx.session.now().getTime();
     d.actuators.forEach((a, i) => {
       const st = statuses[i]!;
-      const c = chooseFrbc(a, st.active_operation_mode_id, st.operation_mode_factor, d.storage, s.fill!, level, timerLookup(s.timers, `${key(a.id)}/`), now);
-      give(ctx, 'FRBC', { message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: c.modeId, operation_mode_factor: c.factor }, c.note);
+      const c = chooseFrbc(
+        a,
+        st.active_operation_mode_id,
+        st.operation_mode_factor,
+        d.storage,
+        s.fill!,
+        level,
+        timerLookup(s.timers, `${key(a.id)}/`),
+        now,
+      );
+      give(
+        ctx,
+        'FRBC',
+        { message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: c.modeId, operation_mode_factor: c.factor },
+        c.note,
+      );
     });
   }
   const FRBC: CemControlTypeHandler<'FRBC'> = {
@@ -144,7 +181,12 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
   };
 
   // OMBC: decide once per description, on the first status after it.
-  interface OmbcState { description?: OMBCSystemDescription; status?: OMBCStatus; timers: Map<string, number>; decided?: string }
+  interface OmbcState {
+    description?: OMBCSystemDescription;
+    status?: OMBCStatus;
+    timers: Map<string, number>;
+    decided?: string;
+  }
   const ombcStates = new WeakMap<object, OmbcState>();
   const ombc = (ctx: CemControlContext<'OMBC'>) => stateOf(ombcStates, ctx, (): OmbcState => ({ timers: new Map() }));
   function decideOmbc(ctx: CemControlContext<'OMBC'>): void {
@@ -172,7 +214,12 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
   };
 
   // DDBC: decide once per description, when the first actuator's status is known.
-  interface DdbcState { description?: DDBCSystemDescription; statuses: Map<string, DDBCActuatorStatus>; timers: Map<string, number>; decided?: string }
+  interface DdbcState {
+    description?: DDBCSystemDescription;
+    statuses: Map<string, DDBCActuatorStatus>;
+    timers: Map<string, number>;
+    decided?: string;
+  }
   const ddbcStates = new WeakMap<object, DdbcState>();
   const ddbc = (ctx: CemControlContext<'DDBC'>) => stateOf(ddbcStates, ctx, (): DdbcState => ({ statuses: new Map(), timers: new Map() }));
   function decideDdbc(ctx: CemControlContext<'DDBC'>): void {
@@ -185,7 +232,12 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     s.decided = key(d.message_id);
     const demand = (d.present_demand_rate.start_of_range + d.present_demand_rate.end_of_range) / 2;
     const c = chooseDdbc(a, st.active_operation_mode_id, demand, timerLookup(s.timers, `${key(a.id)}/`), ctx.session.now().getTime());
-    give(ctx, 'DDBC', { message_type: 'DDBC.Instruction', actuator_id: a.id, operation_mode_id: c.modeId, operation_mode_factor: c.factor }, c.note);
+    give(
+      ctx,
+      'DDBC',
+      { message_type: 'DDBC.Instruction', actuator_id: a.id, operation_mode_id: c.modeId, operation_mode_factor: c.factor },
+      c.note,
+    );
   }
   const DDBC: CemControlTypeHandler<'DDBC'> = {
     'DDBC.SystemDescription'(m, ctx) {
@@ -220,7 +272,13 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
           message_type: 'PEBC.Instruction',
           execution_time: new Date(c.executionMs).toISOString(),
           power_constraints_id: m.id,
-          power_envelopes: [{ id: newUuid(), commodity_quantity: c.commodityQuantity, power_envelope_elements: [{ duration: c.durationMs, upper_limit: c.upper, lower_limit: c.lower }] }],
+          power_envelopes: [
+            {
+              id: newUuid(),
+              commodity_quantity: c.commodityQuantity,
+              power_envelope_elements: [{ duration: c.durationMs, upper_limit: c.upper, lower_limit: c.lower }],
+            },
+          ],
         },
         c.note,
       );
@@ -229,9 +287,15 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
 
   // PPBC: schedule once per definition, on the first status that reports it (R99, R105);
   // interrupt an interruptible running sequence once and resume it `interruptionMs` later (R104).
-  interface PpbcState { definitions: Map<string, PPBCPowerProfileDefinition>; decided: Set<string>; interrupted: Set<string>; resumed: Set<string> }
+  interface PpbcState {
+    definitions: Map<string, PPBCPowerProfileDefinition>;
+    decided: Set<string>;
+    interrupted: Set<string>;
+    resumed: Set<string>;
+  }
   const ppbcStates = new WeakMap<object, PpbcState>();
-  const ppbc = (ctx: CemControlContext<'PPBC'>) => stateOf(ppbcStates, ctx, (): PpbcState => ({ definitions: new Map(), decided: new Set(), interrupted: new Set(), resumed: new Set() }));
+  const ppbc = (ctx: CemControlContext<'PPBC'>) =>
+    stateOf(ppbcStates, ctx, (): PpbcState => ({ definitions: new Map(), decided: new Set(), interrupted: new Set(), resumed: new Set() }));
   const PPBC: CemControlTypeHandler<'PPBC'> = {
     'PPBC.PowerProfileDefinition'(m, ctx) {
       const s = ppbc(ctx);
@@ -254,7 +318,13 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
           s.decided.add(p);
           const { schedule, skipped } = choosePpbc(d, statuses, now);
           for (const c of schedule) {
-            const input = { message_type: 'PPBC.ScheduleInstruction', power_profile_id: d.id, sequence_container_id: c.containerId, power_sequence_id: c.sequenceId, execution_time: new Date(c.executionMs).toISOString() } as const;
+            const input = {
+              message_type: 'PPBC.ScheduleInstruction',
+              power_profile_id: d.id,
+              sequence_container_id: c.containerId,
+              power_sequence_id: c.sequenceId,
+              execution_time: new Date(c.executionMs).toISOString(),
+            } as const;
             give(ctx, 'PPBC', input, `schedule container ${c.containerId} at ${input.execution_time}`);
           }
           if (skipped) emit({ kind: 'skipped', controlType: 'PPBC', reason: skipped });
@@ -272,7 +342,12 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
             give(ctx, 'PPBC', { message_type: 'PPBC.StartInterruptionInstruction', ...path }, `pause ${c.id}`);
           } else if (st.status === 'INTERRUPTED' && s.interrupted.has(id) && !s.resumed.has(id)) {
             s.resumed.add(id);
-            give(ctx, 'PPBC', { message_type: 'PPBC.EndInterruptionInstruction', ...path, execution_time: new Date(now + interruptionMs).toISOString() }, `resume ${c.id} in ${interruptionMs} ms`);
+            give(
+              ctx,
+              'PPBC',
+              { message_type: 'PPBC.EndInterruptionInstruction', ...path, execution_time: new Date(now + interruptionMs).toISOString() },
+              `resume ${c.id} in ${interruptionMs} ms`,
+            );
           }
         }
       }
@@ -283,6 +358,12 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
   return {
     ...handlers,
     handlers,
-    summary: () => ({ given: tally.given, failed: tally.failed, open: tally.open, byControlType: { ...tally.byControlType }, final: { ...tally.final } }),
+    summary: () => ({
+      given: tally.given,
+      failed: tally.failed,
+      open: tally.open,
+      byControlType: { ...tally.byControlType },
+      final: { ...tally.final },
+    }),
   };
 }

@@ -26,10 +26,20 @@ export interface ModeChoice {
 }
 
 /** Whether `to` can be reached from `active` at `atMs`: same mode, or a usable transition (R50, R63, R64). */
-export function reachable(transitions: readonly Transition[], active: string, to: string, finishedAt: (timerId: string) => number | undefined, atMs: number): boolean {
+export function reachable(
+  transitions: readonly Transition[],
+  active: string,
+  to: string,
+  finishedAt: (timerId: string) => number | undefined,
+  atMs: number,
+): boolean {
   if (key(active) === key(to)) return true;
   return transitions.some(
-    (t) => key(t.from) === key(active) && key(t.to) === key(to) && !t.abnormal_condition_only && t.blocking_timers.every((id) => (finishedAt(id) ?? -Infinity) <= atMs),
+    (t) =>
+      key(t.from) === key(active) &&
+      key(t.to) === key(to) &&
+      !t.abnormal_condition_only &&
+      t.blocking_timers.every((id) => (finishedAt(id) ?? -Infinity) <= atMs),
   );
 }
 
@@ -38,7 +48,9 @@ type FillKind = 'fill' | 'drain' | 'hold';
 /** The element that holds the fill level ([start, end), the last closed, Q19). */
 function elementAt(elements: readonly FRBCOperationModeElement[], level: number): FRBCOperationModeElement | undefined {
   return elements.find(
-    (e, i) => level >= e.fill_level_range.start_of_range && (level < e.fill_level_range.end_of_range || (i === elements.length - 1 && level <= e.fill_level_range.end_of_range)),
+    (e, i) =>
+      level >= e.fill_level_range.start_of_range &&
+      (level < e.fill_level_range.end_of_range || (i === elements.length - 1 && level <= e.fill_level_range.end_of_range)),
   );
 }
 
@@ -69,7 +81,16 @@ export function chooseFrbc(
     if (kind === 'fill' && fill >= storage.fill_level_range.end_of_range) return [];
     if (kind === 'drain' && fill <= storage.fill_level_range.start_of_range) return [];
     // Fastest in the wanted direction: the factor at the end with the larger |fill rate|.
-    const factor = kind === 'fill' ? (e.fill_rate.end_of_range >= e.fill_rate.start_of_range ? 1 : 0) : kind === 'drain' ? (e.fill_rate.end_of_range <= e.fill_rate.start_of_range ? 1 : 0) : 0;
+    const factor =
+      kind === 'fill'
+        ? e.fill_rate.end_of_range >= e.fill_rate.start_of_range
+          ? 1
+          : 0
+        : kind === 'drain'
+          ? e.fill_rate.end_of_range <= e.fill_rate.start_of_range
+            ? 1
+            : 0
+          : 0;
     return [{ mode, kind, factor }];
   });
   for (const kind of want === 'hold' ? (['hold'] as const) : ([want, 'hold'] as const)) {
@@ -89,7 +110,13 @@ const peakPower = (ranges: readonly { readonly start_of_range: number; readonly 
  * OMBC: at a low price the most powerful mode, at a high price the least, otherwise the middle one;
  * the reachable mode closest (in power order) to that wish. The active mode is always reachable.
  */
-export function chooseOmbc(d: Pick<OMBCSystemDescription, 'operation_modes' | 'transitions'>, activeModeId: string, level: PriceLevel, finishedAt: (timerId: string) => number | undefined, nowMs: number): ModeChoice {
+export function chooseOmbc(
+  d: Pick<OMBCSystemDescription, 'operation_modes' | 'transitions'>,
+  activeModeId: string,
+  level: PriceLevel,
+  finishedAt: (timerId: string) => number | undefined,
+  nowMs: number,
+): ModeChoice {
   const modes = d.operation_modes.filter((m) => !m.abnormal_condition_only || key(m.id) === key(activeModeId));
   const byPower = [...modes].sort((a, b) => peakPower(a.power_ranges) - peakPower(b.power_ranges));
   const wish = level === 'low' ? byPower.length - 1 : level === 'high' ? 0 : Math.floor((byPower.length - 1) / 2);
@@ -108,7 +135,13 @@ export function chooseOmbc(d: Pick<OMBCSystemDescription, 'operation_modes' | 't
  * actuator whose supply range holds it, at the factor that supplies exactly that (R67); else the
  * reachable mode whose supply comes closest.
  */
-export function chooseDdbc(actuator: DDBCActuatorDescription, activeModeId: string, demand: number, finishedAt: (timerId: string) => number | undefined, nowMs: number): ModeChoice {
+export function chooseDdbc(
+  actuator: DDBCActuatorDescription,
+  activeModeId: string,
+  demand: number,
+  finishedAt: (timerId: string) => number | undefined,
+  nowMs: number,
+): ModeChoice {
   let best: (ModeChoice & { readonly gap: number }) | undefined;
   for (const m of actuator.operation_modes) {
     if (m.abnormal_condition_only || !reachable(actuator.transitions, activeModeId, m.Id, finishedAt, nowMs)) continue;
@@ -116,7 +149,13 @@ export function chooseDdbc(actuator: DDBCActuatorDescription, activeModeId: stri
     const factor = s === e ? 0 : Math.min(1, Math.max(0, (demand - s) / (e - s)));
     const supply = s + factor * (e - s);
     const gap = Math.abs(supply - demand);
-    if (!best || gap < best.gap) best = { modeId: m.Id, factor: Math.round(factor * 1000) / 1000, gap, note: `demand ${demand}: supply ${Math.round(supply)} with ${m.diagnostic_label ?? m.Id}` };
+    if (!best || gap < best.gap)
+      best = {
+        modeId: m.Id,
+        factor: Math.round(factor * 1000) / 1000,
+        gap,
+        note: `demand ${demand}: supply ${Math.round(supply)} with ${m.diagnostic_label ?? m.Id}`,
+      };
   }
   return best ?? { modeId: activeModeId, factor: 0, note: 'nothing reachable, stay' };
 }
@@ -136,7 +175,13 @@ export interface EnvelopeChoice {
  * at a low price — a lower limit that curtails production to `curtailFraction` of the allowed
  * range (R97), from max(now, valid_from) for `durationMs`, cut at valid_until (R96).
  */
-export function choosePebc(c: PEBCPowerConstraints, level: PriceLevel, curtailFraction: number, durationMs: number, nowMs: number): EnvelopeChoice | { readonly skip: string } {
+export function choosePebc(
+  c: PEBCPowerConstraints,
+  level: PriceLevel,
+  curtailFraction: number,
+  durationMs: number,
+  nowMs: number,
+): EnvelopeChoice | { readonly skip: string } {
   const usable = c.allowed_limit_ranges.filter((r) => !r.abnormal_condition_only);
   for (const cq of new Set(usable.map((r) => r.commodity_quantity))) {
     const uppers = usable.filter((r) => r.commodity_quantity === cq && r.limit_type === 'UPPER_LIMIT');
@@ -171,13 +216,18 @@ export interface ScheduleChoice {
  * so max_pause_before holds), from max(now, start_time); containers already running count with their
  * remaining time; stops at a container that can no longer fit before end_time (R103).
  */
-export function choosePpbc(d: PPBCPowerProfileDefinition, statuses: ReadonlyMap<string, PPBCPowerSequenceContainerStatus>, nowMs: number): { readonly schedule: ScheduleChoice[]; readonly skipped?: string } {
+export function choosePpbc(
+  d: PPBCPowerProfileDefinition,
+  statuses: ReadonlyMap<string, PPBCPowerSequenceContainerStatus>,
+  nowMs: number,
+): { readonly schedule: ScheduleChoice[]; readonly skipped?: string } {
   const schedule: ScheduleChoice[] = [];
   let t = Math.max(nowMs, Date.parse(d.start_time));
   const end = Date.parse(d.end_time);
   for (const c of d.power_sequences_containers) {
     const status = statuses.get(key(c.id));
-    const length = (id: string | undefined) => c.power_sequences.find((s) => id !== undefined && key(s.id) === key(id))?.elements.reduce((sum, e) => sum + e.duration, 0) ?? 0;
+    const length = (id: string | undefined) =>
+      c.power_sequences.find((s) => id !== undefined && key(s.id) === key(id))?.elements.reduce((sum, e) => sum + e.duration, 0) ?? 0;
     switch (status?.status ?? 'NOT_SCHEDULED') {
       case 'FINISHED':
         continue;

@@ -1,6 +1,5 @@
-import type { InstructionStatus } from '../typebox/common/enums.js';
-import type { RmDetailsInput } from '../machines/session-setup.js';
-import type { RmControlContext, RmControlTypeHandler } from '../roles/rm-control.js';
+import type { RmDetailsInput } from '../machines/types.js';
+import type { ExecutionStatus, RmControlContext, RmControlTypeHandler } from '../roles/rm-control.js';
 import type { ControlTypeShort } from '../typebox/message-spec.js';
 
 /** A `setInterval`-like scheduler, injectable so tests can drive the ticks themselves. */
@@ -130,17 +129,20 @@ export class DeviceRuntime<A extends ControlTypeShort> {
     this.later(`send ${message.message_type}`, (ctx) => {
       void ctx.send(message).then((result) => {
         if (result.status !== 'OK' && result.status !== 'CLOSED') {
-          ctx.session.report('sim-send-failed', `${this.name}: ${message.message_type} answered ${result.status}${result.diagnosticLabel ? `: ${result.diagnosticLabel}` : ''}`);
+          ctx.session.report(
+            'send-failed',
+            `${this.name}: ${message.message_type} answered ${result.status}${result.diagnosticLabel ? `: ${result.diagnosticLabel}` : ''}`,
+          );
         }
       });
     });
   }
 
   /** Reports an instruction status (R44), queued with the messages; after a final one the instruction is silent. */
-  status(instructionId: string, status: InstructionStatus): void {
+  status(instructionId: string, status: ExecutionStatus): void {
     const id = instructionId.toLowerCase();
     if (!this.running || this.finished.has(id)) return;
-    if (status === 'SUCCEEDED' || status === 'ABORTED' || status === 'REJECTED' || status === 'REVOKED') this.finished.add(id);
+    if (status === 'SUCCEEDED' || status === 'ABORTED') this.finished.add(id);
     this.later(`status ${status}`, (ctx) => void ctx.status(instructionId, status));
   }
 

@@ -1,7 +1,12 @@
 import type { RmControlTypeHandler } from '../roles/rm-control.js';
 import { newUuid } from '../roles/ids.js';
 import type { Timer, Transition } from '../typebox/common/operation-mode.js';
-import type { DDBCAverageDemandRateForecastElement, DDBCInstruction, DDBCOperationMode, DDBCSystemDescription } from '../typebox/ddbc/index.js';
+import type {
+  DDBCAverageDemandRateForecastElement,
+  DDBCInstruction,
+  DDBCOperationMode,
+  DDBCSystemDescription,
+} from '../typebox/ddbc/index.js';
 import { DeviceRuntime, positive, scaled, type SimOptions, type SimulatedDevice } from './device.js';
 import { ModeGraph, atFactor } from './mode-graph.js';
 
@@ -24,10 +29,12 @@ const WATER_J_PER_LITRE_K = 4186;
 const MIN_C = 35;
 const MAX_C = 60;
 /** Relative heat demand per hour of the day (UTC): cold nights and mornings, mild afternoons. */
-const DAILY = [1.2, 1.2, 1.25, 1.3, 1.3, 1.35, 1.4, 1.3, 1.1, 1.0, 0.9, 0.8, 0.75, 0.7, 0.7, 0.75, 0.85, 1.0, 1.1, 1.15, 1.15, 1.2, 1.2, 1.2];
+const DAILY = [
+  1.2, 1.2, 1.25, 1.3, 1.3, 1.35, 1.4, 1.3, 1.1, 1.0, 0.9, 0.8, 0.75, 0.7, 0.7, 0.75, 0.85, 1.0, 1.1, 1.15, 1.15, 1.2, 1.2, 1.2,
+];
 
 /**
- * DDBC — a heat buffer filled by a heat-pump compressor (S2-RULES.md §3.7, §3.10). One actuator
+ * DDBC — a heat buffer filled by a heat-pump compressor (docs/rules.md#operation-modes, #ddbc). One actuator
  * with modes off / low / high (mode key `Id`, R88; `supported_commodites`, R89), each with its
  * electric power and its heat supply (`supply_range`, W thermal, start = factor 0). The house draws
  * `demandW` (present_demand_rate); the RM forecasts it for 24 h (AverageDemandRateForecast, as
@@ -51,7 +58,11 @@ export function createHeatBuffer(options: HeatBufferOptions = {}): SimulatedDevi
     supply_range: { start_of_range: fromW * COP, end_of_range: toW * COP },
     abnormal_condition_only: false,
   });
-  const modes: DDBCOperationMode[] = [mode(ids.off, 'compressor off', 0, 0), mode(ids.low, 'compressor low', 1000, 1500), mode(ids.high, 'compressor high', 2000, 3000)];
+  const modes: DDBCOperationMode[] = [
+    mode(ids.off, 'compressor off', 0, 0),
+    mode(ids.low, 'compressor low', 1000, 1500),
+    mode(ids.high, 'compressor high', 2000, 3000),
+  ];
   const timers: Timer[] = [
     { id: ids.minOn, diagnostic_label: 'minimum on time', duration: scaled(minOnMs, rt.speed) },
     { id: ids.minOff, diagnostic_label: 'minimum off time', duration: scaled(minOffMs, rt.speed) },
@@ -78,7 +89,16 @@ export function createHeatBuffer(options: HeatBufferOptions = {}): SimulatedDevi
   const description = (): Omit<DDBCSystemDescription, 'message_id'> => ({
     message_type: 'DDBC.SystemDescription',
     valid_from: rt.now().toISOString(),
-    actuators: [{ id: ids.actuator, diagnostic_label: 'heat pump compressor', supported_commodites: ['ELECTRICITY'], operation_modes: modes, transitions, timers }],
+    actuators: [
+      {
+        id: ids.actuator,
+        diagnostic_label: 'heat pump compressor',
+        supported_commodites: ['ELECTRICITY'],
+        operation_modes: modes,
+        transitions,
+        timers,
+      },
+    ],
     present_demand_rate: { start_of_range: Math.round(demandW * 0.9), end_of_range: Math.round(demandW * 1.1) },
     provides_average_demand_rate_forecast: true,
   });
@@ -156,7 +176,12 @@ export function createHeatBuffer(options: HeatBufferOptions = {}): SimulatedDevi
     const supplyW = atFactor(active.supply_range, graph.factor);
     tempC += ((supplyW - demandW) * (elapsedMs / 1000) * rt.speed) / (litres * WATER_J_PER_LITRE_K);
     // The buffer guards itself (R48, R66): the RM may switch without an instruction, even where a timer blocks.
-    const own = (to: string, factor: number) => switchTo(to, factor, transitions.find((t) => t.from === graph.active && t.to === to));
+    const own = (to: string, factor: number) =>
+      switchTo(
+        to,
+        factor,
+        transitions.find((t) => t.from === graph.active && t.to === to),
+      );
     if (tempC >= MAX_C && graph.active !== ids.off) own(ids.off, 0);
     else if (tempC <= MIN_C && graph.active === ids.off) own(ids.low, 1);
     tempC = Math.min(MAX_C + 5, Math.max(MIN_C - 5, tempC));

@@ -18,7 +18,7 @@ export interface HeatPumpOptions extends SimOptions {
 const CQ = 'ELECTRIC.POWER.3_PHASE_SYMMETRIC' as const;
 
 /**
- * OMBC — an air-to-water heat pump (S2-RULES.md §3.7, §3.9). Operation modes off / low / high;
+ * OMBC — an air-to-water heat pump (docs/rules.md#operation-modes, #ombc). Operation modes off / low / high;
  * leaving off starts the minimum-on timer and needs the minimum-off timer finished, going off the
  * reverse (R64); low ↔ high is free. Starting the compressor takes `startupMs`
  * (transition_duration, R65): the instruction is STARTED at execution_time and SUCCEEDED once
@@ -37,7 +37,11 @@ export function createHeatPump(options: HeatPumpOptions = {}): SimulatedDevice<'
     power_ranges: [{ start_of_range: fromW, end_of_range: toW, commodity_quantity: CQ }],
     abnormal_condition_only: false,
   });
-  const modes: OMBCOperationMode[] = [mode(ids.off, 'off', 0, 0), mode(ids.low, 'low (space heating)', 700, 1400), mode(ids.high, 'high (boost / hot water)', 1800, 3200)];
+  const modes: OMBCOperationMode[] = [
+    mode(ids.off, 'off', 0, 0),
+    mode(ids.low, 'low (space heating)', 700, 1400),
+    mode(ids.high, 'high (boost / hot water)', 1800, 3200),
+  ];
   const timers: Timer[] = [
     { id: ids.minOn, diagnostic_label: 'minimum on time', duration: scaled(minOnMs, rt.speed) },
     { id: ids.minOff, diagnostic_label: 'minimum off time', duration: scaled(minOffMs, rt.speed) },
@@ -72,7 +76,8 @@ export function createHeatPump(options: HeatPumpOptions = {}): SimulatedDevice<'
     timers,
   });
   const sendStatus = () => rt.send({ message_type: 'OMBC.Status', ...graph.statusFields() });
-  const sendTimer = (timerId: string, finishedAt: Date) => rt.send({ message_type: 'OMBC.TimerStatus', timer_id: timerId, finished_at: finishedAt.toISOString() });
+  const sendTimer = (timerId: string, finishedAt: Date) =>
+    rt.send({ message_type: 'OMBC.TimerStatus', timer_id: timerId, finished_at: finishedAt.toISOString() });
 
   const objection = (m: OMBCInstruction, atMs: number): string | undefined => {
     const target = m.operation_mode_id.toLowerCase();
@@ -133,7 +138,11 @@ export function createHeatPump(options: HeatPumpOptions = {}): SimulatedDevice<'
     const range = modes.find((m) => m.id === graph.active)!.power_ranges[0]!;
     // While the compressor starts it draws half its target power.
     const power = atFactor(range, graph.factor) * (underway ? 0.5 : 1);
-    rt.send({ message_type: 'PowerMeasurement', measurement_timestamp: now.toISOString(), values: [{ commodity_quantity: CQ, value: Math.round(power) }] });
+    rt.send({
+      message_type: 'PowerMeasurement',
+      measurement_timestamp: now.toISOString(),
+      values: [{ commodity_quantity: CQ, value: Math.round(power) }],
+    });
   }
 
   return {

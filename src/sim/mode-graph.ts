@@ -7,7 +7,7 @@ export interface TimerRun {
 }
 
 /**
- * The operation-mode state of one OMBC device or one FRBC/DDBC actuator (S2-RULES.md §3.7): the
+ * The operation-mode state of one OMBC device or one FRBC/DDBC actuator (docs/rules.md#operation-modes): the
  * active mode (R59), the transitions between modes and the timers guarding them. Used by the
  * simulated devices to judge instructions the way a CEM must plan them (R50, R63, R64) and to
  * report what a switch did (R60, R61, R71).
@@ -71,7 +71,12 @@ export class ModeGraph {
   }
 
   /** The status fields R61 asks for: previous mode and transition time once there was a switch. */
-  statusFields(): { active_operation_mode_id: string; operation_mode_factor: number; previous_operation_mode_id?: string; transition_timestamp?: string } {
+  statusFields(): {
+    active_operation_mode_id: string;
+    operation_mode_factor: number;
+    previous_operation_mode_id?: string;
+    transition_timestamp?: string;
+  } {
     return {
       active_operation_mode_id: this.active,
       operation_mode_factor: this.factor,

@@ -27,7 +27,7 @@ interface Envelope {
 }
 
 /**
- * PEBC — a curtailable PV inverter (S2-RULES.md §3.11). PowerConstraints allow an UPPER_LIMIT and a
+ * PEBC — a curtailable PV inverter (docs/rules.md#pebc). PowerConstraints allow an UPPER_LIMIT and a
  * LOWER_LIMIT, both −peak..0 (production is negative, R9; start ≤ end, R93/Q17). A PEBC.Instruction's
  * envelope is followed from execution_time to its end (STARTED … SUCCEEDED): production is
  * curtailed to the lower limit; an upper limit below what the sun gives cannot be met (ABORTED),
@@ -46,18 +46,30 @@ export function createPvInverter(options: PvInverterOptions = {}): SimulatedDevi
     valid_from: rt.now().toISOString(),
     consequence_type: 'VANISH', // curtailed sunshine is lost, not deferred
     allowed_limit_ranges: [
-      { commodity_quantity: CQ, limit_type: 'UPPER_LIMIT', range_boundary: { start_of_range: -peakW, end_of_range: 0 }, abnormal_condition_only: false },
-      { commodity_quantity: CQ, limit_type: 'LOWER_LIMIT', range_boundary: { start_of_range: -peakW, end_of_range: 0 }, abnormal_condition_only: false },
+      {
+        commodity_quantity: CQ,
+        limit_type: 'UPPER_LIMIT',
+        range_boundary: { start_of_range: -peakW, end_of_range: 0 },
+        abnormal_condition_only: false,
+      },
+      {
+        commodity_quantity: CQ,
+        limit_type: 'LOWER_LIMIT',
+        range_boundary: { start_of_range: -peakW, end_of_range: 0 },
+        abnormal_condition_only: false,
+      },
     ],
   });
 
   const objection = (m: PEBCInstruction): string | undefined => {
-    if (!constraints || m.power_constraints_id.toLowerCase() !== constraints.id) return `unknown power_constraints_id ${m.power_constraints_id} (R96)`;
+    if (!constraints || m.power_constraints_id.toLowerCase() !== constraints.id)
+      return `unknown power_constraints_id ${m.power_constraints_id} (R96)`;
     for (const e of m.power_envelopes) {
       if (e.commodity_quantity !== CQ) return `the inverter has no ${e.commodity_quantity} (R97)`;
       for (const el of e.power_envelope_elements) {
         // R97: within the allowed ranges (−peak..0 for both limits).
-        if (el.lower_limit < -peakW || el.lower_limit > 0 || el.upper_limit < -peakW || el.upper_limit > 0) return `limits ${el.lower_limit}..${el.upper_limit} outside ${-peakW}..0 (R97)`;
+        if (el.lower_limit < -peakW || el.lower_limit > 0 || el.upper_limit < -peakW || el.upper_limit > 0)
+          return `limits ${el.lower_limit}..${el.upper_limit} outside ${-peakW}..0 (R97)`;
       }
     }
     return undefined;
@@ -93,7 +105,11 @@ export function createPvInverter(options: PvInverterOptions = {}): SimulatedDevi
       // A newer envelope replaces the one in force (R52 leaves it open; the inverter follows the latest).
       if (envelope) rt.status(envelope.instructionId, 'ABORTED');
       rt.status(instruction.id, 'STARTED');
-      envelope = { instructionId: instruction.id, startMs: rt.now().getTime(), elements: instruction.power_envelopes[0]?.power_envelope_elements ?? [] };
+      envelope = {
+        instructionId: instruction.id,
+        startMs: rt.now().getTime(),
+        elements: instruction.power_envelopes[0]?.power_envelope_elements ?? [],
+      };
       tick();
     },
     onRevoked(instruction) {
@@ -124,7 +140,11 @@ export function createPvInverter(options: PvInverterOptions = {}): SimulatedDevi
       }
     }
     const value = Math.round(power);
-    rt.send({ message_type: 'PowerMeasurement', measurement_timestamp: now.toISOString(), values: [{ commodity_quantity: CQ, value: value === 0 ? 0 : value }] });
+    rt.send({
+      message_type: 'PowerMeasurement',
+      measurement_timestamp: now.toISOString(),
+      values: [{ commodity_quantity: CQ, value: value === 0 ? 0 : value }],
+    });
   }
 
   return {

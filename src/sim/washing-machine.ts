@@ -1,6 +1,11 @@
 import type { RmControlTypeHandler } from '../roles/rm-control.js';
 import { newUuid } from '../roles/ids.js';
-import type { PPBCPowerProfileDefinition, PPBCPowerSequence, PPBCPowerSequenceContainerStatus, PPBCPowerSequenceStatus } from '../typebox/ppbc/index.js';
+import type {
+  PPBCPowerProfileDefinition,
+  PPBCPowerSequence,
+  PPBCPowerSequenceContainerStatus,
+  PPBCPowerSequenceStatus,
+} from '../typebox/ppbc/index.js';
 import type { MessageFrom } from '../typebox/registry.js';
 import { DeviceRuntime, positive, scaled, type SimOptions, type SimulatedDevice } from './device.js';
 
@@ -9,8 +14,8 @@ export interface WashingMachineOptions extends SimOptions {
   readonly windowMs?: number;
   /**
    * Report `progress` in PPBC.PowerProfileStatus once a sequence started (R105, the schema's
-   * Duration). Default true. s2-python types `progress` as a UUID and fails on such a status
-   * (S2-RULES §4.5): set false when talking to it.
+   * Duration). Default true. s2-python types `progress` as a UUID and fails on such a status:
+   * set false when talking to it.
    */
   readonly progress?: boolean;
 }
@@ -35,8 +40,23 @@ const PROGRAM: readonly { readonly label: string; readonly maxPauseMin?: number;
   {
     label: 'pre-wash',
     sequences: [
-      { label: 'eco pre-wash 30 °C', steps: [[5, 100], [8, 1800], [5, 150]], interruptible: false },
-      { label: 'quick cold pre-wash', steps: [[4, 100], [6, 150]], interruptible: false },
+      {
+        label: 'eco pre-wash 30 °C',
+        steps: [
+          [5, 100],
+          [8, 1800],
+          [5, 150],
+        ],
+        interruptible: false,
+      },
+      {
+        label: 'quick cold pre-wash',
+        steps: [
+          [4, 100],
+          [6, 150],
+        ],
+        interruptible: false,
+      },
     ],
   },
   {
@@ -44,16 +64,44 @@ const PROGRAM: readonly { readonly label: string; readonly maxPauseMin?: number;
     maxPauseMin: 30,
     sequences: [
       // Heating may pause (the laundry soaks), so the CEM may interrupt it (R104).
-      { label: 'eco main wash 40 °C', steps: [[20, 2000], [40, 200]], interruptible: true },
-      { label: 'fast main wash 60 °C', steps: [[15, 2200], [25, 250]], interruptible: false },
+      {
+        label: 'eco main wash 40 °C',
+        steps: [
+          [20, 2000],
+          [40, 200],
+        ],
+        interruptible: true,
+      },
+      {
+        label: 'fast main wash 60 °C',
+        steps: [
+          [15, 2200],
+          [25, 250],
+        ],
+        interruptible: false,
+      },
     ],
   },
   {
     label: 'rinse and spin',
     maxPauseMin: 15,
     sequences: [
-      { label: 'rinse + spin 1400 rpm', steps: [[10, 150], [8, 600]], interruptible: false },
-      { label: 'rinse + gentle spin 800 rpm', steps: [[10, 150], [6, 350]], interruptible: false },
+      {
+        label: 'rinse + spin 1400 rpm',
+        steps: [
+          [10, 150],
+          [8, 600],
+        ],
+        interruptible: false,
+      },
+      {
+        label: 'rinse + gentle spin 800 rpm',
+        steps: [
+          [10, 150],
+          [6, 350],
+        ],
+        interruptible: false,
+      },
     ],
   },
 ];
@@ -83,7 +131,7 @@ const durationOf = (s: PPBCPowerSequence) => s.elements.reduce((sum, e) => sum +
 const sameId = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
 /**
- * PPBC — a washing machine (S2-RULES.md §3.12). One PowerProfileDefinition per program: containers
+ * PPBC — a washing machine (docs/rules.md#ppbc). One PowerProfileDefinition per program: containers
  * pre-wash → main wash → rinse and spin, each with an eco and a fast alternative (the eco main wash
  * is interruptible). A ScheduleInstruction selects a sequence (container SCHEDULED at once), runs at
  * execution_time (EXECUTING; queued behind the previous container if that still runs) and ends
@@ -102,7 +150,10 @@ export function createWashingMachine(options: WashingMachineOptions = {}): Simul
       id: newUuid(),
       sequences: c.sequences.map((s) => ({
         id: newUuid(),
-        elements: s.steps.map(([minutes, watts]) => ({ duration: scaled(minutes * MIN, rt.speed), power_values: [{ commodity_quantity: CQ, value_expected: watts }] })),
+        elements: s.steps.map(([minutes, watts]) => ({
+          duration: scaled(minutes * MIN, rt.speed),
+          power_values: [{ commodity_quantity: CQ, value_expected: watts }],
+        })),
         is_interruptible: s.interruptible,
         ...(c.maxPauseMin !== undefined ? { max_pause_before: scaled(c.maxPauseMin * MIN, rt.speed) } : {}),
         abnormal_condition_only: false,
@@ -166,7 +217,8 @@ export function createWashingMachine(options: WashingMachineOptions = {}): Simul
       if (earlier) return `the containers run in order: container ${earlier.id} is ${earlier.status} (R100)`;
       const at = Date.parse(m.execution_time);
       if (at < Date.parse(p.definition.start_time)) return 'execution_time before the profile start_time (R103)';
-      if (Math.max(at, rt.now().getTime()) + durationOf(s) > Date.parse(p.definition.end_time)) return 'the sequence would end after the profile end_time (R103)';
+      if (Math.max(at, rt.now().getTime()) + durationOf(s) > Date.parse(p.definition.end_time))
+        return 'the sequence would end after the profile end_time (R103)';
       return undefined;
     }
     if (!s.is_interruptible) return 'sequence is not interruptible (R104)';
@@ -319,7 +371,11 @@ export function createWashingMachine(options: WashingMachineOptions = {}): Simul
         else if (previous.status === 'ABORTED') abort(c);
       }
     }
-    rt.send({ message_type: 'PowerMeasurement', measurement_timestamp: rt.now().toISOString(), values: [{ commodity_quantity: CQ, value: power }] });
+    rt.send({
+      message_type: 'PowerMeasurement',
+      measurement_timestamp: rt.now().toISOString(),
+      values: [{ commodity_quantity: CQ, value: power }],
+    });
   }
 
   return {

@@ -29,8 +29,14 @@ export function dialer(url: string, options: DialOptions = {}): Connector {
   return {
     url,
     mode: 'dial',
-    next: (timeoutMs) => connectWs(url, { ...LIMITS, handshakeTimeoutMs: timeoutMs, ...(options.token ? { token: options.token } : {}), ...(options.ca ? { ca: options.ca } : {}) }),
-    close: async () => undefined,
+    next: (timeoutMs) =>
+      connectWs(url, {
+        ...LIMITS,
+        handshakeTimeoutMs: timeoutMs,
+        ...(options.token ? { token: options.token } : {}),
+        ...(options.ca ? { ca: options.ca } : {}),
+      }),
+    close: () => Promise.resolve(),
   };
 }
 

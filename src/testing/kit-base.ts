@@ -2,7 +2,7 @@
  * What both of the kit's roles share: the ReceptionStatus ledger (R11–R13: one answer, with the
  * right subject, for every message the kit sends), the judgement of every frame the peer sends
  * (valid S2, unique message_id, Handshake first, allowed now — with the project's own permission
- * and control-type rules as the oracle), the kit's own answers to the peer (DESIGN.md decision
+ * and control-type rules as the oracle), the kit's own answers to the peer (docs/design.md decision
  * table), and the model events about broken frames that mean the same for both roles.
  *
  * Two kinds of findings: a STEP failure (the peer did not answer a model event as the rules
@@ -10,7 +10,7 @@
  * rule; recorded, the scenario goes on).
  */
 import { NIL_UUID, type Codec } from '../codec/codec.js';
-import type { Role } from '../machines/events.js';
+import type { SessionRole } from '../machines/events.js';
 import type { Phase } from '../machines/permissions.js';
 import type { ReceptionStatusValues } from '../typebox/common/enums.js';
 import type { Problem } from '../typebox/problem.js';
@@ -61,9 +61,13 @@ export interface Verdict {
   readonly reason?: string;
 }
 export const OK: Verdict = { status: 'OK' };
-export const refuse = (rules: readonly string[], reason: string, status: ReceptionStatusValues = 'INVALID_CONTENT'): Verdict => ({ status, rules, reason });
+export const refuse = (rules: readonly string[], reason: string, status: ReceptionStatusValues = 'INVALID_CONTENT'): Verdict => ({
+  status,
+  rules,
+  reason,
+});
 
-/** The S2-RULES.md ids a reason names (`… (R46)` ⇒ R46), or `fallback`. */
+/** The rule ids (docs/rules.md) a reason names (`… (R46)` ⇒ R46), or `fallback`. */
 export function rulesIn(reason: string, fallback: readonly string[]): string[] {
   const found = [...new Set(reason.match(/\b[RQ]\d+\b/g) ?? [])];
   return found.length ? found : [...fallback];
@@ -71,7 +75,9 @@ export function rulesIn(reason: string, fallback: readonly string[]): string[] {
 
 /** The rules a frame the codec refused breaks. */
 function rulesOfProblems(problems: readonly Problem[]): string[] {
-  const rules = problems.flatMap((p) => (p.rule ? [p.rule] : /additional propert/i.test(p.message) ? ['R5'] : /UUID/.test(p.message) ? ['R3'] : []));
+  const rules = problems.flatMap((p) =>
+    p.rule ? [p.rule] : /additional propert/i.test(p.message) ? ['R5'] : /UUID/.test(p.message) ? ['R3'] : [],
+  );
   return rules.length ? [...new Set(rules)] : ['R1'];
 }
 
@@ -89,7 +95,7 @@ export interface Entry {
 }
 
 export abstract class KitBase {
-  abstract readonly kitRole: Role;
+  abstract readonly kitRole: SessionRole;
   phase: Phase = 'handshake';
   readonly violations: (Failure & { readonly seq: number })[] = [];
   protected readonly entries: Entry[] = [];
@@ -118,7 +124,7 @@ export abstract class KitBase {
     link.start((f) => this.onFrame(f));
   }
 
-  get peerRole(): Role {
+  get peerRole(): SessionRole {
     return this.kitRole === 'CEM' ? 'RM' : 'CEM';
   }
 
@@ -207,9 +213,15 @@ export abstract class KitBase {
       const strayNow = this.strays.filter((s) => s.seq >= this.stepFrame);
       if (strayNow.length) {
         this.strays = this.strays.filter((s) => !strayNow.includes(s));
-        this.fail(entry.subject === NIL_UUID ? ['R13', 'R20', ...rules] : ['R13', ...rules], `${want}; the ReceptionStatus that came names another subject`);
+        this.fail(
+          entry.subject === NIL_UUID ? ['R13', 'R20', ...rules] : ['R13', ...rules],
+          `${want}; the ReceptionStatus that came names another subject`,
+        );
       }
-      this.fail(['R11', ...rules.filter((r) => r !== 'R11')], `${want} within ${this.ctx.timeoutMs} ms${this.link.isOpen ? '' : ' (the connection closed instead)'}`);
+      this.fail(
+        ['R11', ...rules.filter((r) => r !== 'R11')],
+        `${want} within ${this.ctx.timeoutMs} ms${this.link.isOpen ? '' : ' (the connection closed instead)'}`,
+      );
     }
     const got = (f.message as { status?: string } | undefined)?.status;
     if (got !== status) this.fail(rules, `${want}, got ${got}`);
@@ -217,7 +229,8 @@ export abstract class KitBase {
 
   /** The peer must close the connection within the timeout. */
   async expectClosed(rules: readonly string[], what: string): Promise<void> {
-    if (!(await this.link.waitClosed(this.ctx.timeoutMs))) this.fail(rules, `${what}: the connection closed within ${this.ctx.timeoutMs} ms`);
+    if (!(await this.link.waitClosed(this.ctx.timeoutMs)))
+      this.fail(rules, `${what}: the connection closed within ${this.ctx.timeoutMs} ms`);
   }
 
   /** A message of `type` from the peer since the step began, waiting up to the timeout. */
@@ -252,7 +265,8 @@ export abstract class KitBase {
     this.peerIds.add(id);
     if (!this.peerSpoke) {
       this.peerSpoke = true;
-      if (m.message_type !== 'Handshake') this.violate(['R22'], `the ${this.peerRole}'s first message is its Handshake, not ${m.message_type}`, f);
+      if (m.message_type !== 'Handshake')
+        this.violate(['R22'], `the ${this.peerRole}'s first message is its Handshake, not ${m.message_type}`, f);
     }
     const verdict = this.judge(m, f);
     if (verdict.rules) this.violate(verdict.rules, `the ${this.peerRole} does not send this: ${verdict.reason ?? ''}`, f);
@@ -301,10 +315,16 @@ export abstract class KitBase {
       case 'INVALID_JSON':
         return this.expectBroken(brokenFrames.notJson(), NIL_UUID, 'a frame that is not JSON', 'INVALID_DATA', ['R15', 'R20']);
       case 'NO_MESSAGE_ID':
-        return this.expectBroken(brokenFrames.noMessageId(Date.now()), NIL_UUID, 'a PowerMeasurement without message_id', 'INVALID_DATA', ['R15', 'R20']);
+        return this.expectBroken(brokenFrames.noMessageId(Date.now()), NIL_UUID, 'a PowerMeasurement without message_id', 'INVALID_DATA', [
+          'R15',
+          'R20',
+        ]);
       case 'UNKNOWN_TYPE': {
         const id = newId();
-        return this.expectBroken(brokenFrames.unknownType(id), id, 'a frame with an unknown message_type', 'INVALID_MESSAGE', ['R1', 'R15']);
+        return this.expectBroken(brokenFrames.unknownType(id), id, 'a frame with an unknown message_type', 'INVALID_MESSAGE', [
+          'R1',
+          'R15',
+        ]);
       }
       case 'SCHEMA_VIOLATION': {
         const id = newId();
@@ -330,7 +350,13 @@ export abstract class KitBase {
     }
   }
 
-  private async expectBroken(text: string, subject: string, what: string, status: ReceptionStatusValues, rules: readonly string[]): Promise<true> {
+  private async expectBroken(
+    text: string,
+    subject: string,
+    what: string,
+    status: ReceptionStatusValues,
+    rules: readonly string[],
+  ): Promise<true> {
     await this.expectAnswer(this.sendRaw(text, subject, what)!, status, rules);
     return true;
   }
@@ -353,12 +379,22 @@ export abstract class KitBase {
     if (this.link.isOpen) await this.link.until(() => this.entries.every((e) => e.answers.length > 0), this.ctx.timeoutMs);
     if (this.link.isOpen) {
       for (const e of this.entries.filter((x) => x.answers.length === 0)) {
-        this.violations.push({ rules: ['R11'], step: 'after the steps', expected: `a ReceptionStatus for ${e.what} (${e.subject})`, observed: ['(none came)'], seq: -1 });
+        this.violations.push({
+          rules: ['R11'],
+          step: 'after the steps',
+          expected: `a ReceptionStatus for ${e.what} (${e.subject})`,
+          observed: ['(none came)'],
+          seq: -1,
+        });
       }
     }
     for (const s of this.strays) {
       const subject = (s.message as { subject_message_id?: string } | undefined)?.subject_message_id ?? '?';
-      this.violate(subject === NIL_UUID ? ['R12'] : ['R13'], `a ReceptionStatus only for a message the kit sent, once (subject ${subject})`, s);
+      this.violate(
+        subject === NIL_UUID ? ['R12'] : ['R13'],
+        `a ReceptionStatus only for a message the kit sent, once (subject ${subject})`,
+        s,
+      );
     }
     this.strays = [];
     this.finished = true;

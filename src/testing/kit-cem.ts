@@ -13,8 +13,26 @@ import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-sp
 import { CONTROL_TYPE_OF_SHORT, messageSpec, shortOfControlType, type IdentifiedMessage, type MessageOf } from '../typebox/registry.js';
 import { KitBase, OK, ScenarioSkip, refuse, rulesIn, type Entry, type Verdict } from './kit-base.js';
 import type { Frame } from './link.js';
-import { DESCRIPTION_TYPE, FOREIGN_TYPE, INSTRUCTION_TYPE, REFERENCE_RULE, instructionFor, strayInstruction } from './payloads/cem-messages.js';
-import { brokenFrames, handshake, handshakeResponse, newId, powerMeasurement, revokeObject, S2_VERSION, selectControlType, sessionRequest, UNOFFERED_VERSION } from './payloads/common.js';
+import {
+  DESCRIPTION_TYPE,
+  FOREIGN_TYPE,
+  INSTRUCTION_TYPE,
+  REFERENCE_RULE,
+  instructionFor,
+  strayInstruction,
+} from './payloads/cem-messages.js';
+import {
+  brokenFrames,
+  handshake,
+  handshakeResponse,
+  newId,
+  powerMeasurement,
+  revokeObject,
+  S2_VERSION,
+  selectControlType,
+  sessionRequest,
+  UNOFFERED_VERSION,
+} from './payloads/common.js';
 
 /** What the kit knows of one activation of a control type on the RM. */
 interface Activation {
@@ -84,13 +102,15 @@ export class KitCem extends KitBase {
     }
     const spec = messageSpec(m.message_type)!;
     let why = refusal('RM', spec, m.message_type, { phase: this.phase, activeArea: this.areaSent });
-    if (why && this.areaConfirmed !== this.areaSent) why = refusal('RM', spec, m.message_type, { phase: this.phase, activeArea: this.areaConfirmed });
+    if (why && this.areaConfirmed !== this.areaSent)
+      why = refusal('RM', spec, m.message_type, { phase: this.phase, activeArea: this.areaConfirmed });
     if (why) return refuse(rulesIn(why, ['Q6']), why);
     if (m.message_type === 'ResourceManagerDetails') {
       this.details = m;
       return OK;
     }
-    if (spec.area !== 'common' || m.message_type === 'InstructionStatusUpdate' || m.message_type === 'RevokeObject') return this.judgeActivation(m, f);
+    if (spec.area !== 'common' || m.message_type === 'InstructionStatusUpdate' || m.message_type === 'RevokeObject')
+      return this.judgeActivation(m, f);
     return OK;
   }
 
@@ -99,7 +119,8 @@ export class KitCem extends KitBase {
     if (!a) return refuse(['R37'], `${m.message_type} while no control type is active (R37)`);
     const rules = CONTROL_TYPE_RULES[a.short];
     let why = controlTypeRefusal(rules, a, m, 'RM');
-    if (!why && m.message_type === 'InstructionStatusUpdate') why = statusTransitionRefusal(a.instructions.get(m.instruction_id.toLowerCase())?.status, m.status_type);
+    if (!why && m.message_type === 'InstructionStatusUpdate')
+      why = statusTransitionRefusal(a.instructions.get(m.instruction_id.toLowerCase())?.status, m.status_type);
     if (m.message_type === 'InstructionStatusUpdate') {
       const g = this.given.get(m.instruction_id.toLowerCase());
       if (g && !g.refused) g.reports.push({ status: m.status_type, seq: f.seq });
@@ -155,7 +176,12 @@ export class KitCem extends KitBase {
   }
 
   private build(opts: { id?: string; unknown?: boolean } = {}): IdentifiedMessage & { readonly id: string } {
-    const built = instructionFor(this.type, this.activation.observed, { id: opts.id ?? newId(), nowMs: Date.now(), leadMs: this.ctx.leadMs, ...(opts.unknown ? { unknown: true } : {}) });
+    const built = instructionFor(this.type, this.activation.observed, {
+      id: opts.id ?? newId(),
+      nowMs: Date.now(),
+      leadMs: this.ctx.leadMs,
+      ...(opts.unknown ? { unknown: true } : {}),
+    });
     if ('skip' in built) throw new ScenarioSkip(`no ${this.type} instruction can be built from what the RM described: ${built.skip}`);
     return built as IdentifiedMessage & { readonly id: string };
   }
@@ -179,13 +205,21 @@ export class KitCem extends KitBase {
         await this.expectAnswer(this.send(handshake('RM'), 'a Handshake with role RM'), 'INVALID_CONTENT', ['R24']);
         return this.expectClosed(['R24'], 'a session needs one CEM and one RM');
       case 'EARLY_MESSAGE':
-        return this.expectAnswer(this.send(selectControlType('NO_SELECTION'), 'SelectControlType before the HandshakeResponse'), 'INVALID_CONTENT', ['R28', 'Q6']);
+        return this.expectAnswer(
+          this.send(selectControlType('NO_SELECTION'), 'SelectControlType before the HandshakeResponse'),
+          'INVALID_CONTENT',
+          ['R28', 'Q6'],
+        );
       case 'HANDSHAKE_RESPONSE':
         return this.handshakeResponse();
       case 'HANDSHAKE_RESPONSE_AGAIN':
         return this.expectAnswer(this.send(handshakeResponse(this.version), 'a second HandshakeResponse'), 'INVALID_CONTENT', ['R30']);
       case 'HANDSHAKE_RESPONSE_NOT_OFFERED':
-        await this.expectAnswer(this.send(handshakeResponse(UNOFFERED_VERSION), `HandshakeResponse(${UNOFFERED_VERSION})`), 'INVALID_CONTENT', ['R27']);
+        await this.expectAnswer(
+          this.send(handshakeResponse(UNOFFERED_VERSION), `HandshakeResponse(${UNOFFERED_VERSION})`),
+          'INVALID_CONTENT',
+          ['R27'],
+        );
         return this.expectClosed(['R27'], 'a version the RM did not offer ends the session');
       case 'DETAILS_PERMANENT_ERROR':
         this.overrides.set('ResourceManagerDetails', 'PERMANENT_ERROR');
@@ -225,21 +259,41 @@ export class KitCem extends KitBase {
         return this.revokeInstruction();
       case 'REVOKE_AGAIN': {
         const g = this.latestGiven();
-        return this.expectAnswer(this.send(revokeObject(g.message.message_type as never, g.message.id), 'RevokeObject of a revoked instruction'), 'INVALID_CONTENT', ['R54']);
+        return this.expectAnswer(
+          this.send(revokeObject(g.message.message_type as never, g.message.id), 'RevokeObject of a revoked instruction'),
+          'INVALID_CONTENT',
+          ['R54'],
+        );
       }
       case 'REVOKE_UNKNOWN':
-        return this.expectAnswer(this.send(revokeObject(INSTRUCTION_TYPE[this.type], newId()), 'RevokeObject of an unknown instruction'), 'INVALID_CONTENT', ['R54']);
+        return this.expectAnswer(
+          this.send(revokeObject(INSTRUCTION_TYPE[this.type], newId()), 'RevokeObject of an unknown instruction'),
+          'INVALID_CONTENT',
+          ['R54'],
+        );
       case 'REVOKE_RM_OBJECT': {
         const d = [...this.activation.observed].reverse().find((m) => m.message_type === DESCRIPTION_TYPE[this.type]);
         if (!d) throw new ScenarioSkip(`the RM sent no ${DESCRIPTION_TYPE[this.type]}`);
         const objectId = 'id' in d && typeof d.id === 'string' ? d.id : d.message_id;
-        return this.expectAnswer(this.send(revokeObject(DESCRIPTION_TYPE[this.type], objectId), `RevokeObject of the RM's ${d.message_type}`), 'INVALID_CONTENT', ['R55']);
+        return this.expectAnswer(
+          this.send(revokeObject(DESCRIPTION_TYPE[this.type], objectId), `RevokeObject of the RM's ${d.message_type}`),
+          'INVALID_CONTENT',
+          ['R55'],
+        );
       }
       case 'REVOKE_OTHER_TYPE':
-        return this.expectAnswer(this.send(revokeObject(FOREIGN_TYPE[this.type], newId()), `RevokeObject of a ${FOREIGN_TYPE[this.type]}`), 'INVALID_CONTENT', ['R57']);
+        return this.expectAnswer(
+          this.send(revokeObject(FOREIGN_TYPE[this.type], newId()), `RevokeObject of a ${FOREIGN_TYPE[this.type]}`),
+          'INVALID_CONTENT',
+          ['R57'],
+        );
       case 'REVOKE_AFTER_DESELECT': {
         const g = this.latestGiven();
-        return this.expectAnswer(this.send(revokeObject(g.message.message_type as never, g.message.id), 'RevokeObject after NO_SELECTION'), 'INVALID_CONTENT', ['R37', 'R40']);
+        return this.expectAnswer(
+          this.send(revokeObject(g.message.message_type as never, g.message.id), 'RevokeObject after NO_SELECTION'),
+          'INVALID_CONTENT',
+          ['R37', 'R40'],
+        );
       }
       default:
         throw new Error(`conformance kit bug: no driver for ${event} (RM under test)`);
@@ -250,7 +304,8 @@ export class KitCem extends KitBase {
   private async handshakeResponse(): Promise<void> {
     this.phase = 'connected';
     await this.expectAnswer(this.send(handshakeResponse(this.version), `HandshakeResponse(${this.version})`), 'OK', ['R11', 'R26']);
-    if (!(await this.awaitMessage('ResourceManagerDetails'))) this.fail(['R28'], `ResourceManagerDetails after the HandshakeResponse, within ${this.ctx.timeoutMs} ms`);
+    if (!(await this.awaitMessage('ResourceManagerDetails')))
+      this.fail(['R28'], `ResourceManagerDetails after the HandshakeResponse, within ${this.ctx.timeoutMs} ms`);
   }
 
   /** R39: the description comes first; R60: then the active operation mode(s). */
@@ -261,18 +316,29 @@ export class KitCem extends KitBase {
     const first = await this.link.waitFor((f) => messageSpec(f.message?.message_type ?? '')?.area === ct, this.ctx.timeoutMs, from);
     const want = DESCRIPTION_TYPE[ct];
     if (!first) this.fail(['R39'], `${want} once ${ct} is active, within ${this.ctx.timeoutMs} ms`);
-    if (first.message?.message_type !== want) this.fail(['R39'], `${want} as the first ${ct} message after the activation, not ${first.message?.message_type}`);
+    if (first.message?.message_type !== want)
+      this.fail(['R39'], `${want} as the first ${ct} message after the activation, not ${first.message?.message_type}`);
     const d = first.message;
-    const actuators = d.message_type === 'FRBC.SystemDescription' || d.message_type === 'DDBC.SystemDescription' ? d.actuators.map((a) => a.id.toLowerCase()) : [];
-    const statusType = ct === 'FRBC' ? 'FRBC.ActuatorStatus' : ct === 'DDBC' ? 'DDBC.ActuatorStatus' : ct === 'OMBC' ? 'OMBC.Status' : undefined;
+    const actuators =
+      d.message_type === 'FRBC.SystemDescription' || d.message_type === 'DDBC.SystemDescription'
+        ? d.actuators.map((a) => a.id.toLowerCase())
+        : [];
+    const statusType =
+      ct === 'FRBC' ? 'FRBC.ActuatorStatus' : ct === 'DDBC' ? 'DDBC.ActuatorStatus' : ct === 'OMBC' ? 'OMBC.Status' : undefined;
     if (!statusType) return;
     for (const actuator of actuators.length ? actuators : [undefined]) {
       const f = await this.link.waitFor(
-        (x) => x.message?.message_type === statusType && (actuator === undefined || (x.message as { actuator_id: string }).actuator_id.toLowerCase() === actuator),
+        (x) =>
+          x.message?.message_type === statusType &&
+          (actuator === undefined || (x.message as { actuator_id: string }).actuator_id.toLowerCase() === actuator),
         this.ctx.timeoutMs,
         first.seq,
       );
-      if (!f) this.fail(['R60'], `${statusType}${actuator ? ` for actuator ${actuator}` : ''} after the ${want} (the active operation mode), within ${this.ctx.timeoutMs} ms`);
+      if (!f)
+        this.fail(
+          ['R60'],
+          `${statusType}${actuator ? ` for actuator ${actuator}` : ''} after the ${want} (the active operation mode), within ${this.ctx.timeoutMs} ms`,
+        );
     }
   }
 
@@ -294,11 +360,15 @@ export class KitCem extends KitBase {
     const finalSeen = () => g.reports.find((r) => FINAL_STATUSES.has(r.status));
     const wasFinal = finalSeen();
     const key = g.message.id.toLowerCase();
-    const entry = this.send(revokeObject(g.message.message_type as never, g.message.id), `RevokeObject of instruction ${g.message.id}`, (status) => {
-      const a = this.act;
-      const record = a?.instructions.get(key);
-      if (status === 'OK' && a && record) a.instructions.set(key, { ...record, revoked: true });
-    });
+    const entry = this.send(
+      revokeObject(g.message.message_type as never, g.message.id),
+      `RevokeObject of instruction ${g.message.id}`,
+      (status) => {
+        const a = this.act;
+        const record = a?.instructions.get(key);
+        if (status === 'OK' && a && record) a.instructions.set(key, { ...record, revoked: true });
+      },
+    );
     if (wasFinal) return this.expectAnswer(entry, 'INVALID_CONTENT', ['R54']);
     const answer = await this.answer(entry);
     if (!answer) return this.expectAnswer(entry, 'OK', ['R54']);

@@ -104,7 +104,8 @@ export class KitRm extends KitBase {
   async open(): Promise<void> {
     // R23: the CEM sends its Handshake without waiting for the RM's.
     const f = await this.link.waitFor((x) => x.message?.message_type === 'Handshake', this.ctx.timeoutMs);
-    if (!f) this.fail(['R22', 'R23'], `the CEM's Handshake, its first message, within ${this.ctx.timeoutMs} ms and without waiting for the RM's`);
+    if (!f)
+      this.fail(['R22', 'R23'], `the CEM's Handshake, its first message, within ${this.ctx.timeoutMs} ms and without waiting for the RM's`);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -121,7 +122,10 @@ export class KitRm extends KitBase {
         if (this.handshakeResponse) return refuse(['R26', 'R30'], 'a second HandshakeResponse in one session (R26, R30)');
         if (!this.kitHandshakeSent) return refuse(['R26'], 'a HandshakeResponse before the RM sent its Handshake (R26)');
         if (!this.kitVersions.includes(m.selected_protocol_version)) {
-          return refuse(['R27'], `selected_protocol_version ${m.selected_protocol_version} was not offered; the RM offered ${this.kitVersions.join(', ')} (R27)`);
+          return refuse(
+            ['R27'],
+            `selected_protocol_version ${m.selected_protocol_version} was not offered; the RM offered ${this.kitVersions.join(', ')} (R27)`,
+          );
         }
         this.handshakeResponse = m;
         this.phase = 'connected';
@@ -145,7 +149,9 @@ export class KitRm extends KitBase {
     const a = this.act;
     if (!a) return refuse(['R37'], `${m.message_type} while no control type is active (R37)`);
     const rules = CONTROL_TYPE_RULES[a.short];
-    const reasons = a.timeline.candidates().map((knowledge) => controlTypeRefusal(rules, { knowledge, instructions: a.instructions }, m, 'CEM'));
+    const reasons = a.timeline
+      .candidates()
+      .map((knowledge) => controlTypeRefusal(rules, { knowledge, instructions: a.instructions }, m, 'CEM'));
     const why = reasons.every((r) => r !== undefined) ? reasons[reasons.length - 1] : undefined;
     if (why) return refuse(rulesIn(why, ['R49']), why);
     if (m.message_type === 'RevokeObject') {
@@ -165,7 +171,15 @@ export class KitRm extends KitBase {
     const short = shortOfControlType(m.control_type);
     this.activeArea = short;
     this.act = short
-      ? { short, set: this.set(short), timeline: new Timeline(CONTROL_TYPE_RULES[short].empty()), instructions: new Map(), accepted: [], description: undefined, described: 0 }
+      ? {
+          short,
+          set: this.set(short),
+          timeline: new Timeline(CONTROL_TYPE_RULES[short].empty()),
+          instructions: new Map(),
+          accepted: [],
+          description: undefined,
+          described: 0,
+        }
       : undefined;
   }
 
@@ -177,7 +191,11 @@ export class KitRm extends KitBase {
     const a = this.activation;
     const rules = CONTROL_TYPE_RULES[a.short];
     a.timeline.apply(message.message_id, (k) => rules.learn(k, message));
-    return this.expectAnswer(this.send(message, message.message_type, () => a.timeline.ack(message.message_id)), 'OK', ['R11']);
+    return this.expectAnswer(
+      this.send(message, message.message_type, () => a.timeline.ack(message.message_id)),
+      'OK',
+      ['R11'],
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -198,7 +216,10 @@ export class KitRm extends KitBase {
         await this.expectAnswer(this.send(handshake('CEM'), 'a Handshake with role CEM from the RM'), 'INVALID_CONTENT', ['R24']);
         return this.expectClosed(['R24'], 'a session needs one CEM and one RM');
       case 'EARLY_MESSAGE':
-        return this.expectAnswer(this.send(powerMeasurement(Date.now()), 'a PowerMeasurement before the RM Handshake'), 'INVALID_CONTENT', ['R28', 'Q6']);
+        return this.expectAnswer(this.send(powerMeasurement(Date.now()), 'a PowerMeasurement before the RM Handshake'), 'INVALID_CONTENT', [
+          'R28',
+          'Q6',
+        ]);
       case 'DETAILS':
         return this.details();
       case 'SELECTION_OK':
@@ -219,10 +240,16 @@ export class KitRm extends KitBase {
       case 'CT_MESSAGE_OTHER_TYPE': {
         const other = CONTROL_TYPE_SHORT.find((s) => s !== this.activeArea)!;
         const m = this.set(other).describe(1);
-        return this.expectAnswer(this.send(m, `${m.message_type} while ${this.activeArea ?? 'nothing'} is active`), 'INVALID_CONTENT', ['R37']);
+        return this.expectAnswer(this.send(m, `${m.message_type} while ${this.activeArea ?? 'nothing'} is active`), 'INVALID_CONTENT', [
+          'R37',
+        ]);
       }
       case 'ISU_NO_CONTROL_TYPE':
-        return this.expectAnswer(this.send(instructionStatusUpdate(newId(), 'ACCEPTED', Date.now()), 'InstructionStatusUpdate with no type active'), 'INVALID_CONTENT', ['R37']);
+        return this.expectAnswer(
+          this.send(instructionStatusUpdate(newId(), 'ACCEPTED', Date.now()), 'InstructionStatusUpdate with no type active'),
+          'INVALID_CONTENT',
+          ['R37'],
+        );
       case 'RM_INSTRUCTION': {
         const m = strayInstruction(this.type, Date.now());
         return this.expectAnswer(this.send(m, `${m.message_type} from the RM`), 'INVALID_CONTENT', ['Q6']);
@@ -232,7 +259,11 @@ export class KitRm extends KitBase {
       case 'STATUS_EARLY': {
         const a = this.activation;
         const m = a.set.statuses(1)[0]!;
-        return this.expectAnswer(this.send(m, `${m.message_type} before any description`), 'INVALID_CONTENT', a.set.statusWithoutDescriptionRules);
+        return this.expectAnswer(
+          this.send(m, `${m.message_type} before any description`),
+          'INVALID_CONTENT',
+          a.set.statusWithoutDescriptionRules,
+        );
       }
       case 'DESCRIBE':
       case 'DESCRIBE_AGAIN': {
@@ -251,26 +282,46 @@ export class KitRm extends KitBase {
         return this.expectAnswer(this.send(m, `${m.message_type} naming an unknown object`), 'INVALID_CONTENT', a.set.statusUnknownRules);
       }
       case 'ISU_UNKNOWN':
-        return this.expectAnswer(this.send(instructionStatusUpdate(newId(), 'ACCEPTED', Date.now()), 'InstructionStatusUpdate for an unknown instruction'), 'INVALID_CONTENT', ['R45']);
+        return this.expectAnswer(
+          this.send(instructionStatusUpdate(newId(), 'ACCEPTED', Date.now()), 'InstructionStatusUpdate for an unknown instruction'),
+          'INVALID_CONTENT',
+          ['R45'],
+        );
       case 'REVOKE_DESCRIPTION': {
         const a = this.activation;
         const d = a.description!;
         const m = revokeObject(a.set.descriptionType, a.set.objectIdOf(d));
         const rules = CONTROL_TYPE_RULES[a.short];
         a.timeline.apply(m.message_id, (k) => rules.revoke(k, m.object_type, m.object_id));
-        return this.expectAnswer(this.send(m, `RevokeObject of the RM's ${d.message_type}`, () => a.timeline.ack(m.message_id)), 'OK', ['R54', 'R56']);
+        return this.expectAnswer(
+          this.send(m, `RevokeObject of the RM's ${d.message_type}`, () => a.timeline.ack(m.message_id)),
+          'OK',
+          ['R54', 'R56'],
+        );
       }
       case 'REVOKE_UNKNOWN': {
         const a = this.activation;
-        return this.expectAnswer(this.send(revokeObject(a.set.descriptionType, newId()), `RevokeObject of an unknown ${a.set.descriptionType}`), 'INVALID_CONTENT', ['R54']);
+        return this.expectAnswer(
+          this.send(revokeObject(a.set.descriptionType, newId()), `RevokeObject of an unknown ${a.set.descriptionType}`),
+          'INVALID_CONTENT',
+          ['R54'],
+        );
       }
       case 'REVOKE_OTHER_TYPE': {
         const a = this.activation;
-        return this.expectAnswer(this.send(revokeObject(a.set.foreignType, newId()), `RevokeObject of a ${a.set.foreignType}`), 'INVALID_CONTENT', ['R57']);
+        return this.expectAnswer(
+          this.send(revokeObject(a.set.foreignType, newId()), `RevokeObject of a ${a.set.foreignType}`),
+          'INVALID_CONTENT',
+          ['R57'],
+        );
       }
       case 'REVOKE_CEM_INSTRUCTION': {
         const i = this.theInstruction();
-        return this.expectAnswer(this.send(revokeObject(i.message.message_type as never, i.message.id), 'RevokeObject of the CEM’s instruction by the RM'), 'INVALID_CONTENT', ['R55']);
+        return this.expectAnswer(
+          this.send(revokeObject(i.message.message_type as never, i.message.id), 'RevokeObject of the CEM’s instruction by the RM'),
+          'INVALID_CONTENT',
+          ['R55'],
+        );
       }
       default:
         throw new Error(`conformance kit bug: no driver for ${event} (CEM under test)`);
@@ -284,15 +335,21 @@ export class KitRm extends KitBase {
     const f = await this.awaitMessage('HandshakeResponse');
     if (!f) this.fail(['R26'], `HandshakeResponse after the RM's Handshake, within ${this.ctx.timeoutMs} ms`);
     const version = (f.message as MessageOf<'HandshakeResponse'>).selected_protocol_version;
-    if (!this.kitVersions.includes(version)) this.fail(['R27'], `HandshakeResponse naming a version the RM offered (${this.kitVersions.join(', ')}), not ${version}`);
+    if (!this.kitVersions.includes(version))
+      this.fail(['R27'], `HandshakeResponse naming a version the RM offered (${this.kitVersions.join(', ')}), not ${version}`);
   }
 
   /** R27, R29: no HandshakeResponse, INVALID_CONTENT, and the CEM ends the session. */
   private async noCommonVersion(): Promise<void> {
     this.kitHandshakeSent = true;
     this.kitVersions = [UNOFFERED_VERSION];
-    await this.expectAnswer(this.send(handshake('RM', this.kitVersions), `a Handshake offering only ${UNOFFERED_VERSION}`), 'INVALID_CONTENT', ['R27', 'R29']);
-    if (!(await this.link.waitClosed(this.ctx.timeoutMs))) this.fail(['R29'], `the CEM ends the session (SessionRequest TERMINATE or close) within ${this.ctx.timeoutMs} ms`);
+    await this.expectAnswer(
+      this.send(handshake('RM', this.kitVersions), `a Handshake offering only ${UNOFFERED_VERSION}`),
+      'INVALID_CONTENT',
+      ['R27', 'R29'],
+    );
+    if (!(await this.link.waitClosed(this.ctx.timeoutMs)))
+      this.fail(['R29'], `the CEM ends the session (SessionRequest TERMINATE or close) within ${this.ctx.timeoutMs} ms`);
     if (this.link.frames.some((f) => f.seq >= this.stepFrame && f.message?.message_type === 'HandshakeResponse')) {
       this.fail(['R27'], 'no HandshakeResponse when no version is common');
     }
@@ -333,9 +390,15 @@ export class KitRm extends KitBase {
   private async waitQuiet(): Promise<void> {
     const from = this.link.frames.length;
     await this.sleep(this.ctx.quietMs);
-    const early = this.link.frames.find((f) => f.seq >= from && f.message !== undefined && messageSpec(f.message.message_type)?.instruction);
+    const early = this.link.frames.find(
+      (f) => f.seq >= from && f.message !== undefined && messageSpec(f.message.message_type)?.instruction,
+    );
     if (early) this.forget(early.seq);
-    if (early) this.fail(['R39'], `no instruction while the RM has described nothing (watched for ${this.ctx.quietMs} ms); the CEM sent ${early.message!.message_type}`);
+    if (early)
+      this.fail(
+        ['R39'],
+        `no instruction while the RM has described nothing (watched for ${this.ctx.quietMs} ms); the CEM sent ${early.message!.message_type}`,
+      );
   }
 
   /** The CEM instructs against the description (accepted by the kit's judgement); a CEM that never does is skipped. */
@@ -363,7 +426,11 @@ export class KitRm extends KitBase {
     const to = (event === 'STATUS_AFTER_FINAL' ? 'STARTED' : event.slice('STATUS_'.length)) as InstructionStatus;
     const allowed = nextStatuses(i.status).includes(to);
     const m = instructionStatusUpdate(i.message.id, to, Date.now());
-    await this.expectAnswer(this.send(m, `InstructionStatusUpdate ${i.status ?? '(none)'} → ${to}`), allowed ? 'OK' : 'INVALID_CONTENT', event === 'STATUS_AFTER_FINAL' ? ['R44', 'R46'] : ['R46']);
+    await this.expectAnswer(
+      this.send(m, `InstructionStatusUpdate ${i.status ?? '(none)'} → ${to}`),
+      allowed ? 'OK' : 'INVALID_CONTENT',
+      event === 'STATUS_AFTER_FINAL' ? ['R44', 'R46'] : ['R46'],
+    );
     if (allowed) {
       i.status = to;
       const key = i.message.id.toLowerCase();
@@ -372,8 +439,9 @@ export class KitRm extends KitBase {
     }
   }
 
-  /** Closes the connection: an RM that is done. */
-  async teardown(): Promise<void> {
+  /** Closes the connection: an RM that is done (the next scenario dials anew; nothing to wait for). */
+  teardown(): Promise<void> {
     this.link.close(1000, 'conformance kit: scenario done');
+    return Promise.resolve();
   }
 }

@@ -71,7 +71,8 @@ export class Link {
   /** Sends a message, which must be valid S2 (a kit bug otherwise). */
   send(message: S2Message): void {
     const problems = this.codec.check(message);
-    if (problems.length) throw new Error(`conformance kit bug: it built an invalid ${message.message_type}: ${JSON.stringify(problems.slice(0, 2))}`);
+    if (problems.length)
+      throw new Error(`conformance kit bug: it built an invalid ${message.message_type}: ${JSON.stringify(problems.slice(0, 2))}`);
     this.sendRaw(JSON.stringify(message));
   }
 

@@ -18,7 +18,7 @@ import { createMachine, type AnyStateMachine } from 'xstate';
 import { FINAL_STATUSES, nextStatuses } from '../rules/instruction-status.js';
 import type { InstructionStatus } from '../typebox/common/enums.js';
 
-/** What one model event checks: the rules (S2-RULES.md ids) and a few words for reports. */
+/** What one model event checks: the rules (ids of docs/rules.md) and a few words for reports. */
 export interface EventInfo {
   readonly rules: readonly string[];
   readonly says: string;
@@ -70,7 +70,10 @@ export const CEM_ROLE_EVENTS = {
   SCHEMA_VIOLATION: { rules: ['R5', 'R15'], says: 'a PowerMeasurement with a field no schema has ⇒ INVALID_MESSAGE' },
   RM_HANDSHAKE: { rules: ['R11', 'R26', 'R27'], says: 'the RM Handshake ⇒ OK, then HandshakeResponse with an offered version' },
   RM_HANDSHAKE_AGAIN: { rules: ['R30'], says: 'a second RM Handshake ⇒ INVALID_CONTENT' },
-  RM_HANDSHAKE_NO_COMMON_VERSION: { rules: ['R27', 'R29'], says: 'no common version ⇒ INVALID_CONTENT, no HandshakeResponse, the session ends' },
+  RM_HANDSHAKE_NO_COMMON_VERSION: {
+    rules: ['R27', 'R29'],
+    says: 'no common version ⇒ INVALID_CONTENT, no HandshakeResponse, the session ends',
+  },
   RM_HANDSHAKE_WRONG_ROLE: { rules: ['R24'], says: 'a Handshake with role CEM ⇒ INVALID_CONTENT, close' },
   EARLY_MESSAGE: { rules: ['R28', 'Q6'], says: 'a PowerMeasurement before the handshake ⇒ INVALID_CONTENT' },
   DETAILS: { rules: ['R11', 'R34'], says: 'ResourceManagerDetails ⇒ OK, then SelectControlType of an offered type' },
@@ -137,11 +140,18 @@ function model(id: string, initialLeaf: string, leaves: Record<string, On>): Any
     for (const [k, child] of Object.entries(node.states)) setInitial(child, depth + 1, onPath && k === node.initial);
   };
   setInitial(root, 0, true);
-  return createMachine({ id, ...root } as Parameters<typeof createMachine>[0]);
+  return createMachine({ id, ...root });
 }
 
 const t = (id: string) => (path: string) => `#${id}.${path}`;
-const frameErrors: On = { INVALID_JSON: STAY, NO_MESSAGE_ID: STAY, SCHEMA_VIOLATION: STAY, UNKNOWN_TYPE: STAY, INVALID_RS: STAY, RS_UNKNOWN: STAY };
+const frameErrors: On = {
+  INVALID_JSON: STAY,
+  NO_MESSAGE_ID: STAY,
+  SCHEMA_VIOLATION: STAY,
+  UNKNOWN_TYPE: STAY,
+  INVALID_RS: STAY,
+  RS_UNKNOWN: STAY,
+};
 
 export interface RmSessionModelConfig {
   /** The RM offers a real control type: the model has `connected.active`. */
@@ -158,7 +168,12 @@ export function rmSessionModel(cfg: RmSessionModelConfig): AnyStateMachine {
     ...(cfg.notControllable ? { SELECT_NOT_CONTROLABLE: to('connected.noControlType') } : {}),
   };
   return model('rmSession', 'handshake.awaitingCem', {
-    'handshake.awaitingCem': { CEM_HANDSHAKE: to('handshake.cemSeen'), CEM_HANDSHAKE_WRONG_ROLE: to('closed'), EARLY_MESSAGE: STAY, INVALID_JSON: STAY },
+    'handshake.awaitingCem': {
+      CEM_HANDSHAKE: to('handshake.cemSeen'),
+      CEM_HANDSHAKE_WRONG_ROLE: to('closed'),
+      EARLY_MESSAGE: STAY,
+      INVALID_JSON: STAY,
+    },
     'handshake.cemSeen': {
       HANDSHAKE_RESPONSE: to('connected.awaitingSelection'),
       HANDSHAKE_RESPONSE_NOT_OFFERED: to('closed'),
@@ -178,7 +193,14 @@ export function rmSessionModel(cfg: RmSessionModelConfig): AnyStateMachine {
       SESSION_REQUEST_TERMINATE: to('closed'),
     },
     ...(cfg.active
-      ? { 'connected.active': { SELECT_NO_SELECTION: to('connected.noControlType'), OTHER_CT_MESSAGE: STAY, SCHEMA_VIOLATION: STAY, SESSION_REQUEST_TERMINATE: to('closed') } }
+      ? {
+          'connected.active': {
+            SELECT_NO_SELECTION: to('connected.noControlType'),
+            OTHER_CT_MESSAGE: STAY,
+            SCHEMA_VIOLATION: STAY,
+            SESSION_REQUEST_TERMINATE: to('closed'),
+          },
+        }
       : {}),
     'connected.noControlType': { ...(cfg.active ? { SELECT_ACTIVE: to('connected.active') } : {}), OTHER_CT_MESSAGE: STAY },
     closed: {},
@@ -189,8 +211,20 @@ export function rmSessionModel(cfg: RmSessionModelConfig): AnyStateMachine {
 export function rmControlTypeModel(): AnyStateMachine {
   const to = t('rmControlType');
   return model('rmControlType', 'uninstructed', {
-    uninstructed: { INSTRUCT: to('instructed'), INSTRUCT_UNKNOWN: STAY, REVOKE_UNKNOWN: STAY, REVOKE_RM_OBJECT: STAY, REVOKE_OTHER_TYPE: STAY },
-    instructed: { INSTRUCT: STAY, INSTRUCT_UNKNOWN: STAY, INSTRUCT_REUSED_ID: STAY, REVOKE_INSTRUCTION: to('revoked'), DESELECT: to('deselected') },
+    uninstructed: {
+      INSTRUCT: to('instructed'),
+      INSTRUCT_UNKNOWN: STAY,
+      REVOKE_UNKNOWN: STAY,
+      REVOKE_RM_OBJECT: STAY,
+      REVOKE_OTHER_TYPE: STAY,
+    },
+    instructed: {
+      INSTRUCT: STAY,
+      INSTRUCT_UNKNOWN: STAY,
+      INSTRUCT_REUSED_ID: STAY,
+      REVOKE_INSTRUCTION: to('revoked'),
+      DESELECT: to('deselected'),
+    },
     revoked: { REVOKE_AGAIN: STAY, INSTRUCT_REUSED_ID: STAY },
     deselected: { REVOKE_AFTER_DESELECT: STAY },
   });
@@ -200,7 +234,13 @@ export function rmControlTypeModel(): AnyStateMachine {
 export function cemSessionModel(): AnyStateMachine {
   const to = t('cemSession');
   return model('cemSession', 'handshake', {
-    handshake: { RM_HANDSHAKE: to('connected.awaitingDetails'), RM_HANDSHAKE_NO_COMMON_VERSION: to('closed'), RM_HANDSHAKE_WRONG_ROLE: to('closed'), EARLY_MESSAGE: STAY, INVALID_JSON: STAY },
+    handshake: {
+      RM_HANDSHAKE: to('connected.awaitingDetails'),
+      RM_HANDSHAKE_NO_COMMON_VERSION: to('closed'),
+      RM_HANDSHAKE_WRONG_ROLE: to('closed'),
+      EARLY_MESSAGE: STAY,
+      INVALID_JSON: STAY,
+    },
     'connected.awaitingDetails': {
       ...frameErrors,
       DETAILS: to('connected.selecting'),
@@ -212,7 +252,12 @@ export function cemSessionModel(): AnyStateMachine {
       SESSION_REQUEST_RECONNECT: to('closed'),
       SESSION_REQUEST_TERMINATE: to('closed'),
     },
-    'connected.selecting': { SELECTION_OK: to('connected.active'), SELECTION_REFUSED: to('connected.refused'), SELECTION_PERMANENT_ERROR: to('closed'), MEASUREMENT: STAY },
+    'connected.selecting': {
+      SELECTION_OK: to('connected.active'),
+      SELECTION_REFUSED: to('connected.refused'),
+      SELECTION_PERMANENT_ERROR: to('closed'),
+      MEASUREMENT: STAY,
+    },
     'connected.refused': { CT_MESSAGE_INACTIVE: STAY, MEASUREMENT: STAY },
     'connected.active': { CT_MESSAGE_OTHER_TYPE: STAY, RM_INSTRUCTION: STAY, MEASUREMENT: STAY, SESSION_REQUEST_TERMINATE: to('closed') },
     closed: {},
@@ -230,7 +275,12 @@ export interface CemControlTypeModelConfig {
 export function cemControlTypeModel(cfg: CemControlTypeModelConfig): AnyStateMachine {
   const to = t('cemControlType');
   return model('cemControlType', 'awaitingDescription.never', {
-    'awaitingDescription.never': { WAIT_QUIET: STAY, ...(cfg.statusEarly ? { STATUS_EARLY: STAY } : {}), DESCRIBE: to('described.uninstructed'), REVOKE_UNKNOWN: STAY },
+    'awaitingDescription.never': {
+      WAIT_QUIET: STAY,
+      ...(cfg.statusEarly ? { STATUS_EARLY: STAY } : {}),
+      DESCRIBE: to('described.uninstructed'),
+      REVOKE_UNKNOWN: STAY,
+    },
     // The real machine is back in awaitingDescription; the model remembers that it was revoked (R58).
     'awaitingDescription.revoked': { WAIT_QUIET: STAY, DESCRIBE: to('described.uninstructed') },
     'described.uninstructed': {
@@ -245,7 +295,15 @@ export function cemControlTypeModel(cfg: CemControlTypeModelConfig): AnyStateMac
   });
 }
 
-export const INSTRUCTION_STATUSES: readonly InstructionStatus[] = ['NEW', 'ACCEPTED', 'STARTED', 'SUCCEEDED', 'ABORTED', 'REJECTED', 'REVOKED'];
+export const INSTRUCTION_STATUSES: readonly InstructionStatus[] = [
+  'NEW',
+  'ACCEPTED',
+  'STARTED',
+  'SUCCEEDED',
+  'ABORTED',
+  'REJECTED',
+  'REVOKED',
+];
 
 /** One instruction (instruction.ts) as the kit, playing the RM, reports its statuses; transitions from R46 (`nextStatuses`). */
 export function instructionModel(): AnyStateMachine {

@@ -6,7 +6,7 @@
  * longer one checks the same steps.
  */
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
-import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 
 /** One generated path: the events from the model's initial state, and the state it ends in. */
 export interface ModelPath {
@@ -28,27 +28,32 @@ export function leafOf(value: unknown): string {
 
 const isModelEvent = (e: EventObject): boolean => !e.type.startsWith('xstate.');
 
-export function coveringPaths(machine: AnyStateMachine, eventTypes: readonly string[]): { paths: ModelPath[]; states: string[]; edges: number } {
+export function coveringPaths(
+  machine: AnyStateMachine,
+  eventTypes: readonly string[],
+): { paths: ModelPath[]; states: string[]; edges: number } {
   const events = eventTypes.map((type) => ({ type }));
   const shortest = new Map<string, string[]>();
   for (const p of getShortestPaths(machine, { events })) {
     const leaf = leafOf((p.state as AnyMachineSnapshot).value);
-    const seq = p.steps.map((s) => s.event as EventObject).filter(isModelEvent).map((e) => e.type);
+    const seq = p.steps
+      .map((s) => s.event as EventObject)
+      .filter(isModelEvent)
+      .map((e) => e.type);
     const known = shortest.get(leaf);
     if (!known || seq.length < known.length) shortest.set(leaf, seq);
   }
-  const adjacency = getAdjacencyMap(machine, { events });
+  // Typed explicitly: AnyStateMachine's snapshot type is `any`, and the map's branded keys defeat Object.values.
+  const adjacency = getAdjacencyMap<AnyMachineSnapshot, EventObject, unknown>(machine, { events });
   const edges = new Map<string, ModelPath>();
-  for (const vertex of Object.values(adjacency)) {
-    const from = leafOf((vertex.state as AnyMachineSnapshot).value);
-    for (const { event, state } of Object.values(vertex.transitions) as { event: EventObject; state: AnyMachineSnapshot }[]) {
-      // Events the state has no transition for leave the snapshot as it is: not model transitions.
-      if (!(vertex.state as AnyMachineSnapshot).can(event)) continue;
-      const head = shortest.get(from);
-      if (!head) throw new Error(`test model ${machine.id}: no path to state ${from}`);
-      const k = `${from} ${event.type}`;
-      if (!edges.has(k)) edges.set(k, { events: [...head, event.type], end: leafOf(state.value) });
-    }
+  for (const { state, event, nextState } of adjacencyMapToArray(adjacency)) {
+    // Events the state has no transition for leave the snapshot as it is: not model transitions.
+    if (!state.can(event)) continue;
+    const from = leafOf(state.value);
+    const head = shortest.get(from);
+    if (!head) throw new Error(`test model ${machine.id}: no path to state ${from}`);
+    const k = `${from} ${event.type}`;
+    if (!edges.has(k)) edges.set(k, { events: [...head, event.type], end: leafOf(nextState.value) });
   }
   const candidates = [...edges.values()].sort((a, b) => b.events.length - a.events.length);
   const kept: ModelPath[] = [];

@@ -62,7 +62,8 @@ export function formatReport(report: ConformanceReport): string {
   const skipped = report.results.filter((r) => r.outcome === 'skip');
   if (skipped.length) {
     lines.push('Not applicable:');
-    for (const note of new Set(skipped.map((r) => r.note ?? ''))) lines.push(`  ${skipped.filter((r) => (r.note ?? '') === note).length} × ${note}`);
+    for (const note of new Set(skipped.map((r) => r.note ?? '')))
+      lines.push(`  ${skipped.filter((r) => (r.note ?? '') === note).length} × ${note}`);
     lines.push('');
   }
   lines.push(formatSummary(report));
@@ -74,14 +75,17 @@ export function formatReport(report: ConformanceReport): string {
 
 /** Text fit for XML 1.0: escaped, without the control characters XML cannot carry. */
 export function xmlEscape(text: string): string {
-  return text
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- matching the control characters XML 1.0 forbids is the point
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
@@ -102,7 +106,9 @@ export function toJUnitXml(report: ConformanceReport): string {
   for (const [name, results] of suites) {
     const n = (o: Outcome) => results.filter((r) => r.outcome === o).length;
     const time = results.reduce((t, r) => t + r.durationMs, 0);
-    out.push(`  <testsuite name="${xmlEscape(`s2 conformance ${name}`)}" tests="${results.length}" failures="${n('fail')}" errors="${n('error')}" skipped="${n('skip')}" time="${seconds(time)}">`);
+    out.push(
+      `  <testsuite name="${xmlEscape(`s2 conformance ${name}`)}" tests="${results.length}" failures="${n('fail')}" errors="${n('error')}" skipped="${n('skip')}" time="${seconds(time)}">`,
+    );
     for (const r of results) {
       const s = r.scenario;
       const attrs = `classname="${xmlEscape(`s2.conformance.${s.role}.${s.model === 'control-type' ? s.controlType : s.model}`)}" name="${xmlEscape(`${s.id} ${s.title} [${s.rules.join(', ')}]`)}" time="${seconds(r.durationMs)}"`;
@@ -117,9 +123,13 @@ export function toJUnitXml(report: ConformanceReport): string {
       const first = r.failures[0];
       if (first) {
         const body = r.failures
-          .map((f) => [`[${f.rules.join(', ')}] at ${f.step}`, `expected: ${f.expected}`, 'observed:', ...f.observed.map((l) => `  ${l}`)].join('\n'))
+          .map((f) =>
+            [`[${f.rules.join(', ')}] at ${f.step}`, `expected: ${f.expected}`, 'observed:', ...f.observed.map((l) => `  ${l}`)].join('\n'),
+          )
           .join('\n\n');
-        out.push(`      <failure type="${xmlEscape(rulesOf(r))}" message="${xmlEscape(`${first.rules.join(', ')}: ${first.expected}`)}">${xmlEscape(body)}</failure>`);
+        out.push(
+          `      <failure type="${xmlEscape(rulesOf(r))}" message="${xmlEscape(`${first.rules.join(', ')}: ${first.expected}`)}">${xmlEscape(body)}</failure>`,
+        );
       }
       out.push('    </testcase>');
     }

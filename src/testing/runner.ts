@@ -62,7 +62,13 @@ export interface ConformanceReport {
   /** What the RM offered (RM under test). */
   readonly offer?: RmOffer;
   readonly results: readonly ScenarioResult[];
-  readonly counts: { readonly total: number; readonly passed: number; readonly failed: number; readonly skipped: number; readonly errors: number };
+  readonly counts: {
+    readonly total: number;
+    readonly passed: number;
+    readonly failed: number;
+    readonly skipped: number;
+    readonly errors: number;
+  };
   readonly durationMs: number;
 }
 
@@ -72,8 +78,10 @@ export const passed = (report: ConformanceReport): boolean => report.counts.fail
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceReport> {
   if (options.role !== 'CEM' && options.role !== 'RM') throw new TypeError(`role must be CEM or RM, got ${String(options.role)}`);
   if (Boolean(options.url) === Boolean(options.listen)) throw new TypeError('give exactly one of url and listen');
-  if (options.role === 'CEM' && options.listen) throw new TypeError('a CEM is tested by dialling it (url): the kit plays an RM, which is the client');
-  if (options.role === 'CEM' && options.controlType === 'NOT_CONTROLABLE') throw new TypeError('NOT_CONTROLABLE has no CEM scenarios; pick FRBC, PPBC, OMBC, PEBC or DDBC');
+  if (options.role === 'CEM' && options.listen)
+    throw new TypeError('a CEM is tested by dialling it (url): the kit plays an RM, which is the client');
+  if (options.role === 'CEM' && options.controlType === 'NOT_CONTROLABLE')
+    throw new TypeError('NOT_CONTROLABLE has no CEM scenarios; pick FRBC, PPBC, OMBC, PEBC or DDBC');
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 5_000;
   const ctx: RunContext = {
@@ -139,13 +147,27 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   }
 }
 
-async function runOne(scenario: Scenario, connector: Connector, ctx: RunContext, connectTimeoutMs: number): Promise<{ result: ScenarioResult; kit: KitBase | undefined }> {
+async function runOne(
+  scenario: Scenario,
+  connector: Connector,
+  ctx: RunContext,
+  connectTimeoutMs: number,
+): Promise<{ result: ScenarioResult; kit: KitBase | undefined }> {
   const t0 = Date.now();
   let transport;
   try {
     transport = await connector.next(connectTimeoutMs);
   } catch (err) {
-    return { result: { scenario, outcome: 'error', failures: [], note: err instanceof Error ? err.message : String(err), durationMs: Date.now() - t0 }, kit: undefined };
+    return {
+      result: {
+        scenario,
+        outcome: 'error',
+        failures: [],
+        note: err instanceof Error ? err.message : String(err),
+        durationMs: Date.now() - t0,
+      },
+      kit: undefined,
+    };
   }
   const link = new Link(transport, ctx.codec);
   const kit: KitBase = scenario.role === 'RM' ? new KitCem(link, ctx, scenario) : new KitRm(link, ctx, scenario);

@@ -38,7 +38,7 @@ export interface Scenario {
   readonly events: readonly string[];
   /** The model state the path ends in. */
   readonly end: string;
-  /** The S2-RULES.md ids the path's events check. */
+  /** The rule ids (docs/rules.md) the path's events check. */
   readonly rules: readonly string[];
 }
 
@@ -88,13 +88,17 @@ export const RM_DISCOVERY: Scenario = {
 /** The scenarios against an RM that offered `offer`; `types` limits the control types tested. */
 export function rmScenarios(offer: RmOffer, types: readonly ControlTypeShort[] = offer.types): Scenario[] {
   const first = types[0];
-  const session = fromModel(rmSessionModel({ active: first !== undefined, notControllable: offer.notControllable }), RM_ROLE_EVENTS, (_p, i) => ({
-    id: `rm.session.${seq(i)}`,
-    role: 'RM',
-    model: 'session',
-    controlType: first,
-    prefix: [],
-  }));
+  const session = fromModel(
+    rmSessionModel({ active: first !== undefined, notControllable: offer.notControllable }),
+    RM_ROLE_EVENTS,
+    (_p, i) => ({
+      id: `rm.session.${seq(i)}`,
+      role: 'RM',
+      model: 'session',
+      controlType: first,
+      prefix: [],
+    }),
+  );
   const perType = types.flatMap((ct) =>
     fromModel(rmControlTypeModel(), RM_ROLE_EVENTS, (_p, i) => ({
       id: `rm.${ct}.${seq(i)}`,

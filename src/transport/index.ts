@@ -14,12 +14,7 @@ export {
   type TransportHandlers,
 } from './transport.js';
 export { createMemoryPair, type MemoryPairNames } from './memory.js';
-export {
-  createWsServer,
-  type ConnectionInfo,
-  type WsServer,
-  type WsServerOptions,
-} from './ws-server.js';
+export { createWsServer, type ConnectionInfo, type UpgradeVerdict, type WsServer, type WsServerOptions } from './ws-server.js';
 export { connectWs, TransportConnectError, type WsClientOptions } from './ws-client.js';
 export {
   backoffDelay,

@@ -58,8 +58,8 @@ class MemoryEnd implements Transport {
 
 /** Names shown as {@link Transport.peer}; each end's `peer` is the *other* end's name. */
 export interface MemoryPairNames {
-  readonly a?: string;
-  readonly b?: string;
+  readonly a?: string | undefined;
+  readonly b?: string | undefined;
 }
 
 /**

@@ -3,13 +3,13 @@ import { CloseCode, type Transport, type TransportHandlers } from './transport.j
 
 export interface BackoffOptions {
   /** Ceiling of the first wait. Default 1 000 ms. */
-  readonly initialMs?: number;
+  readonly initialMs?: number | undefined;
   /** No wait is ever longer than this. Default 60 000 ms. */
-  readonly maxMs?: number;
+  readonly maxMs?: number | undefined;
   /** Growth per attempt. Default 2. */
-  readonly factor?: number;
+  readonly factor?: number | undefined;
   /** Fraction of the wait that is randomised, 0 … 1. Default 0.5. */
-  readonly jitter?: number;
+  readonly jitter?: number | undefined;
 }
 
 /**
@@ -22,11 +22,7 @@ export interface BackoffOptions {
  *
  * so the delay lies in (ceiling × (1 − jitter), ceiling] and never exceeds `maxMs`.
  */
-export function backoffDelay(
-  attempt: number,
-  options: BackoffOptions = {},
-  random: () => number = Math.random,
-): number {
+export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
   const initialMs = Math.max(0, options.initialMs ?? 1_000);
   const maxMs = Math.max(0, options.maxMs ?? 60_000);
   const factor = Math.max(1, options.factor ?? 2);
@@ -58,10 +54,10 @@ export interface ReconnectOptions {
    */
   readonly onTransport: (transport: Transport) => void;
   /** A dial failed; `delayMs` is the wait before the next one. For logging. */
-  readonly onDialError?: (err: unknown, attempt: number, delayMs: number) => void;
-  readonly backoff?: BackoffOptions;
-  readonly clock?: Clock;
-  readonly random?: () => number;
+  readonly onDialError?: ((err: unknown, attempt: number, delayMs: number) => void) | undefined;
+  readonly backoff?: BackoffOptions | undefined;
+  readonly clock?: Clock | undefined;
+  readonly random?: (() => number) | undefined;
 }
 
 export interface ReconnectingClient {

@@ -2,7 +2,7 @@
  * The transport contract: a full-duplex pipe of text frames plus one close notification.
  *
  * The transport deliberately knows nothing about S2 or JSON. S2 maps one session onto one
- * WebSocket connection (S2-RULES §2.1), so a `Transport` *is* the lifetime of a session: once
+ * WebSocket connection (docs/rules.md#phases), so a `Transport` *is* the lifetime of a session: once
  * `close` has been reported, the transport is dead and a new session needs a new transport.
  */
 

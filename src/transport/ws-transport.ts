@@ -1,11 +1,6 @@
 import { WebSocket, type RawData } from 'ws';
 import { HandlerGate } from './handler-gate.js';
-import {
-  CloseCode,
-  truncateCloseReason,
-  type Transport,
-  type TransportHandlers,
-} from './transport.js';
+import { CloseCode, truncateCloseReason, type Transport, type TransportHandlers } from './transport.js';
 
 /** Per-connection limits, already resolved to numbers by the server or client factory. */
 export interface WsLimits {
@@ -36,13 +31,11 @@ const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = {
 };
 
 function isSendableCode(code: number): boolean {
-  return (
-    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-    (code >= 3000 && code <= 4999)
-  );
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
 
-function rawToString(data: RawData): string {
+/** A `ws` message as text, whatever shape `ws` hands it over in. */
+export function rawToString(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
   return data.toString('utf8');

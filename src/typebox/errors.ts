@@ -10,7 +10,11 @@ export type S2ErrorCode =
   /** Bad options given to a factory or command. */
   | 'INVALID_OPTIONS'
   /** A WebSocket connection could not be opened (refused, TLS, HTTP 401 …). */
-  | 'TRANSPORT_CONNECT_FAILED';
+  | 'TRANSPORT_CONNECT_FAILED'
+  /** An S2 Connect pairing, session-initiation or unpairing step failed; `S2ConnectError.errorMessage` says which. */
+  | 'S2_CONNECT'
+  /** An optional package a feature needs is not installed (`@hpcc-js/wasm-graphviz` to draw statecharts). */
+  | 'MISSING_DEPENDENCY';
 
 /**
  * The one error root of s2-engine. `status` is the ReceptionStatus the failure maps to when it

@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 
-/** Who may put a message on the wire (S2-RULES.md §1, checked against the AsyncAPI role files). */
+/** Who may put a message on the wire (docs/rules.md#senders, checked against the AsyncAPI role files). */
 export type Sender = 'CEM' | 'RM' | 'both';
 
 /** The five control types by their short names, as used in message_type prefixes. */

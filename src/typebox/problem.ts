@@ -1,7 +1,7 @@
 /**
  * One thing wrong with a received or outgoing message: where (a JSONPath such as
  * `$.actuators[0].operation_modes[2].id`), what value stood there (JSON, truncated), a sentence a
- * person can read, and — for semantic rules — the S2-RULES.md rule id.
+ * person can read, and — for semantic rules — the rule id (docs/rules.md).
  */
 export interface Problem {
   readonly path: string;
@@ -21,10 +21,16 @@ export function clip(text: string, max: number): string {
 export function showValue(value: unknown): string {
   let text: string;
   try {
-    text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
+    // JSON.stringify gives undefined for undefined, a function and a symbol: say what they are.
+    text =
+      JSON.stringify(value) ?? (typeof value === 'function' ? '[a function]' : typeof value === 'symbol' ? value.toString() : 'undefined');
   } catch {
     // Too deep for JSON.stringify (a hostile frame); String() of a nested array recurses too.
-    text = Array.isArray(value) ? '[a deeply nested array]' : typeof value === 'object' && value !== null ? '[a deeply nested object]' : String(value);
+    text = Array.isArray(value)
+      ? '[a deeply nested array]'
+      : typeof value === 'object' && value !== null
+        ? '[a deeply nested object]'
+        : String(value);
   }
   return clip(text, MAX_VALUE_CHARS);
 }

@@ -1,11 +1,11 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
+import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 import { ID_PATTERN, UUID_PATTERN } from './common/primitives.js';
 import { clip, joinPath, showValue, type Problem } from './problem.js';
 
 // ajv-formats is CommonJS with a `default` export; under NodeNext the module object is what arrives.
-const addFormats = (addFormatsModule as unknown as { default: FormatsPlugin }).default;
+const addFormats = addFormatsModule.default;
 
 /** How strictly ID fields are checked: the official loose pattern, or canonical UUIDs (R3, Q15). */
 export type IdMode = 'schema' | 'uuid';
@@ -52,7 +52,7 @@ export class SchemaValidators {
 
   /** True when `value` satisfies `schema`. */
   check(schema: TSchema, value: unknown): boolean {
-    return this.compile(this.fast, this.ajvFast, schema)(value) as boolean;
+    return this.compile(this.fast, this.ajvFast, schema)(value);
   }
 
   /** Every problem (up to a cap) that makes `value` fail `schema`, with JSONPaths from `$`. */
@@ -93,17 +93,28 @@ function sentence(e: ErrorObject, ids: IdMode): { path: string; message: string;
     }
     case 'additionalProperties': {
       const ptr = `${e.instancePath}/${String(p.additionalProperty)}`;
-      return { pointer: ptr, path: pointerToPath(ptr), message: `unknown field '${String(p.additionalProperty)}' (not allowed by the schema)` };
+      return {
+        pointer: ptr,
+        path: pointerToPath(ptr),
+        message: `unknown field '${String(p.additionalProperty)}' (not allowed by the schema)`,
+      };
     }
     case 'enum':
-      return { pointer: e.instancePath, path: pointerToPath(e.instancePath), message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        pointer: e.instancePath,
+        path: pointerToPath(e.instancePath),
+        message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'const':
       return { pointer: e.instancePath, path: pointerToPath(e.instancePath), message: `must be ${JSON.stringify(p.allowedValue)}` };
     case 'pattern':
       return {
         pointer: e.instancePath,
         path: pointerToPath(e.instancePath),
-        message: p.pattern === UUID_PATTERN || ids === 'uuid' ? 'must be a UUID (8-4-4-4-12 hex digits)' : `must be an ID (2–64 of [A-Za-z0-9-_:])`,
+        message:
+          p.pattern === UUID_PATTERN || ids === 'uuid'
+            ? 'must be a UUID (8-4-4-4-12 hex digits)'
+            : `must be an ID (2–64 of [A-Za-z0-9-_:])`,
       };
     case 'format':
       return { pointer: e.instancePath, path: pointerToPath(e.instancePath), message: `must be an RFC 3339 date-time with an offset or Z` };

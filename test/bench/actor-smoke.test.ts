@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // A smoke run only: session actors over in-memory pairs, every throughput row and the idle-memory
-// rows. Numbers are never asserted (DESIGN.md).
+// rows. Numbers are never asserted (docs/design.md).
 describe('bench/actor.mjs --quick (needs `npm run build` first)', () => {
   it('exits 0 and prints every throughput and memory row', { timeout: 30_000 }, async () => {
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

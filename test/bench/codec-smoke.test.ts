@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // A smoke run only: the benchmark must start, decode every fixture and print its table. Its
-// numbers are never asserted (DESIGN.md: no absolute-time assertions in tests).
+// numbers are never asserted (docs/design.md: no absolute-time assertions in tests).
 describe('bench/codec.mjs --quick (needs `npm run build` first)', () => {
   it('exits 0 and prints the mix row and the goal line', async () => {
     const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

@@ -13,7 +13,7 @@ function bench(args: string[]) {
 }
 
 // Smoke runs only (tiny N): a CEM child process, load-generator children, every session to FRBC
-// active, memory and CPU reported over IPC. Numbers are never asserted (DESIGN.md).
+// active, memory and CPU reported over IPC. Numbers are never asserted (docs/design.md).
 describe('bench/sessions.mjs --quick (needs `npm run build` first)', () => {
   it('exits 0: every session active, memory, latency and CPU lines, no problems', { timeout: 30_000 }, async () => {
     const r = await bench([]);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // A smoke run only: the benchmark must fork its servers and load generators, drive every row over
-// WebSocket on 127.0.0.1 and print its table. Its numbers are never asserted (DESIGN.md: no
+// WebSocket on 127.0.0.1 and print its table. Its numbers are never asserted (docs/design.md: no
 // absolute-time assertions in tests).
 describe('bench/throughput.mjs --quick (needs `npm run build` first)', () => {
   it('exits 0, prints every row with a rate and no error, and the goal line', { timeout: 30_000 }, async () => {

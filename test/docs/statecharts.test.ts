@@ -25,7 +25,12 @@ function readFolder(dir: string): Record<string, string> {
   } catch {
     // a missing folder reads as empty: every file is then reported missing
   }
-  return Object.fromEntries(names.filter((n) => /\.(md|svg)$/.test(n)).sort().map((n) => [n, readFileSync(path.join(dir, n), 'utf8')]));
+  return Object.fromEntries(
+    names
+      .filter((n) => /\.(md|svg)$/.test(n))
+      .sort()
+      .map((n) => [n, readFileSync(path.join(dir, n), 'utf8')]),
+  );
 }
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -57,7 +62,7 @@ const dom = new JSDOM('');
 beforeAll(async () => {
   (globalThis as { window?: unknown }).window = dom.window;
   const mermaid = (await import('mermaid')).default;
-  parseMermaid = (text) => mermaid.parse(text) as Promise<{ diagramType: string } | false>;
+  parseMermaid = (text) => mermaid.parse(text);
   generatedDir = mkdtempSync(path.join(tmpdir(), 's2-statecharts-'));
   const result = await cli(['statecharts', '--out', generatedDir]);
   expect(result.code, result.stderr).toBe(0);
@@ -118,10 +123,15 @@ describe('docs/statecharts', () => {
     for (const entry of STATECHARTS) {
       const svg = generated[`${entry.name}.svg`] ?? '';
       const doc = parser.parseFromString(svg, 'image/svg+xml');
-      expect(doc.getElementsByTagName('parsererror').length, `${entry.name}.svg: ${doc.documentElement.textContent?.slice(0, 200)}`).toBe(0);
+      expect(doc.getElementsByTagName('parsererror').length, `${entry.name}.svg: ${doc.documentElement.textContent?.slice(0, 200)}`).toBe(
+        0,
+      );
       expect(doc.documentElement.nodeName).toBe('svg');
       const chart = readChart(entry.machine);
-      const expected = [...chart.states.keys()].filter((id) => id !== chart.root.id).map((id) => `state:${id}`).sort();
+      const expected = [...chart.states.keys()]
+        .filter((id) => id !== chart.root.id)
+        .map((id) => `state:${id}`)
+        .sort();
       const drawn = [...doc.querySelectorAll('g[id^="state:"]')].map((g) => g.id).sort();
       expect(drawn, `${entry.name}.svg`).toEqual(expected);
     }
@@ -170,14 +180,23 @@ describe('the walk of a machine', () => {
     on: { 'x.*': { actions: 'log' }, stop: '.done' },
     states: {
       idle: {
-        on: { go: [{ guard: not('ready'), target: 'idle' }, { guard: { type: 'big', params: 2 }, target: 'work' }, { target: 'work', actions: ['log', 'mark', assign({})] }] },
+        on: {
+          go: [
+            { guard: not('ready'), target: 'idle' },
+            { guard: { type: 'big', params: 2 }, target: 'work' },
+            { target: 'work', actions: ['log', 'mark', assign({})] },
+          ],
+        },
         after: { 500: 'idle', grace: { target: 'work', actions: 'mark' } },
       },
       work: {
         type: 'parallel',
         states: {
           left: { initial: 'one', states: { one: { on: { next: 'two' } }, two: {}, hist: { type: 'history', history: 'deep' } } },
-          right: { initial: 'on', states: { on: { invoke: { id: 'kid', src: 'child', onDone: 'off' } }, off: { always: { target: '#demo.done' } } } },
+          right: {
+            initial: 'on',
+            states: { on: { invoke: { id: 'kid', src: 'child', onDone: 'off' } }, off: { always: { target: '#demo.done' } } },
+          },
         },
         on: { back: '.left.one' },
       },

@@ -1,5 +1,5 @@
 /**
- * Wrong control-type messages on the wire, per control type (S2-RULES.md §3.4–3.12, Q6, Q14): a
+ * Wrong control-type messages on the wire, per control type (docs/rules.md#control-types to #ppbc, Q6, Q14): a
  * raw scripted peer on one side sends exactly what a buggy peer would, over a real WebSocket on
  * 127.0.0.1, to a real CEM server or a real RM client. Every such message is answered
  * INVALID_CONTENT with its own message_id (R13, R15), exactly once (R12), names the rule it
@@ -48,12 +48,27 @@ const NEVER = (what: string) => uuidFor(`refusals:never-described:${what}`);
 function unknownReferences(short: ControlTypeShort, spec: () => InstructionSpec): Refusal[] {
   const set = MESSAGE_SETS[short];
   const rules = set.refusals.instructionUnknown;
-  const base = (): Wire => set.instruction(newId(), spec()) as unknown as Wire;
-  const out: Refusal[] = [{ message: set.unknownInstruction(newId(), spec()), rules, what: `${set.instructionType} naming ${short === 'PEBC' ? 'unknown power constraints' : 'an unknown operation mode / sequence'}` }];
-  if (short === 'FRBC' || short === 'DDBC') out.push({ message: { ...base(), actuator_id: NEVER('actuator') }, rules, what: `${set.instructionType} naming an unknown actuator` });
+  const base = (): Wire => set.instruction(newId(), spec());
+  const out: Refusal[] = [
+    {
+      message: set.unknownInstruction(newId(), spec()),
+      rules,
+      what: `${set.instructionType} naming ${short === 'PEBC' ? 'unknown power constraints' : 'an unknown operation mode / sequence'}`,
+    },
+  ];
+  if (short === 'FRBC' || short === 'DDBC')
+    out.push({ message: { ...base(), actuator_id: NEVER('actuator') }, rules, what: `${set.instructionType} naming an unknown actuator` });
   if (short === 'PPBC') {
-    out.push({ message: { ...base(), sequence_container_id: NEVER('container') }, rules, what: 'PPBC.ScheduleInstruction naming an unknown sequence container' });
-    out.push({ message: { ...base(), power_profile_id: NEVER('profile') }, rules, what: 'PPBC.ScheduleInstruction naming an unknown power profile' });
+    out.push({
+      message: { ...base(), sequence_container_id: NEVER('container') },
+      rules,
+      what: 'PPBC.ScheduleInstruction naming an unknown sequence container',
+    });
+    out.push({
+      message: { ...base(), power_profile_id: NEVER('profile') },
+      rules,
+      what: 'PPBC.ScheduleInstruction naming an unknown power profile',
+    });
   }
   return out;
 }
@@ -110,9 +125,18 @@ describe.each(TYPES)('a CEM server refuses what a raw %s RM sends wrong', (short
     expect(side.peer.all(set.instructionType)).toEqual([]);
     // A status naming what was never described (PEBC has no status message: nothing to refuse).
     if (set.statusUnknown) {
-      await expectInvalidContent(side.peer, side.session, [
-        { message: set.status(newId(), 1), rules: set.refusals.statusWithoutDescription, what: `${set.status(newId(), 1).message_type} before any description` },
-      ], () => activation.descriptions.length);
+      await expectInvalidContent(
+        side.peer,
+        side.session,
+        [
+          {
+            message: set.status(newId(), 1),
+            rules: set.refusals.statusWithoutDescription,
+            what: `${set.status(newId(), 1).message_type} before any description`,
+          },
+        ],
+        () => activation.descriptions.length,
+      );
     }
     // Then the description arrives and the same instruction goes out.
     expect(await answer(side.peer, side.description)).toMatchObject({ status: 'OK' });
@@ -126,10 +150,23 @@ describe.each(TYPES)('a CEM server refuses what a raw %s RM sends wrong', (short
   it(`[R45, R16] ${short}: InstructionStatusUpdate for an unknown instruction (never sent, or named by its message_id)`, async () => {
     const side = await cemWithRawRm(short);
     const handle = await instruct(side, short);
-    await expectInvalidContent(side.peer, side.session, [
-      { message: statusUpdate(newId(), newId(), 'ACCEPTED', Date.now()), rules: ['R45'], what: 'a status for an instruction id never sent' },
-      { message: statusUpdate(newId(), handle.message.message_id, 'ACCEPTED', Date.now()), rules: ['R45'], what: "a status naming the instruction's message_id instead of its id" },
-    ], () => [handle.status(), side.session.instructionStatus(handle.id)]);
+    await expectInvalidContent(
+      side.peer,
+      side.session,
+      [
+        {
+          message: statusUpdate(newId(), newId(), 'ACCEPTED', Date.now()),
+          rules: ['R45'],
+          what: 'a status for an instruction id never sent',
+        },
+        {
+          message: statusUpdate(newId(), handle.message.message_id, 'ACCEPTED', Date.now()),
+          rules: ['R45'],
+          what: "a status naming the instruction's message_id instead of its id",
+        },
+      ],
+      () => [handle.status(), side.session.instructionStatus(handle.id)],
+    );
     expect(handle.status()).toBeUndefined();
     // The same status for the real id works.
     expect(await answer(side.peer, statusUpdate(newId(), handle.id, 'ACCEPTED', Date.now()))).toMatchObject({ status: 'OK' });
@@ -143,20 +180,30 @@ describe.each(TYPES)('a CEM server refuses what a raw %s RM sends wrong', (short
     const status = (s: Parameters<typeof statusUpdate>[2]) => statusUpdate(newId(), handle.id, s, Date.now());
     expect(await answer(side.peer, status('ACCEPTED'))).toMatchObject({ status: 'OK' });
     await statusReached(handle, 'ACCEPTED');
-    await expectInvalidContent(side.peer, side.session, [
-      { message: status('REJECTED'), rules: ['R46'], what: 'REJECTED after ACCEPTED' },
-      { message: status('NEW'), rules: ['R46'], what: 'NEW after ACCEPTED' },
-    ], () => [handle.status(), side.session.instructionStatus(handle.id)]);
+    await expectInvalidContent(
+      side.peer,
+      side.session,
+      [
+        { message: status('REJECTED'), rules: ['R46'], what: 'REJECTED after ACCEPTED' },
+        { message: status('NEW'), rules: ['R46'], what: 'NEW after ACCEPTED' },
+      ],
+      () => [handle.status(), side.session.instructionStatus(handle.id)],
+    );
     expect(handle.status()).toBe('ACCEPTED');
     // Legal ones still move it on.
     expect(await answer(side.peer, status('STARTED'))).toMatchObject({ status: 'OK' });
     expect(await answer(side.peer, status('SUCCEEDED'))).toMatchObject({ status: 'OK' });
     expect(await handle.final).toBe('SUCCEEDED');
-    await expectInvalidContent(side.peer, side.session, [
-      { message: status('STARTED'), rules: ['R46', 'R44'], what: 'STARTED after SUCCEEDED' },
-      { message: status('REVOKED'), rules: ['R46', 'R44'], what: 'REVOKED after SUCCEEDED' },
-      { message: status('SUCCEEDED'), rules: ['R46', 'R44'], what: 'SUCCEEDED twice' },
-    ], () => [handle.status(), side.session.instructionStatus(handle.id)]);
+    await expectInvalidContent(
+      side.peer,
+      side.session,
+      [
+        { message: status('STARTED'), rules: ['R46', 'R44'], what: 'STARTED after SUCCEEDED' },
+        { message: status('REVOKED'), rules: ['R46', 'R44'], what: 'REVOKED after SUCCEEDED' },
+        { message: status('SUCCEEDED'), rules: ['R46', 'R44'], what: 'SUCCEEDED twice' },
+      ],
+      () => [handle.status(), side.session.instructionStatus(handle.id)],
+    );
     expect(side.session.instructionStatus(handle.id)).toBe('SUCCEEDED');
     // Another instruction's statuses are unaffected.
     const next = await instruct(side, short);
@@ -172,17 +219,36 @@ describe.each(TYPES)('a CEM server refuses what a raw %s RM sends wrong', (short
     await statusReached(handle, 'ACCEPTED');
     const foreign = MESSAGE_SETS[others(short)[0] as ControlTypeShort];
     const refusals: Refusal[] = [
-      { message: revokeObject(newId(), set.descriptionType, NEVER('description')), rules: ['R54'], what: `RevokeObject of an unknown ${set.descriptionType}` },
-      { message: revokeObject(newId(), foreign.descriptionType, foreign.objectIdOf(foreign.describe(newId(), 1))), rules: ['R57'], what: `RevokeObject of a ${foreign.descriptionType} (another control type)` },
-      { message: revokeObject(newId(), set.instructionType, handle.id), rules: ['R55'], what: `the RM revoking the CEM's ${set.instructionType}` },
+      {
+        message: revokeObject(newId(), set.descriptionType, NEVER('description')),
+        rules: ['R54'],
+        what: `RevokeObject of an unknown ${set.descriptionType}`,
+      },
+      {
+        message: revokeObject(newId(), foreign.descriptionType, foreign.objectIdOf(foreign.describe(newId(), 1))),
+        rules: ['R57'],
+        what: `RevokeObject of a ${foreign.descriptionType} (another control type)`,
+      },
+      {
+        message: revokeObject(newId(), set.instructionType, handle.id),
+        rules: ['R55'],
+        what: `the RM revoking the CEM's ${set.instructionType}`,
+      },
     ];
     // R56: a description with an `id` is revoked by that id, not by its message_id.
-    if (set.kind === 'coexist') refusals.push({ message: revokeObject(newId(), set.descriptionType, side.description.message_id), rules: ['R54', 'R56'], what: `RevokeObject of the ${set.descriptionType} by its message_id` });
+    if (set.kind === 'coexist')
+      refusals.push({
+        message: revokeObject(newId(), set.descriptionType, side.description.message_id),
+        rules: ['R54', 'R56'],
+        what: `RevokeObject of the ${set.descriptionType} by its message_id`,
+      });
     await expectInvalidContent(side.peer, side.session, refusals, () => [handle.status(), side.session.instructionStatus(handle.id)]);
     // The description is still in force: the CEM can still instruct against it.
     const next = await instruct(side, short);
     // A valid revocation works: afterwards nothing is described (R58, R39).
-    expect(await answer(side.peer, revokeObject(newId(), set.descriptionType, set.objectIdOf(side.description)))).toMatchObject({ status: 'OK' });
+    expect(await answer(side.peer, revokeObject(newId(), set.descriptionType, set.objectIdOf(side.description)))).toMatchObject({
+      status: 'OK',
+    });
     expect(() => side.cem.instruct(short, side.specs())).toThrow(/R39/);
     // Instructions given before the revocation still get their statuses (R58 does not void them).
     expect(await answer(side.peer, statusUpdate(newId(), next.id, 'SUCCEEDED', Date.now()))).toMatchObject({ status: 'OK' });
@@ -214,7 +280,9 @@ describe.each(TYPES)('a CEM server refuses what a raw %s RM sends wrong', (short
     it(`[${set.refusals.statusUnknown.join(', ')}, R16] ${short}: a status naming an operation mode / sequence container the description lacks`, async () => {
       const side = await cemWithRawRm(short);
       const message = statusUnknown(newId(), 1);
-      await expectInvalidContent(side.peer, side.session, [{ message, rules: set.refusals.statusUnknown, what: `${message.message_type} naming something never described` }]);
+      await expectInvalidContent(side.peer, side.session, [
+        { message, rules: set.refusals.statusUnknown, what: `${message.message_type} naming something never described` },
+      ]);
       // The instruction the description allows still goes out, and a proper status is accepted.
       await instruct(side, short);
       expect(await answer(side.peer, set.status(newId(), 1))).toMatchObject({ status: 'OK' });
@@ -251,7 +319,10 @@ async function rmWithRawCem(short: ControlTypeShort, options: ScriptedRmOptions 
 
 /** Waits until the raw CEM has the RM's status for an instruction. */
 function statusOf(peer: RawPeer, id: string, status: string) {
-  return peer.next((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === status, `${status} for ${id}`);
+  return peer.next(
+    (m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === status,
+    `${status} for ${id}`,
+  );
 }
 
 describe.each(TYPES)('an RM client refuses what a raw CEM sends wrong (%s active)', (short) => {
@@ -261,7 +332,12 @@ describe.each(TYPES)('an RM client refuses what a raw CEM sends wrong (%s active
     const side = await rmWithRawCem(short, { describeOnActivate: false });
     const spec = side.specs();
     const early = set.instruction(newId(), spec);
-    await expectInvalidContent(side.peer, side.session, [{ message: early, rules: ['R39'], what: `${set.instructionType} before any description` }], () => [side.rm.seen.length, side.session.instructionStatus(spec.id)]);
+    await expectInvalidContent(
+      side.peer,
+      side.session,
+      [{ message: early, rules: ['R39'], what: `${set.instructionType} before any description` }],
+      () => [side.rm.seen.length, side.session.instructionStatus(spec.id)],
+    );
     expect(side.rm.seen).toEqual([]);
     expect(statusesSent(side.peer.inbox, spec.id)).toEqual([]); // R49: ignored, so no status
     await side.rm.describe(1);
@@ -300,12 +376,33 @@ describe.each(TYPES)('an RM client refuses what a raw CEM sends wrong (%s active
     const description = side.rm.descriptions[0];
     if (!description) throw new Error('no description');
     const foreign = MESSAGE_SETS[others(short)[0] as ControlTypeShort];
-    await expectInvalidContent(side.peer, side.session, [
-      { message: revokeObject(newId(), set.instructionType, NEVER('instruction')), rules: ['R54'], what: `RevokeObject of an unknown ${set.instructionType}` },
-      { message: revokeObject(newId(), set.instructionType, idOf(done)), rules: ['R54'], what: `RevokeObject of a SUCCEEDED ${set.instructionType}` },
-      { message: revokeObject(newId(), set.descriptionType, set.objectIdOf(description)), rules: ['R55'], what: `the CEM revoking the RM's ${set.descriptionType}` },
-      { message: revokeObject(newId(), foreign.instructionType, idOf(open)), rules: ['R57'], what: `RevokeObject of a ${foreign.instructionType} (another control type)` },
-    ], () => [side.rm.revoked.length, side.session.instructionStatus(idOf(open)), side.session.instructionStatus(idOf(done))]);
+    await expectInvalidContent(
+      side.peer,
+      side.session,
+      [
+        {
+          message: revokeObject(newId(), set.instructionType, NEVER('instruction')),
+          rules: ['R54'],
+          what: `RevokeObject of an unknown ${set.instructionType}`,
+        },
+        {
+          message: revokeObject(newId(), set.instructionType, idOf(done)),
+          rules: ['R54'],
+          what: `RevokeObject of a SUCCEEDED ${set.instructionType}`,
+        },
+        {
+          message: revokeObject(newId(), set.descriptionType, set.objectIdOf(description)),
+          rules: ['R55'],
+          what: `the CEM revoking the RM's ${set.descriptionType}`,
+        },
+        {
+          message: revokeObject(newId(), foreign.instructionType, idOf(open)),
+          rules: ['R57'],
+          what: `RevokeObject of a ${foreign.instructionType} (another control type)`,
+        },
+      ],
+      () => [side.rm.revoked.length, side.session.instructionStatus(idOf(open)), side.session.instructionStatus(idOf(done))],
+    );
     expect(statusesSent(side.peer.inbox, idOf(open))).toEqual(['ACCEPTED']);
     // The valid revocation: answered OK, then REVOKED by the library (R58).
     expect(await answer(side.peer, revokeObject(newId(), set.instructionType, idOf(open)))).toMatchObject({ status: 'OK' });

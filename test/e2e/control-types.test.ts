@@ -1,6 +1,6 @@
 /**
- * The five control types end to end over real WebSockets on 127.0.0.1 (S2-RULES.md §2.5,
- * §3.5–3.12): a CEM server and an RM client, each with the role layer's control-type handlers
+ * The five control types end to end over real WebSockets on 127.0.0.1 (docs/rules.md#control-types,
+ * #instructions to #ppbc): a CEM server and an RM client, each with the role layer's control-type handlers
  * (`cem-control.ts`, `rm-control.ts`), speaking the realistic message sets of
  * test/support/control-type-messages.ts — and, where a wrong message has to reach the wire, a
  * raw scripted peer in place of one of them.
@@ -43,7 +43,9 @@ const guard = e2eGuard();
 /** Everything that went wrong on a session: refusals, reports (handler errors, timeouts, stray statuses). */
 function troubles(session: S2Session): string[] {
   const out: string[] = [];
-  session.on('refused', (r: SessionEvents['refused']) => out.push(`${session.role} refused ${r.message?.message_type ?? 'a frame'}: ${r.status} ${r.reason}`));
+  session.on('refused', (r: SessionEvents['refused']) =>
+    out.push(`${session.role} refused ${r.message?.message_type ?? 'a frame'}: ${r.status} ${r.reason}`),
+  );
   session.on('report', (r: SessionEvents['report']) => out.push(`${session.role} report ${r.kind}: ${r.detail}`));
   return out;
 }
@@ -125,7 +127,9 @@ describe.each(TYPES)('%s between a CEM server and an RM client', (short) => {
     // R39: the RM described its flexibility on activation; the CEM's typed callback got it.
     const activation = await p.cem.described(short);
     expect(rm.activations).toBe(1);
-    expect(activation.descriptions.map((d) => [d.message_type, d.message_id])).toEqual([[set.descriptionType, rm.descriptions[0]?.message_id]]);
+    expect(activation.descriptions.map((d) => [d.message_type, d.message_id])).toEqual([
+      [set.descriptionType, rm.descriptions[0]?.message_id],
+    ]);
 
     const spec = instructionSpecs()();
     const handle = p.cem.instruct(short, spec);
@@ -191,7 +195,7 @@ describe.each(TYPES)('%s between a CEM server and an RM client', (short) => {
       error = err;
     }
     expect(error).toBeInstanceOf(S2Error);
-    expect(error).toMatchObject({ code: 'INVALID_STATE', message: expect.stringMatching(/R39/) });
+    expect(error).toMatchObject({ code: 'INVALID_STATE', message: expect.stringMatching(/R39/) as unknown });
     // R54: it is gone, a second revocation is refused by the RM's own API.
     await expect(rm.revokeDescription(first)).rejects.toThrow(/R54/);
 
@@ -208,7 +212,12 @@ describe.each(TYPES)('%s between a CEM server and an RM client', (short) => {
   it(`[R58, R39, R49, R16] ${short}: a raw CEM instructing against the revoked ${set.descriptionType} gets INVALID_CONTENT; a new description works`, async () => {
     const cem = await guard.rawServer({ autoAck: 'OK' });
     const rm = scriptedRm(short);
-    const client = guard.rmClient({ url: cem.url, details: rmDetailsInput([WIRE[short]]), controlTypes: rm.controlTypes, reconnect: false });
+    const client = guard.rmClient({
+      url: cem.url,
+      details: rmDetailsInput([WIRE[short]]),
+      controlTypes: rm.controlTypes,
+      reconnect: false,
+    });
     const peer = await cem.accept();
     await rawCemSelect(peer, WIRE[short]);
     await peer.message(set.descriptionType);
@@ -225,14 +234,23 @@ describe.each(TYPES)('%s between a CEM server and an RM client', (short) => {
 
     const specs = instructionSpecs();
     const stale = set.instruction(newId(), specs(1));
-    await expectInvalidContent(peer, session, [{ message: stale, rules: ['R39', 'R58'], what: `${set.instructionType} against the revoked description` }], () => rm.seen.length);
+    await expectInvalidContent(
+      peer,
+      session,
+      [{ message: stale, rules: ['R39', 'R58'], what: `${set.instructionType} against the revoked description` }],
+      () => rm.seen.length,
+    );
     expect(rm.seen).toEqual([]);
     expect(statusesSent(peer.inbox, (stale as { id: string }).id)).toEqual([]); // R49: no status for an ignored instruction
 
     await rm.describe(2);
     const fresh = set.instruction(newId(), specs(2));
     expect(await answer(peer, fresh)).toMatchObject({ status: 'OK' });
-    await peer.next((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === (fresh as { id: string }).id && m.status_type === 'SUCCEEDED', 'SUCCEEDED');
+    await peer.next(
+      (m) =>
+        m.message_type === 'InstructionStatusUpdate' && m.instruction_id === (fresh as { id: string }).id && m.status_type === 'SUCCEEDED',
+      'SUCCEEDED',
+    );
     expect(statusesSent(peer.inbox, (fresh as { id: string }).id)).toEqual(['ACCEPTED', 'STARTED', 'SUCCEEDED']);
     await client.stop();
     await cem.close();
@@ -286,7 +304,10 @@ describe.each(TYPES)('switching away from %s while an instruction is open', (sho
 
   it(`[R37, R40, R45, R57, R16] ${short} → ${next}: a raw RM's old-type messages are refused INVALID_CONTENT by the CEM afterwards`, async () => {
     const cem = cemRecorder();
-    const server = await guard.cemServer({ controlTypes: cem.handlers, policy: (_d, current) => (current === 'NO_SELECTION' ? WIRE[short] : undefined) });
+    const server = await guard.cemServer({
+      controlTypes: cem.handlers,
+      policy: (_d, current) => (current === 'NO_SELECTION' ? WIRE[short] : undefined),
+    });
     const peer = await guard.peer(server.url);
     await rawRmHandshake(peer, { offer: [WIRE[short], WIRE[next]] });
     const session = await server.session();
@@ -308,12 +329,25 @@ describe.each(TYPES)('switching away from %s while an instruction is open', (sho
     expect(await handle.final).toBe('VOID');
     await waitFor(() => session.state === `connected.active.${next}` && session.pendingCount === 0, 2_000, `CEM in active.${next}`);
 
-    await expectInvalidContent(peer, session, [
-      { message: statusUpdate(newId(), spec.id, 'SUCCEEDED', Date.now()), rules: ['R45', 'R40'], what: 'a status of the old activation\'s instruction' },
-      { message: set.status(newId(), 1), rules: ['R37'], what: `${set.status(newId(), 1).message_type} of the old type` },
-      { message: set.describe(newId(), 2), rules: ['R37'], what: `${set.descriptionType} of the old type` },
-      { message: revokeObject(newId(), set.descriptionType, set.objectIdOf(description)), rules: ['R57'], what: `RevokeObject of the old ${set.descriptionType}` },
-    ], () => handle.status());
+    await expectInvalidContent(
+      peer,
+      session,
+      [
+        {
+          message: statusUpdate(newId(), spec.id, 'SUCCEEDED', Date.now()),
+          rules: ['R45', 'R40'],
+          what: "a status of the old activation's instruction",
+        },
+        { message: set.status(newId(), 1), rules: ['R37'], what: `${set.status(newId(), 1).message_type} of the old type` },
+        { message: set.describe(newId(), 2), rules: ['R37'], what: `${set.descriptionType} of the old type` },
+        {
+          message: revokeObject(newId(), set.descriptionType, set.objectIdOf(description)),
+          rules: ['R57'],
+          what: `RevokeObject of the old ${set.descriptionType}`,
+        },
+      ],
+      () => handle.status(),
+    );
 
     // The new type works.
     expect(await answer(peer, nextSet.describe(newId(), 1))).toMatchObject({ status: 'OK' });
@@ -330,7 +364,12 @@ describe.each(TYPES)('switching away from %s while an instruction is open', (sho
     const cem = await guard.rawServer({ autoAck: 'OK' });
     const old = scriptedRm(short, { finish: 'hold' });
     const fresh = scriptedRm(next);
-    const client = guard.rmClient({ url: cem.url, details: rmDetailsInput([WIRE[short], WIRE[next]]), controlTypes: controlTypesOf(old, fresh), reconnect: false });
+    const client = guard.rmClient({
+      url: cem.url,
+      details: rmDetailsInput([WIRE[short], WIRE[next]]),
+      controlTypes: controlTypesOf(old, fresh),
+      reconnect: false,
+    });
     const peer = await cem.accept();
     await rawCemSelect(peer, WIRE[short]);
     await peer.message(set.descriptionType);
@@ -340,25 +379,46 @@ describe.each(TYPES)('switching away from %s while an instruction is open', (sho
     const instruction = set.instruction(newId(), specs());
     const id = (instruction as { id: string }).id;
     expect(await answer(peer, instruction)).toMatchObject({ status: 'OK' });
-    await peer.next((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === 'ACCEPTED', 'ACCEPTED');
+    await peer.next(
+      (m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === 'ACCEPTED',
+      'ACCEPTED',
+    );
 
-    expect(await answer(peer, { message_type: 'SelectControlType', message_id: newId(), control_type: WIRE[next] })).toMatchObject({ status: 'OK' });
+    expect(await answer(peer, { message_type: 'SelectControlType', message_id: newId(), control_type: WIRE[next] })).toMatchObject({
+      status: 'OK',
+    });
     await peer.message(nextSet.descriptionType);
-    await waitFor(() => session.state === `connected.active.${next}` && fresh.idle && session.pendingCount === 0, 2_000, `RM in active.${next}, described`);
+    await waitFor(
+      () => session.state === `connected.active.${next}` && fresh.idle && session.pendingCount === 0,
+      2_000,
+      `RM in active.${next}, described`,
+    );
     expect(old.deactivations).toBe(1);
     expect(session.instructionStatus(id)).toBeUndefined();
 
-    await expectInvalidContent(peer, session, [
-      { message: set.instruction(newId(), specs()), rules: ['R37'], what: `${set.instructionType} of the old type` },
-      { message: revokeObject(newId(), set.instructionType, id), rules: ['R57'], what: `RevokeObject of the old ${set.instructionType}` },
-      // R42: the old activation is gone, but its instruction id stays used for the whole session.
-      { message: nextSet.instruction(newId(), { ...specs(), id }), rules: ['R42'], what: `${nextSet.instructionType} reusing the old instruction's id` },
-    ], () => [old.seen.length, fresh.seen.length, old.revoked.length]);
+    await expectInvalidContent(
+      peer,
+      session,
+      [
+        { message: set.instruction(newId(), specs()), rules: ['R37'], what: `${set.instructionType} of the old type` },
+        { message: revokeObject(newId(), set.instructionType, id), rules: ['R57'], what: `RevokeObject of the old ${set.instructionType}` },
+        // R42: the old activation is gone, but its instruction id stays used for the whole session.
+        {
+          message: nextSet.instruction(newId(), { ...specs(), id }),
+          rules: ['R42'],
+          what: `${nextSet.instructionType} reusing the old instruction's id`,
+        },
+      ],
+      () => [old.seen.length, fresh.seen.length, old.revoked.length],
+    );
 
     const nextInstruction = nextSet.instruction(newId(), specs());
     const nextId = (nextInstruction as { id: string }).id;
     expect(await answer(peer, nextInstruction)).toMatchObject({ status: 'OK' });
-    await peer.next((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === nextId && m.status_type === 'SUCCEEDED', 'SUCCEEDED');
+    await peer.next(
+      (m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === nextId && m.status_type === 'SUCCEEDED',
+      'SUCCEEDED',
+    );
     expect(statusesSent(peer.inbox, id)).toEqual(['ACCEPTED']);
     expect(fresh.seen).toEqual([nextId]);
     await client.stop();

@@ -1,14 +1,22 @@
 /**
  * End-to-end handshakes over real WebSockets on 127.0.0.1: the CEM server and the RM client
  * against a raw peer that is scripted frame by frame, so the order in which the two Handshakes
- * cross is the test's choice (S2-RULES.md §2.3).
+ * cross is the test's choice (docs/rules.md#R23).
  */
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/machines/close-codes.js';
 import type { S2Session } from '../../src/roles/session.js';
 import { waitFor } from '../transport/helpers.js';
 import { e2eGuard } from '../support/e2e-guard.js';
-import { handshake, handshakeResponse, rmDetails, rmDetailsInput, S2_VERSION, selectControlType, type Wire } from '../support/e2e-messages.js';
+import {
+  handshake,
+  handshakeResponse,
+  rmDetails,
+  rmDetailsInput,
+  S2_VERSION,
+  selectControlType,
+  type Wire,
+} from '../support/e2e-messages.js';
 
 const guard = e2eGuard();
 

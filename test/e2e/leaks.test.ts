@@ -80,16 +80,15 @@ describe('every way a session ends leaves nothing behind', () => {
     await server.close();
   });
 
-  it('sessions ended by the session itself (handler failure 1011, handshake timeout 4000) are forgotten, their timers cancelled', async () => {
+  it('sessions ended by the session itself (handler answered PERMANENT_ERROR 4002, handshake timeout 4000) are forgotten, their timers cancelled', async () => {
     const { server, peer, session } = await activeCem(guard, {
       handshakeTimeoutMs: 100,
-      onMessage: (m) => {
-        if (m.message_type === 'PowerMeasurement') throw new Error('boom');
-      },
+      logger: false,
+      onMessage: (m) => (m.message_type === 'PowerMeasurement' ? 'PERMANENT_ERROR' : undefined),
     });
-    // Handler failure → 1011.
+    // The handler's PERMANENT_ERROR → 4002 (R18: the side that sends it closes).
     peer.send(powerMeasurement());
-    expect(await session.closed).toMatchObject({ code: CloseCode.INTERNAL_ERROR });
+    expect(await session.closed).toMatchObject({ code: CloseCode.PERMANENT_ERROR });
     // Handshake timeout → 4000.
     const idle = await guard.peer(server.url);
     expect(await idle.closed).toMatchObject({ code: CloseCode.HANDSHAKE_TIMEOUT });

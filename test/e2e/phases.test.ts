@@ -1,5 +1,5 @@
 /**
- * Messages a phase does not allow, end to end (S2-RULES.md §2.7, Q6): each is answered
+ * Messages a phase does not allow, end to end (docs/rules.md#phases, Q6): each is answered
  * INVALID_CONTENT with its own id, and the receiving session's state does not change (R16).
  */
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,13 @@ const guard = e2eGuard();
 
 /** What must not change when a message is refused (R16). */
 function snapshot(session: S2Session) {
-  return { state: session.state, controlType: session.controlType, version: session.version, details: session.rmDetails, pending: session.pendingCount };
+  return {
+    state: session.state,
+    controlType: session.controlType,
+    version: session.version,
+    details: session.rmDetails,
+    pending: session.pendingCount,
+  };
 }
 
 /** Sends each message and expects INVALID_CONTENT for it (with its own id) and an unchanged session. */
@@ -50,7 +56,12 @@ describe('CEM server', () => {
     const session = await server.session();
     peer.ack(await peer.message('Handshake'));
     await waitFor(() => session.pendingCount === 0, 2_000, 'CEM Handshake answered');
-    await expectRefused(peer, session, [frbcActivationMessages()[0], powerMeasurement(), rmDetails(), selectControlType('FILL_RATE_BASED_CONTROL')]);
+    await expectRefused(peer, session, [
+      frbcActivationMessages()[0],
+      powerMeasurement(),
+      rmDetails(),
+      selectControlType('FILL_RATE_BASED_CONTROL'),
+    ]);
     expect(session.state).toBe('handshake');
     expect(session.rmDetails).toBeUndefined();
     // The handshake still completes afterwards.
@@ -89,7 +100,12 @@ describe('CEM server', () => {
   it('[R37, R38, Q6] InstructionStatusUpdate and RevokeObject with no control type active → INVALID_CONTENT; measurements still OK', async () => {
     const { server, peer, session } = await activeCem(guard, {}, ['NOT_CONTROLABLE']);
     expect(session.controlType).toBe('NOT_CONTROLABLE');
-    const revoke: Wire = { message_type: 'RevokeObject', message_id: crypto.randomUUID(), object_type: 'FRBC.Instruction', object_id: crypto.randomUUID() };
+    const revoke: Wire = {
+      message_type: 'RevokeObject',
+      message_id: crypto.randomUUID(),
+      object_type: 'FRBC.Instruction',
+      object_id: crypto.randomUUID(),
+    };
     await expectRefused(peer, session, [instructionStatusUpdate(), revoke, frbcActivationMessages()[1]]);
     expect(session.state).toBe('connected.noControlType');
     const ok = peer.send(powerMeasurement()) as string;

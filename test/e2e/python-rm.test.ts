@@ -29,7 +29,11 @@ describe('the CEM server and a Python-like RM', () => {
     guard.defer(() => py.close());
     const cem = await server.session();
 
-    await waitFor(() => py.activated === 'FILL_RATE_BASED_CONTROL' || py.timedOut !== undefined || py.failure !== undefined, 8_000, 'PY activation');
+    await waitFor(
+      () => py.activated === 'FILL_RATE_BASED_CONTROL' || py.timedOut !== undefined || py.failure !== undefined,
+      8_000,
+      'PY activation',
+    );
     expect(py.timedOut).toBeUndefined();
     expect(py.failure).toBeUndefined();
     await waitFor(() => cem.state === 'connected.active.FRBC', 2_000, 'CEM active.FRBC');

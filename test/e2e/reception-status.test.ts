@@ -1,8 +1,8 @@
 /**
- * ReceptionStatus end to end (DESIGN.md decision table, S2-RULES.md §3.2): what a CEM server
+ * ReceptionStatus end to end (docs/design.md decision table, docs/rules.md#reception-status): what a CEM server
  * answers to each kind of frame a raw RM sends over a real WebSocket, what happens to messages the
  * CEM sends that are answered late, never, or with PERMANENT_ERROR, and what a failing handler
- * does to the session.
+ * does to the session (TEMPORARY_ERROR, the session goes on).
  */
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/machines/close-codes.js';
@@ -152,7 +152,11 @@ describe('one ReceptionStatus per message', () => {
       if (typeof id === 'string' && READABLE_ID.test(id)) ids.push(id);
       else withoutId++;
     }
-    for (const id of ids) expect(statuses.filter((s) => s.subject_message_id === id), `RS for ${id}`).toHaveLength(1);
+    for (const id of ids)
+      expect(
+        statuses.filter((s) => s.subject_message_id === id),
+        `RS for ${id}`,
+      ).toHaveLength(1);
     const fromFrames = statuses.filter((s) => s.subject_message_id === NIL || ids.includes(String(s.subject_message_id)));
     expect(statuses.filter((s) => s.subject_message_id === NIL)).toHaveLength(withoutId);
     // Every RS is accounted for: the frames' and the barrier's.
@@ -169,7 +173,12 @@ describe('one ReceptionStatus per message', () => {
     const traffic = new Map<string, ReturnType<typeof recordTraffic>>();
     // onSession runs before a session reads its first frame: the recorders see everything.
     const server = await guard.cemServer({ onSession: (s) => void traffic.set('CEM', recordTraffic(s)) });
-    const rm = guard.rmClient({ url: server.url, details: rmDetailsInput(), reconnect: false, onSession: (s) => void traffic.set('RM', recordTraffic(s)) });
+    const rm = guard.rmClient({
+      url: server.url,
+      details: rmDetailsInput(),
+      reconnect: false,
+      onSession: (s) => void traffic.set('RM', recordTraffic(s)),
+    });
     const cem = await server.session();
     await waitFor(() => rm.all.length === 1, 2_000, 'RM session');
     const rmSession = rm.all[0] as S2Session;
@@ -292,24 +301,41 @@ describe('messages the CEM sends', () => {
 });
 
 describe('application handlers', () => {
-  it('[R15, R18] a handler that throws: PERMANENT_ERROR answered, then close 1011', async () => {
+  it('[R15, R19] a handler that throws: TEMPORARY_ERROR answered (the fault is ours), the error raised locally, and the session goes on', async () => {
+    let failing = true;
+    const errors: Array<SessionEvents['error']> = [];
+    const logged: string[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (_obj: object, msg?: string) => void logged.push(String(msg)) };
     const { server, peer, session } = await activeCem(guard, {
+      logger,
+      onSession: (s) => s.on('error', (e) => errors.push(e)),
       onMessage: (m) => {
-        if (m.message_type === 'PowerMeasurement') throw new Error('meter exploded');
+        if (m.message_type === 'PowerMeasurement' && failing) throw new Error('meter exploded');
       },
     });
     const id = peer.send(powerMeasurement()) as string;
     const status = await peer.statusFor(id);
-    expect(status.status).toBe('PERMANENT_ERROR');
-    expect(String(status.diagnostic_label)).toContain('meter exploded');
-    expect(await peer.closed).toMatchObject({ code: CloseCode.INTERNAL_ERROR });
-    expect(await session.closed).toMatchObject({ code: CloseCode.INTERNAL_ERROR });
+    expect(status.status).toBe('TEMPORARY_ERROR');
+    // Our exception text stays on our side: the peer only learns that we could not process it.
+    expect(String(status.diagnostic_label)).not.toContain('meter exploded');
+    expect(errors).toEqual([
+      { source: 'handler for PowerMeasurement', error: expect.objectContaining({ message: 'meter exploded' }) as unknown },
+    ]);
+    expect(logged).toEqual(['handler for PowerMeasurement failed']);
+    failing = false;
+    const again = peer.send(powerMeasurement()) as string; // R19: the RM may send again (new message_id, Q5)
+    expect(await peer.statusFor(again)).toMatchObject({ status: 'OK' });
+    expect(session.state).toBe('connected.active.FRBC');
+    expect(session.isClosed).toBe(false);
     expect(peer.statusesFor(id)).toHaveLength(1);
     await server.close();
   });
 
-  it('[R15, R18] an async handler that rejects: PERMANENT_ERROR answered, then close 1011', async () => {
+  it('[R15, R19] an async handler that rejects: TEMPORARY_ERROR answered and the session goes on', async () => {
+    const errors: Array<SessionEvents['error']> = [];
     const { server, peer, session } = await activeCem(guard, {
+      logger: false,
+      onSession: (s) => s.on('error', (e) => errors.push(e)),
       onMessage: async (m) => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         if (m.message_type === 'PowerMeasurement') throw new Error('meter unreadable');
@@ -317,8 +343,22 @@ describe('application handlers', () => {
       },
     });
     const id = peer.send(powerMeasurement()) as string;
+    expect(await peer.statusFor(id)).toMatchObject({ status: 'TEMPORARY_ERROR' });
+    expect(errors.map((e) => e.error.message)).toEqual(['meter unreadable']);
+    expect(session.state).toBe('connected.active.FRBC');
+    expect(peer.statusesFor(id)).toHaveLength(1);
+    await server.close();
+  });
+
+  it('[R15, R18] a handler returning PERMANENT_ERROR: that status is answered, then the CEM closes with 4002', async () => {
+    const { server, peer, session } = await activeCem(guard, {
+      logger: false,
+      onMessage: (m) => (m.message_type === 'PowerMeasurement' ? 'PERMANENT_ERROR' : undefined),
+    });
+    const id = peer.send(powerMeasurement()) as string;
     expect(await peer.statusFor(id)).toMatchObject({ status: 'PERMANENT_ERROR' });
-    expect(await session.closed).toMatchObject({ code: CloseCode.INTERNAL_ERROR });
+    expect(await session.closed).toMatchObject({ code: CloseCode.PERMANENT_ERROR });
+    expect(await peer.closed).toMatchObject({ code: CloseCode.PERMANENT_ERROR });
     expect(peer.statusesFor(id)).toHaveLength(1);
     await server.close();
   });

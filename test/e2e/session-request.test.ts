@@ -1,7 +1,7 @@
 /**
- * SessionRequest end to end between a real CEM server and a real RM client (S2-RULES.md §2.6,
- * Q11): RECONNECT makes the RM reconnect at once, TERMINATE makes it wait its back-off, and
- * either way the next connection is a brand-new session that starts with a handshake.
+ * SessionRequest end to end between a real CEM server and a real RM client (docs/rules.md#Q11):
+ * RECONNECT makes the RM reconnect at once, TERMINATE makes it wait its back-off, and either way
+ * the next connection is a brand-new session that starts with a handshake.
  */
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/machines/close-codes.js';
@@ -40,7 +40,11 @@ async function bothActive(server: TrackedCemServer, rm: TrackedRmClient, index: 
   const cem = await server.session(index);
   await waitFor(() => rm.all.length > index, 3_000, `RM session #${index}`);
   const rmSession = rm.all[index] as S2Session;
-  await waitFor(() => cem.state === 'connected.active.FRBC' && rmSession.state === 'connected.active.FRBC', 3_000, `session #${index} active on both sides`);
+  await waitFor(
+    () => cem.state === 'connected.active.FRBC' && rmSession.state === 'connected.active.FRBC',
+    3_000,
+    `session #${index} active on both sides`,
+  );
   return { cem, rmSession };
 }
 
@@ -65,7 +69,9 @@ describe('SessionRequest from the CEM', () => {
     // The RM answered the SessionRequest before it closed (R11).
     const request = cemTraffic[0]?.sent.find((m) => m.message_type === 'SessionRequest');
     expect(request).toMatchObject({ request: 'RECONNECT' });
-    const answer = cemTraffic[0]?.received.find((m) => m?.message_type === 'ReceptionStatus' && m.subject_message_id === (request as { message_id: string }).message_id);
+    const answer = cemTraffic[0]?.received.find(
+      (m) => m?.message_type === 'ReceptionStatus' && m.subject_message_id === (request as { message_id: string }).message_id,
+    );
     expect(answer).toMatchObject({ status: 'OK' });
 
     // The new session started from scratch with a handshake of its own.

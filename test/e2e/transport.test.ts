@@ -25,7 +25,12 @@ describe('frame limits', () => {
     const id = peer.send(small) as string;
     expect(await peer.statusFor(id)).toMatchObject({ status: 'OK' });
     // … above it ends the connection, without a ReceptionStatus.
-    peer.sendRaw(JSON.stringify({ ...powerMeasurement(), values: Array.from({ length: 40 }, () => ({ commodity_quantity: 'ELECTRIC.POWER.L1', value: 1 })) }));
+    peer.sendRaw(
+      JSON.stringify({
+        ...powerMeasurement(),
+        values: Array.from({ length: 40 }, () => ({ commodity_quantity: 'ELECTRIC.POWER.L1', value: 1 })),
+      }),
+    );
     expect(await peer.closed).toMatchObject({ code: CloseCode.MESSAGE_TOO_BIG });
     expect(await session.closed).toMatchObject({ code: CloseCode.MESSAGE_TOO_BIG });
     expect(server.sessions.size).toBe(0);
@@ -57,7 +62,13 @@ describe('bearer token', () => {
     expect(wrong.headers['www-authenticate']).toMatch(/invalid_token/);
 
     const errors: unknown[] = [];
-    const rm = guard.rmClient({ url: server.url, details: rmDetailsInput(), token: 'guessed', reconnect: false, onDialError: (err) => errors.push(err) });
+    const rm = guard.rmClient({
+      url: server.url,
+      details: rmDetailsInput(),
+      token: 'guessed',
+      reconnect: false,
+      onDialError: (err) => errors.push(err),
+    });
     await waitFor(() => errors.length === 1, 2_000, 'a dial error');
     expect(errors[0]).toBeInstanceOf(TransportConnectError);
     expect((errors[0] as TransportConnectError).httpStatus).toBe(401);
@@ -86,7 +97,11 @@ describe('TLS', () => {
     expect(server.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
     const rm = guard.rmClient({ url: server.url, ca: certs.ca, token: 'tls-token', details: rmDetailsInput(), reconnect: false });
     const cem = await server.session();
-    await waitFor(() => rm.all[0]?.state === 'connected.active.FRBC' && cem.state === 'connected.active.FRBC', 3_000, 'both active over TLS');
+    await waitFor(
+      () => rm.all[0]?.state === 'connected.active.FRBC' && cem.state === 'connected.active.FRBC',
+      3_000,
+      'both active over TLS',
+    );
     const rmSession = rm.all[0];
     if (!rmSession) throw new Error('no RM session');
     for (const m of frbcActivationMessages()) expect((await rmSession.send(m as never)).status).toBe('OK');
@@ -114,7 +129,9 @@ describe('TLS', () => {
     const id = peer.send(handshake('RM')) as string;
     expect(await peer.statusFor(id)).toMatchObject({ status: 'OK' });
     peer.sendRaw('{oops');
-    expect(await peer.next((m) => m.status === 'INVALID_DATA', 'INVALID_DATA')).toMatchObject({ subject_message_id: '00000000-0000-0000-0000-000000000000' });
+    expect(await peer.next((m) => m.status === 'INVALID_DATA', 'INVALID_DATA')).toMatchObject({
+      subject_message_id: '00000000-0000-0000-0000-000000000000',
+    });
     await peer.close();
     await server.close();
   });

@@ -9,7 +9,10 @@ describe('simulated FRBC home battery with the CEM policy', () => {
   it('[R39, R44, R60, R73, R81, R108] activates, describes, charges at a low price to SUCCEEDED, and reports fill level and power on the tick', async () => {
     const run = runPair(createBattery({ tickMs: 10, speed: 1000, initialFillLevel: 40 }), { price: cheap });
     try {
-      await run.until(() => run.cem.state === 'connected.active.FRBC' && run.rm.state === 'connected.active.FRBC', 'FRBC active on both sides');
+      await run.until(
+        () => run.cem.state === 'connected.active.FRBC' && run.rm.state === 'connected.active.FRBC',
+        'FRBC active on both sides',
+      );
       expect(await run.until(() => finalOf(run, 'FRBC.Instruction'), 'a final status')).toBe('SUCCEEDED');
 
       // R73: description first, then (timers and) the actuator status and the storage status.
@@ -28,10 +31,16 @@ describe('simulated FRBC home battery with the CEM policy', () => {
         }
       }
       const instruction = run.events.find((e) => e.kind === 'instructed')!;
-      expect(instruction.kind === 'instructed' && instruction.handle.message).toMatchObject({ operation_mode: charge!.id, operation_mode_factor: 1 });
+      expect(instruction.kind === 'instructed' && instruction.handle.message).toMatchObject({
+        operation_mode: charge!.id,
+        operation_mode_factor: 1,
+      });
 
       // R60/R61: the switch is reported with the previous mode; the minimum-run timer started (R64, R71).
-      const status = await run.until(() => sentOf(run, 'FRBC.ActuatorStatus').find((s) => s.active_operation_mode_id === charge!.id), 'charging status');
+      const status = await run.until(
+        () => sentOf(run, 'FRBC.ActuatorStatus').find((s) => s.active_operation_mode_id === charge!.id),
+        'charging status',
+      );
       expect(status.previous_operation_mode_id).toBe(idle!.id);
       expect(status.transition_timestamp).toBeDefined();
       const timers = sentOf(run, 'FRBC.TimerStatus');
@@ -51,15 +60,26 @@ describe('simulated FRBC home battery with the CEM policy', () => {
   it('[R48, R80] a full battery rejects charging; the policy then holds instead of charging', async () => {
     const handles: InstructionHandle[] = [];
     const device = createBattery({ tickMs: 10, speed: 1000, initialFillLevel: 100 });
-    const run = runPair(device, {}, {
-      FRBC: {
-        'FRBC.StorageStatus'(_m, ctx) {
-          if (handles.length) return;
-          const d = sentOf(run, 'FRBC.SystemDescription')[0]!.actuators[0]!;
-          handles.push(ctx.instruct({ message_type: 'FRBC.Instruction', actuator_id: d.id, operation_mode: d.operation_modes[0]!.id, operation_mode_factor: 1 }));
+    const run = runPair(
+      device,
+      {},
+      {
+        FRBC: {
+          'FRBC.StorageStatus'(_m, ctx) {
+            if (handles.length) return;
+            const d = sentOf(run, 'FRBC.SystemDescription')[0]!.actuators[0]!;
+            handles.push(
+              ctx.instruct({
+                message_type: 'FRBC.Instruction',
+                actuator_id: d.id,
+                operation_mode: d.operation_modes[0]!.id,
+                operation_mode_factor: 1,
+              }),
+            );
+          },
         },
       },
-    });
+    );
     try {
       await run.until(() => handles[0], 'the instruction');
       expect(await handles[0]!.final).toBe('REJECTED');
@@ -89,10 +109,19 @@ describe('simulated FRBC home battery with the CEM policy', () => {
       const instruct = (mode: string) => {
         const id = crypto.randomUUID();
         // The CEM's API lets these through: the references hold; the RM says no (Q14).
-        void run.cem.send({ message_type: 'FRBC.Instruction', id, actuator_id: actuator.id, operation_mode: mode, operation_mode_factor: 0, execution_time: new Date().toISOString(), abnormal_condition: false });
+        void run.cem.send({
+          message_type: 'FRBC.Instruction',
+          id,
+          actuator_id: actuator.id,
+          operation_mode: mode,
+          operation_mode_factor: 0,
+          execution_time: new Date().toISOString(),
+          abnormal_condition: false,
+        });
         return id;
       };
-      const statusOf = (id: string, status: string) => run.rmSent.some((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === status);
+      const statusOf = (id: string, status: string) =>
+        run.rmSent.some((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === status);
       const early = instruct(idle!); // R64: blocked by the running minimum-run timer
       const direct = instruct(discharge!); // R63: no charge → discharge transition
       await run.until(() => statusOf(early, 'REJECTED') && statusOf(direct, 'REJECTED'), 'two rejections');

@@ -17,37 +17,43 @@ describe('simulated devices: details and life cycle', () => {
     device.stop();
   });
 
-  it.each(CONTROL_TYPE_SHORT)('[R36, R40] %s: the tick runs only while the control type is active; deactivation, close and stop() leave nothing running', async (type) => {
-    const ticker = manualTicker();
-    const device = createDevice(type, { tickMs: 10, speed: 1000, ticker });
-    const run = runPair(device, { price: () => 0.05, interruptionMs: false });
-    try {
-      await run.until(() => run.rm.state === `connected.active.${type}` && run.events.some((e) => e.kind === 'instructed'), 'an instruction');
-      expect(ticker.live).toBe(1);
-      ticker.tick();
-      await run.until(() => run.rmSent.some((m) => m.message_type === 'PowerMeasurement'), 'a measurement on the tick');
+  it.each(CONTROL_TYPE_SHORT)(
+    '[R36, R40] %s: the tick runs only while the control type is active; deactivation, close and stop() leave nothing running',
+    async (type) => {
+      const ticker = manualTicker();
+      const device = createDevice(type, { tickMs: 10, speed: 1000, ticker });
+      const run = runPair(device, { price: () => 0.05, interruptionMs: false });
+      try {
+        await run.until(
+          () => run.rm.state === `connected.active.${type}` && run.events.some((e) => e.kind === 'instructed'),
+          'an instruction',
+        );
+        expect(ticker.live).toBe(1);
+        ticker.tick();
+        await run.until(() => run.rmSent.some((m) => m.message_type === 'PowerMeasurement'), 'a measurement on the tick');
 
-      // Deactivation (NO_SELECTION) stops the tick; nothing of the control type is sent afterwards.
-      run.cem.select('NO_SELECTION');
-      await run.until(() => run.rm.state === 'connected.noControlType', 'no control type');
-      expect(ticker.live).toBe(0);
-      const count = run.rmSent.length;
-      ticker.tick();
-      await new Promise((r) => setTimeout(r, 20));
-      expect(run.rmSent.slice(count).filter((m) => m.message_type !== 'ReceptionStatus')).toEqual([]);
+        // Deactivation (NO_SELECTION) stops the tick; nothing of the control type is sent afterwards.
+        run.cem.select('NO_SELECTION');
+        await run.until(() => run.rm.state === 'connected.noControlType', 'no control type');
+        expect(ticker.live).toBe(0);
+        const count = run.rmSent.length;
+        ticker.tick();
+        await new Promise((r) => setTimeout(r, 20));
+        expect(run.rmSent.slice(count).filter((m) => m.message_type !== 'ReceptionStatus')).toEqual([]);
 
-      // Selected again: the device describes itself afresh and ticks again; stop() ends that.
-      run.cem.select(CONTROL_TYPE_OF_SHORT[type]);
-      await run.until(() => run.rm.state === `connected.active.${type}` && ticker.live === 1, 'active again');
-      device.stop();
-      device.stop();
+        // Selected again: the device describes itself afresh and ticks again; stop() ends that.
+        run.cem.select(CONTROL_TYPE_OF_SHORT[type]);
+        await run.until(() => run.rm.state === `connected.active.${type}` && ticker.live === 1, 'active again');
+        device.stop();
+        device.stop();
+        expect(ticker.live).toBe(0);
+        expect(run.problems).toEqual([]);
+      } finally {
+        await run.close();
+      }
       expect(ticker.live).toBe(0);
-      expect(run.problems).toEqual([]);
-    } finally {
-      await run.close();
-    }
-    expect(ticker.live).toBe(0);
-  });
+    },
+  );
 
   it('[R40] with real timers nothing is sent after the session closed', async () => {
     const device = createDevice('FRBC', { tickMs: 5 });

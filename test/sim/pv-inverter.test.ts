@@ -6,16 +6,24 @@ describe('simulated PEBC curtailable PV with the CEM policy', () => {
   it('[R44, R91, R92, R93, R96, R97] curtails production inside the allowed ranges for the envelope, then SUCCEEDED', async () => {
     const run = runPair(createPvInverter({ tickMs: 10, availableW: () => 3000 }), { price: () => 0.05, envelopeMs: 150 });
     try {
-      await run.until(() => run.cem.state === 'connected.active.PEBC' && run.rm.state === 'connected.active.PEBC', 'PEBC active on both sides');
+      await run.until(
+        () => run.cem.state === 'connected.active.PEBC' && run.rm.state === 'connected.active.PEBC',
+        'PEBC active on both sides',
+      );
       const constraints = await run.until(() => sentOf(run, 'PEBC.PowerConstraints')[0], 'the constraints');
       // R92, R93 (Q17): both limit types, −4000..0 written start ≤ end.
-      expect(constraints.allowed_limit_ranges.map((r) => [r.limit_type, r.range_boundary.start_of_range, r.range_boundary.end_of_range])).toEqual([
+      expect(
+        constraints.allowed_limit_ranges.map((r) => [r.limit_type, r.range_boundary.start_of_range, r.range_boundary.end_of_range]),
+      ).toEqual([
         ['UPPER_LIMIT', -4000, 0],
         ['LOWER_LIMIT', -4000, 0],
       ]);
       const given = await run.until(() => run.events.find((e) => e.kind === 'instructed'), 'the instruction');
       const instruction = given.kind === 'instructed' ? given.handle.message : undefined;
-      expect(instruction).toMatchObject({ power_constraints_id: constraints.id, power_envelopes: [{ power_envelope_elements: [{ lower_limit: -2000, upper_limit: 0, duration: 150 }] }] });
+      expect(instruction).toMatchObject({
+        power_constraints_id: constraints.id,
+        power_envelopes: [{ power_envelope_elements: [{ lower_limit: -2000, upper_limit: 0, duration: 150 }] }],
+      });
       // Production (negative) is curtailed to 2 kW while the envelope runs, then back to the 3 kW the sun gives.
       await run.until(() => sentOf(run, 'PowerMeasurement').some((m) => m.values[0]!.value === -2000), 'curtailed production');
       expect(await run.until(() => finalOf(run, 'PEBC.Instruction'), 'a final status')).toBe('SUCCEEDED');
@@ -41,11 +49,18 @@ describe('simulated PEBC curtailable PV with the CEM policy', () => {
           execution_time: new Date().toISOString(),
           abnormal_condition: false,
           power_constraints_id: c.id,
-          power_envelopes: [{ id: crypto.randomUUID(), commodity_quantity: 'ELECTRIC.POWER.3_PHASE_SYMMETRIC', power_envelope_elements: [{ duration: 500, upper_limit: upper, lower_limit: lower }] }],
+          power_envelopes: [
+            {
+              id: crypto.randomUUID(),
+              commodity_quantity: 'ELECTRIC.POWER.3_PHASE_SYMMETRIC',
+              power_envelope_elements: [{ duration: 500, upper_limit: upper, lower_limit: lower }],
+            },
+          ],
         });
         return id;
       };
-      const has = (id: string, status: string) => run.rmSent.some((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === status);
+      const has = (id: string, status: string) =>
+        run.rmSent.some((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === status);
       const tooMuch = send(-2500, -4000); // needs ≥ 2.5 kW, the sun gives 1 kW
       await run.until(() => has(tooMuch, 'ABORTED'), 'the abort');
       const id = crypto.randomUUID();
@@ -55,7 +70,13 @@ describe('simulated PEBC curtailable PV with the CEM policy', () => {
         execution_time: new Date().toISOString(),
         abnormal_condition: false,
         power_constraints_id: c.id,
-        power_envelopes: [{ id: crypto.randomUUID(), commodity_quantity: 'ELECTRIC.POWER.3_PHASE_SYMMETRIC', power_envelope_elements: [{ duration: 500, upper_limit: 0, lower_limit: -5000 }] }],
+        power_envelopes: [
+          {
+            id: crypto.randomUUID(),
+            commodity_quantity: 'ELECTRIC.POWER.3_PHASE_SYMMETRIC',
+            power_envelope_elements: [{ duration: 500, upper_limit: 0, lower_limit: -5000 }],
+          },
+        ],
       });
       await run.until(() => has(id, 'REJECTED'), 'the rejection');
       expect(run.problems).toEqual([]);

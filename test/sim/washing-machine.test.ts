@@ -7,31 +7,52 @@ describe('simulated PPBC washing machine with the CEM policy', () => {
     // speed 20 000: the 96-minute eco program takes about 290 ms.
     const run = runPair(createWashingMachine({ tickMs: 10, speed: 20_000 }), { interruptionMs: 40 });
     try {
-      await run.until(() => run.cem.state === 'connected.active.PPBC' && run.rm.state === 'connected.active.PPBC', 'PPBC active on both sides');
+      await run.until(
+        () => run.cem.state === 'connected.active.PPBC' && run.rm.state === 'connected.active.PPBC',
+        'PPBC active on both sides',
+      );
       const definition = await run.until(() => sentOf(run, 'PPBC.PowerProfileDefinition')[0], 'the definition');
       const containers = definition.power_sequences_containers;
       expect(containers.map((c) => c.power_sequences.length)).toEqual([2, 2, 2]);
       expect(containers.some((c) => c.power_sequences.some((s) => s.is_interruptible))).toBe(true);
 
       // Three schedules and the interruption pair end SUCCEEDED.
-      const finals = await run.until(() => {
-        const f = run.events.filter((e) => e.kind === 'final');
-        return f.length === 5 ? f : undefined;
-      }, 'five final statuses', 8000);
+      const finals = await run.until(
+        () => {
+          const f = run.events.filter((e) => e.kind === 'final');
+          return f.length === 5 ? f : undefined;
+        },
+        'five final statuses',
+        8000,
+      );
       expect(finals.map((e) => e.kind === 'final' && e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
       const types = run.events.filter((e) => e.kind === 'instructed').map((e) => e.kind === 'instructed' && e.handle.message.message_type);
-      expect(types).toEqual(['PPBC.ScheduleInstruction', 'PPBC.ScheduleInstruction', 'PPBC.ScheduleInstruction', 'PPBC.StartInterruptionInstruction', 'PPBC.EndInterruptionInstruction']);
+      expect(types).toEqual([
+        'PPBC.ScheduleInstruction',
+        'PPBC.ScheduleInstruction',
+        'PPBC.ScheduleInstruction',
+        'PPBC.StartInterruptionInstruction',
+        'PPBC.EndInterruptionInstruction',
+      ]);
       // The first sequence of each container was chosen (R100) and scheduled back to back inside the window (R103).
-      const schedules = run.events.flatMap((e) => (e.kind === 'instructed' && e.handle.message.message_type === 'PPBC.ScheduleInstruction' ? [e.handle.message] : []));
+      const schedules = run.events.flatMap((e) =>
+        e.kind === 'instructed' && e.handle.message.message_type === 'PPBC.ScheduleInstruction' ? [e.handle.message] : [],
+      );
       expect(schedules.map((m) => m.power_sequence_id)).toEqual(containers.map((c) => c.power_sequences[0]!.id));
 
       // R105: every status covers every container; R106: each container went NOT_SCHEDULED → SCHEDULED → EXECUTING (⇄ INTERRUPTED) → FINISHED.
       const statuses = sentOf(run, 'PPBC.PowerProfileStatus');
       expect(statuses.every((s) => s.sequence_container_status.length === containers.length)).toBe(true);
       for (const c of containers) {
-        const seen = statuses.map((s) => s.sequence_container_status.find((x) => x.sequence_container_id === c.id)!.status).filter((s, i, all) => s !== all[i - 1]);
+        const seen = statuses
+          .map((s) => s.sequence_container_status.find((x) => x.sequence_container_id === c.id)!.status)
+          .filter((s, i, all) => s !== all[i - 1]);
         const interruptible = c.power_sequences[0]!.is_interruptible;
-        expect(seen).toEqual(interruptible ? ['NOT_SCHEDULED', 'SCHEDULED', 'EXECUTING', 'INTERRUPTED', 'EXECUTING', 'FINISHED'] : ['NOT_SCHEDULED', 'SCHEDULED', 'EXECUTING', 'FINISHED']);
+        expect(seen).toEqual(
+          interruptible
+            ? ['NOT_SCHEDULED', 'SCHEDULED', 'EXECUTING', 'INTERRUPTED', 'EXECUTING', 'FINISHED']
+            : ['NOT_SCHEDULED', 'SCHEDULED', 'EXECUTING', 'FINISHED'],
+        );
       }
       const last = statuses.at(-1)!.sequence_container_status;
       expect(last.every((s) => s.status === 'FINISHED' && s.progress !== undefined)).toBe(true);
@@ -49,7 +70,10 @@ describe('simulated PPBC washing machine with the CEM policy', () => {
     const run = runPair(createWashingMachine({ tickMs: 10, speed: 20_000, progress: false }), { interruptionMs: false });
     try {
       const definition = await run.until(() => sentOf(run, 'PPBC.PowerProfileDefinition')[0], 'the definition');
-      await run.until(() => run.events.filter((e) => e.kind === 'instructed').length === 3 && sentOf(run, 'PPBC.PowerProfileStatus').length > 1, 'the schedules');
+      await run.until(
+        () => run.events.filter((e) => e.kind === 'instructed').length === 3 && sentOf(run, 'PPBC.PowerProfileStatus').length > 1,
+        'the schedules',
+      );
       const c = definition.power_sequences_containers[2]!;
       const id = crypto.randomUUID();
       void run.cem.send({
@@ -61,9 +85,15 @@ describe('simulated PPBC washing machine with the CEM policy', () => {
         execution_time: new Date().toISOString(),
         abnormal_condition: false,
       });
-      await run.until(() => run.rmSent.some((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === 'REJECTED'), 'the rejection');
+      await run.until(
+        () =>
+          run.rmSent.some((m) => m.message_type === 'InstructionStatusUpdate' && m.instruction_id === id && m.status_type === 'REJECTED'),
+        'the rejection',
+      );
       await run.until(() => run.events.filter((e) => e.kind === 'final').length === 3, 'the program', 8000);
-      expect(sentOf(run, 'PPBC.PowerProfileStatus').every((s) => s.sequence_container_status.every((x) => x.progress === undefined))).toBe(true);
+      expect(sentOf(run, 'PPBC.PowerProfileStatus').every((s) => s.sequence_container_status.every((x) => x.progress === undefined))).toBe(
+        true,
+      );
       expect(run.problems).toEqual([]);
     } finally {
       await run.close();
@@ -75,7 +105,10 @@ describe('simulated PPBC washing machine with the CEM policy', () => {
     try {
       const definition = await run.until(() => sentOf(run, 'PPBC.PowerProfileDefinition')[0], 'the definition');
       const [first, , last] = definition.power_sequences_containers;
-      const statusOf = (id: string) => sentOf(run, 'PPBC.PowerProfileStatus').at(-1)?.sequence_container_status.find((s) => s.sequence_container_id === id)?.status;
+      const statusOf = (id: string) =>
+        sentOf(run, 'PPBC.PowerProfileStatus')
+          .at(-1)
+          ?.sequence_container_status.find((s) => s.sequence_container_id === id)?.status;
       await run.until(() => statusOf(first!.id) === 'EXECUTING', 'the pre-wash running');
       run.cem.select('NO_SELECTION');
       await run.until(() => run.events.filter((e) => e.kind === 'final' && e.status === 'VOID').length === 3, 'three void schedules');

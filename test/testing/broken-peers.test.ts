@@ -1,6 +1,6 @@
 /**
  * The conformance kit must FAIL deliberately broken implementations, and name the rule each one
- * breaks in the failing scenarios (S2-RULES.md ids). The broken peers are s2-engine's own CEM or
+ * breaks in the failing scenarios (ids of docs/rules.md). The broken peers are s2-engine's own CEM or
  * RM behind a shim that drops, rewrites or injects frames (peers.ts), on real sockets.
  */
 import { PassThrough } from 'node:stream';
@@ -21,7 +21,9 @@ const uses = (r: ScenarioResult, ...events: string[]): boolean => r.scenario.eve
 describe('the conformance kit against broken implementations', () => {
   it('[R11] an RM that does not answer unreadable frames fails every scenario that sends one, naming R11', async () => {
     // Drops the ReceptionStatus INVALID_DATA (subject: nil UUID) the decision table demands.
-    const rm = await listeningRm('OMBC', (): ShimHooks => ({ out: (text, pass) => (peek(text).subject_message_id === NIL_UUID ? undefined : pass(text)) }));
+    const rm = await listeningRm('OMBC', (): ShimHooks => ({
+      out: (text, pass) => (peek(text).subject_message_id === NIL_UUID ? undefined : pass(text)),
+    }));
     try {
       const report = await runConformance({ role: 'RM', url: rm.url, timeoutMs: 300 });
       const bad = failed(report);
@@ -57,7 +59,13 @@ describe('the conformance kit against broken implementations', () => {
       };
     });
     try {
-      const report = await runConformance({ role: 'CEM', url: cem.url, controlType: 'FRBC', timeoutMs: 1000, filter: (s) => s.model === 'session' });
+      const report = await runConformance({
+        role: 'CEM',
+        url: cem.url,
+        controlType: 'FRBC',
+        timeoutMs: 1000,
+        filter: (s) => s.model === 'session',
+      });
       const bad = failed(report);
       // The kit's PowerMeasurements: MEASUREMENT, and the early one and the one with an extra field.
       const measuring = report.results.filter((r) => uses(r, 'MEASUREMENT', 'EARLY_MESSAGE', 'SCHEMA_VIOLATION'));
@@ -71,9 +79,17 @@ describe('the conformance kit against broken implementations', () => {
 
   it('[R15] a CEM that answers OK to invalid messages fails, naming R15; the CLI exits 1 and writes the failures as JUnit', async () => {
     // Rewrites every INVALID_MESSAGE it should send into OK.
-    const cem = await cemServer((): ShimHooks => ({ out: (text, pass) => pass(peek(text).status === 'INVALID_MESSAGE' ? text.replace('"INVALID_MESSAGE"', '"OK"') : text) }));
+    const cem = await cemServer((): ShimHooks => ({
+      out: (text, pass) => pass(peek(text).status === 'INVALID_MESSAGE' ? text.replace('"INVALID_MESSAGE"', '"OK"') : text),
+    }));
     try {
-      const report = await runConformance({ role: 'CEM', url: cem.url, controlType: 'FRBC', timeoutMs: 1000, filter: (s) => s.model === 'session' });
+      const report = await runConformance({
+        role: 'CEM',
+        url: cem.url,
+        controlType: 'FRBC',
+        timeoutMs: 1000,
+        filter: (s) => s.model === 'session',
+      });
       const bad = failed(report);
       const invalid = report.results.filter((r) => uses(r, 'SCHEMA_VIOLATION', 'UNKNOWN_TYPE'));
       expect(invalid.length).toBeGreaterThanOrEqual(2);
@@ -89,7 +105,10 @@ describe('the conformance kit against broken implementations', () => {
       const stdout = new PassThrough();
       let out = '';
       stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const code = await runCli(['conformance', '--role', 'cem', '--url', cem.url, '--control-type', 'FRBC', '--timeout', '1000', '--junit', junit], { stdout, stderr: new PassThrough(), stdin: new PassThrough() });
+      const code = await runCli(
+        ['conformance', '--role', 'cem', '--url', cem.url, '--control-type', 'FRBC', '--timeout', '1000', '--junit', junit],
+        { stdout, stderr: new PassThrough(), stdin: new PassThrough() },
+      );
       expect(code, out).toBe(1);
       expect(out).toMatch(/cem\.session\.\d+\s+FAIL\s+[^\n]*R15/);
       expect(out).toContain('NOT CONFORMANT');
@@ -120,7 +139,14 @@ describe('the conformance kit against broken implementations', () => {
       };
     });
     try {
-      const report = await runConformance({ role: 'CEM', url: cem.url, controlType: 'FRBC', timeoutMs: 1000, quietMs: 200, filter: (s) => s.model === 'control-type' });
+      const report = await runConformance({
+        role: 'CEM',
+        url: cem.url,
+        controlType: 'FRBC',
+        timeoutMs: 1000,
+        quietMs: 200,
+        filter: (s) => s.model === 'control-type',
+      });
       const waiting = report.results.find((r) => r.scenario.title === 'WAIT_QUIET ⇒ awaitingDescription.never');
       expect(waiting?.outcome, formatReport(report)).toBe('fail');
       expect(waiting!.failures[0]!.rules).toEqual(['R39']);
@@ -130,7 +156,10 @@ describe('the conformance kit against broken implementations', () => {
       // breaks R39; when it crosses the description it names nothing described (R75).
       for (const r of report.results) {
         expect(r.outcome, r.scenario.id).toBe('fail');
-        expect(rulesOf(r).some((rule) => rule === 'R39' || rule === 'R75'), `${r.scenario.id}: ${rulesOf(r).join(', ')}`).toBe(true);
+        expect(
+          rulesOf(r).some((rule) => rule === 'R39' || rule === 'R75'),
+          `${r.scenario.id}: ${rulesOf(r).join(', ')}`,
+        ).toBe(true);
       }
     } finally {
       await cem.close();

@@ -10,10 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { killCliProcessesAfterEach, runS2 } from '../support/cli-process.js';
 import { runCli } from '../../src/cli/run.js';
 
-
 const run = runS2;
 killCliProcessesAfterEach();
-
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
@@ -31,10 +29,12 @@ describe('s2 conformance', () => {
     const junit = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 's2-conformance-')), 'cem.xml');
     const cem = run(['cem', '--port', '0', '--quiet']);
     const [url] = await cem.waitFor(/ws:\/\/127\.0\.0\.1:\d+/);
-    const kit = run(['conformance', '--role', 'cem', '--url', url!, '--control-type', 'FRBC', '--timeout', '1000', '--junit', junit]);
+    const kit = run(['conformance', '--role', 'cem', '--url', url, '--control-type', 'FRBC', '--timeout', '1000', '--junit', junit]);
     expect(await kit.exited, kit.output()).toBe(0);
     const out = kit.output();
-    expect(out).toMatch(/60 scenarios against the CEM at ws:\/\/127\.0\.0\.1:\d+ \(session 25, FRBC 10, instruction 25\): 60 passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/);
+    expect(out).toMatch(
+      /60 scenarios against the CEM at ws:\/\/127\.0\.0\.1:\d+ \(session 25, FRBC 10, instruction 25\): 60 passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/,
+    );
     expect(out).not.toContain('FAIL');
     const xml = fs.readFileSync(junit, 'utf8');
     expect(xml).toContain('tests="60" failures="0" errors="0" skipped="0"');
@@ -48,7 +48,9 @@ describe('s2 conformance', () => {
     const [, url] = await kit.waitFor(/listening on (ws:\/\/127\.0\.0\.1:\d+)/);
     const rm = run(['rm', '--url', url!, '--control-type', 'NOT_CONTROLABLE']);
     expect(await kit.exited, kit.output()).toBe(0);
-    expect(kit.output()).toMatch(/22 scenarios against the RM at ws:\/\/127\.0\.0\.1:\d+ \(discovery 1, session 21\): 22 passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/);
+    expect(kit.output()).toMatch(
+      /22 scenarios against the RM at ws:\/\/127\.0\.0\.1:\d+ \(discovery 1, session 21\): 22 passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/,
+    );
     rm.child.kill('SIGTERM');
     await rm.exited;
   }, 30_000);
@@ -73,7 +75,7 @@ describe('s2 conformance', () => {
     for (const args of usage) {
       const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(2);
-      expect(r.err, args.join(' ')).toContain('Usage: s2 conformance');
+      expect(r.err, args.join(' ')).toMatch(/^s2 conformance: .+; see s2 conformance --help\n$/);
     }
     const help = await cli(['conformance', '--help']);
     expect(help.code).toBe(0);
@@ -89,13 +91,19 @@ describe('s2 conformance', () => {
 });
 
 describe('s2 conformance against s2 rm, every control type', () => {
-  it.each(['FRBC', 'PPBC', 'OMBC', 'PEBC', 'DDBC'])('[R22–R46] an `s2 rm --control-type %s` process passes every scenario', async (type) => {
-    const kit = run(['conformance', '--role', 'rm', '--listen', '0', '--timeout', '2000']);
-    const [, url] = await kit.waitFor(/listening on (ws:\/\/127\.0\.0\.1:\d+)/);
-    const rm = run(['rm', '--url', url!, '--control-type', type, '--speed', '600']);
-    expect(await kit.exited, kit.output()).toBe(0);
-    expect(kit.output()).toMatch(/scenarios against the RM at ws:\/\/127\.0\.0\.1:\d+ .*: (\d+) passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/);
-    rm.child.kill('SIGTERM');
-    await rm.exited;
-  }, 60_000);
+  it.each(['FRBC', 'PPBC', 'OMBC', 'PEBC', 'DDBC'])(
+    '[R22–R46] an `s2 rm --control-type %s` process passes every scenario',
+    async (type) => {
+      const kit = run(['conformance', '--role', 'rm', '--listen', '0', '--timeout', '2000']);
+      const [, url] = await kit.waitFor(/listening on (ws:\/\/127\.0\.0\.1:\d+)/);
+      const rm = run(['rm', '--url', url!, '--control-type', type, '--speed', '600']);
+      expect(await kit.exited, kit.output()).toBe(0);
+      expect(kit.output()).toMatch(
+        /scenarios against the RM at ws:\/\/127\.0\.0\.1:\d+ .*: (\d+) passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/,
+      );
+      rm.child.kill('SIGTERM');
+      await rm.exited;
+    },
+    60_000,
+  );
 });

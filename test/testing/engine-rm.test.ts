@@ -25,12 +25,17 @@ describe('the conformance kit against s2-engine’s RM (createRmClient + createD
           timeoutMs: 2000,
           onListening: (url) => {
             // A short back-off: after TERMINATE or a refused handshake the RM waits before it reconnects.
-            client = createRmClient({ url, details: device.details, controlTypes: { [type]: device.handler }, reconnect: { initialMs: 20, maxMs: 200 } });
+            client = createRmClient({
+              url,
+              details: device.details,
+              controlTypes: { [type]: device.handler },
+              reconnect: { initialMs: 20, maxMs: 200 },
+            });
           },
         });
         expect(report.results.filter((r) => r.outcome !== 'pass').length, formatReport(report)).toBe(0);
         expect(report.offer).toEqual({ types: [type], notControllable: false });
-        const groups = report.results.map((r) => r.scenario.model === 'control-type' ? r.scenario.controlType : r.scenario.model);
+        const groups = report.results.map((r) => (r.scenario.model === 'control-type' ? r.scenario.controlType : r.scenario.model));
         expect(groups.filter((g) => g === 'discovery').length).toBe(1);
         expect(groups.filter((g) => g === 'session').length).toBe(25);
         expect(groups.filter((g) => g === type).length).toBe(10);

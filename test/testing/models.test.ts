@@ -71,11 +71,19 @@ describe('the conformance kit’s test models', () => {
       const runs = paths.map((p) => replay(machine, p.events));
       const { leaves, edges } = defined(machine);
       const taken = new Set(runs.flatMap((r) => r.steps));
-      expect(edges.filter((e) => !taken.has(e)), 'model transitions no path takes').toEqual([]);
+      expect(
+        edges.filter((e) => !taken.has(e)),
+        'model transitions no path takes',
+      ).toEqual([]);
       const reached = new Set(runs.flatMap((r) => r.visited));
-      expect(leaves.filter((l) => !reached.has(l)), 'model states no path reaches').toEqual([]);
+      expect(
+        leaves.filter((l) => !reached.has(l)),
+        'model states no path reaches',
+      ).toEqual([]);
       // No path is a prefix of another (it would check nothing more).
-      for (const a of paths) for (const b of paths) if (a !== b) expect(a.events.every((e, i) => b.events[i] === e) && a.events.length <= b.events.length).toBe(false);
+      for (const a of paths)
+        for (const b of paths)
+          if (a !== b) expect(a.events.every((e, i) => b.events[i] === e) && a.events.length <= b.events.length).toBe(false);
     });
   }
 
@@ -104,7 +112,10 @@ describe('the conformance kit’s test models', () => {
     expect(new Set(cem.map((s) => s.id)).size).toBe(cem.length);
     for (const s of [...rm, ...cem]) {
       expect(s.rules.length, s.id).toBeGreaterThan(0);
-      expect(s.rules.every((r) => /^[RQ]\d+$/.test(r)), s.id).toBe(true);
+      expect(
+        s.rules.every((r) => /^[RQ]\d+$/.test(r)),
+        s.id,
+      ).toBe(true);
     }
   });
 });
@@ -121,7 +132,12 @@ describe('JUnit XML', () => {
       target: 'ws://127.0.0.1:1',
       mode: 'dial',
       results: [
-        { scenario, outcome: 'fail', durationMs: 12, failures: [{ rules: ['R11', 'R20'], step: 'INVALID_JSON', expected: 'ReceptionStatus <INVALID_DATA>', observed: ['→ {"a":1}'] }] },
+        {
+          scenario,
+          outcome: 'fail',
+          durationMs: 12,
+          failures: [{ rules: ['R11', 'R20'], step: 'INVALID_JSON', expected: 'ReceptionStatus <INVALID_DATA>', observed: ['→ {"a":1}'] }],
+        },
         { scenario: { ...scenario, id: 'cem.session.99' }, outcome: 'skip', durationMs: 1, failures: [], note: 'n/a "because"' },
       ],
       counts: { total: 2, passed: 0, failed: 1, skipped: 1, errors: 0 },
@@ -138,8 +154,14 @@ describe('JUnit XML', () => {
 
 describe('the s2-engine/testing entry point', () => {
   it('is exported from the package and points at built files', () => {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { types: string; import: string }> };
-    expect(pkg.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', import: './dist/testing/index.js' });
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      exports: Record<string, { types: string; import: string }>;
+    };
+    expect(pkg.exports['./testing']).toEqual({
+      types: './dist/testing/index.d.ts',
+      import: './dist/testing/index.js',
+      default: './dist/testing/index.js',
+    });
     expect(fs.existsSync(new URL('../../dist/testing/index.js', import.meta.url))).toBe(true);
   });
 });

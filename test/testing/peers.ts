@@ -36,7 +36,7 @@ export class ShimTransport implements Transport {
         handlers.text(text);
       },
       close: (code, reason) => handlers.close(code, reason),
-      ...(handlers.error ? { error: handlers.error } : {}),
+      ...(handlers.error ? { error: (err: unknown) => handlers.error?.(err) } : {}),
     });
   }
   send(text: string): void {

@@ -9,11 +9,7 @@ import { afterEach, beforeEach, expect } from 'vitest';
 import type { Transport } from '../../src/transport/index.js';
 
 /** Polls until `predicate` holds; rejects after `timeoutMs` so a hang becomes a clear failure. */
-export async function waitFor(
-  predicate: () => boolean,
-  timeoutMs = 2_000,
-  what = 'condition',
-): Promise<void> {
+export async function waitFor(predicate: () => boolean, timeoutMs = 2_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -99,7 +95,10 @@ function trackTimers(): { live(): string[]; restore(): void } {
   const live = new Map<unknown, string>();
   const origin = (): string | undefined => {
     const stack = new Error().stack ?? '';
-    const frame = stack.split('\n').slice(3).find((line) => OWN_TIMER.test(line));
+    const frame = stack
+      .split('\n')
+      .slice(3)
+      .find((line) => OWN_TIMER.test(line));
     return frame?.trim().replace(/^at /, '');
   };
   const clear = (timer: unknown): void => void live.delete(timer);
@@ -118,14 +117,14 @@ function trackTimers(): { live(): string[]; restore(): void } {
     if (where !== undefined) live.set(timer, `interval ${ms ?? 0} ms at ${where}`);
     return timer;
   }) as typeof globalThis.setInterval;
-  globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
+  globalThis.clearTimeout = (timer: Parameters<typeof clearTimeout>[0]) => {
     clear(timer);
     real.clearTimeout(timer);
-  }) as typeof globalThis.clearTimeout;
-  globalThis.clearInterval = ((timer: Parameters<typeof clearInterval>[0]) => {
+  };
+  globalThis.clearInterval = (timer: Parameters<typeof clearInterval>[0]) => {
     clear(timer);
     real.clearInterval(timer);
-  }) as typeof globalThis.clearInterval;
+  };
   return {
     live: () => [...live.values()],
     restore: () => void Object.assign(globalThis, real),
@@ -138,7 +137,7 @@ function trackTimers(): { live(): string[]; restore(): void } {
  * that run *after* the check, so a failing test does not cascade into the next one while a
  * library leak still shows up.
  */
-export function leakGuard(): { defer(cleanup: () => unknown): void } {
+export function leakGuard(): { readonly defer: (cleanup: () => unknown) => void } {
   let baseline: Counts = {};
   let cleanups: Array<() => unknown> = [];
   let timers: ReturnType<typeof trackTimers> | undefined;
@@ -207,22 +206,49 @@ export interface TestCerts {
 /** A throw-away private CA and a server certificate for 127.0.0.1 and localhost, via `openssl`. */
 export function makeCerts(): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), 's2-transport-tls-'));
-  const run = (...args: string[]): void =>
-    void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   try {
-    run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2',
-      '-subj', '/CN=s2-test-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    run(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=s2-test-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
     run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
     writeFileSync(
       join(dir, 'ext.cnf'),
       'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' +
         'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n',
     );
-    run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
+    run(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    );
     const read = (name: string): string => readFileSync(join(dir, name), 'utf8');
     return { ca: read('ca.crt'), cert: read('server.crt'), key: read('server.key') };
   } finally {

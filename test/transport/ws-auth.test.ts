@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CloseCode,
-  connectWs,
-  createWsServer,
-  TransportConnectError,
-  type WsServerOptions,
-} from '../../src/transport/index.js';
+import { CloseCode, connectWs, createWsServer, TransportConnectError, type WsServerOptions } from '../../src/transport/index.js';
 import { collect, leakGuard, makeCerts, rawUpgrade } from './helpers.js';
 
 const guard = leakGuard();
@@ -57,7 +51,10 @@ describe('bearer token on the upgrade', () => {
     expect(wrong.headers['www-authenticate']).toMatch(/^Bearer .*error="invalid_token"/);
     const basic = await rawUpgrade(server.url, { Authorization: `Basic ${TOKEN}` });
     expect(basic.status).toBe(401);
-    await expect(connectWs(server.url, { token: `${TOKEN}x` })).rejects.toMatchObject({ httpStatus: 401, code: 'TRANSPORT_CONNECT_FAILED' });
+    await expect(connectWs(server.url, { token: `${TOKEN}x` })).rejects.toMatchObject({
+      httpStatus: 401,
+      code: 'TRANSPORT_CONNECT_FAILED',
+    });
     await expect(connectWs(server.url, { token: '' })).rejects.toMatchObject({ httpStatus: 401, code: 'TRANSPORT_CONNECT_FAILED' });
     expect(connections()).toBe(0);
     await server.close();

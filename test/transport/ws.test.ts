@@ -2,13 +2,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import {
-  CloseCode,
-  connectWs,
-  createWsServer,
-  type Transport,
-  type WsServerOptions,
-} from '../../src/transport/index.js';
+import { CloseCode, connectWs, createWsServer, type Transport, type WsServerOptions } from '../../src/transport/index.js';
 import { collect, leakGuard, rawUpgrade, waitFor, type Collector } from './helpers.js';
 
 const guard = leakGuard();

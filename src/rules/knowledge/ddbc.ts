@@ -4,7 +4,7 @@ import type { IdentifiedMessage, MessageOf } from '../../typebox/registry.js';
 import type { ControlTypeRules } from './types.js';
 
 /**
- * DDBC (S2-RULES.md §3.7, §3.10): what the session knows of the RM's demand-driven flexibility and
+ * DDBC (docs/rules.md#operation-modes, #ddbc): what the session knows of the RM's demand-driven flexibility and
  * how DDBC statuses and instructions are judged against it. Wire quirks (R88, R89): a mode's id is
  * `Id`, an actuator's commodity list `supported_commodites`; nothing here reads the latter.
  *
@@ -63,10 +63,17 @@ const key = (id: string): string => id.toLowerCase();
  * the description no longer has are dropped: they cannot describe the present state (R62, R71), and
  * keeping a vanished "current mode" would make R63 reject every instruction for that actuator.
  */
-function inForce(k: Pick<DdbcKnowledge, 'descriptions' | 'statuses' | 'timers'>, current: DDBCSystemDescription | undefined): DdbcKnowledge {
+function inForce(
+  k: Pick<DdbcKnowledge, 'descriptions' | 'statuses' | 'timers'>,
+  current: DDBCSystemDescription | undefined,
+): DdbcKnowledge {
   const actuators = new Map<string, Actuator>();
   for (const a of current?.actuators ?? []) {
-    actuators.set(key(a.id), { description: a, modes: new Map(a.operation_modes.map((m) => [key(m.Id), m])), timers: new Set(a.timers.map((t) => key(t.id))) });
+    actuators.set(key(a.id), {
+      description: a,
+      modes: new Map(a.operation_modes.map((m) => [key(m.Id), m])),
+      timers: new Set(a.timers.map((t) => key(t.id))),
+    });
   }
   const statuses = new Map([...k.statuses].filter(([a, s]) => actuators.get(a)?.modes.has(key(s.active_operation_mode_id))));
   const timers = new Map<string, ReadonlyMap<string, number>>();
@@ -82,7 +89,8 @@ function actuatorRefusal(k: DdbcKnowledge, actuatorId: string, modeId: string | 
   if (!k.current) return `no DDBC.SystemDescription is in force (R39, ${rule})`;
   const actuator = k.actuators.get(key(actuatorId));
   if (!actuator) return `unknown actuator_id ${actuatorId}: not an actuator of the current DDBC.SystemDescription (${rule}, R72)`;
-  if (modeId !== undefined && !actuator.modes.has(key(modeId))) return `unknown operation mode ${modeId}: no mode with that Id in actuator ${actuatorId} (${rule}, R88)`;
+  if (modeId !== undefined && !actuator.modes.has(key(modeId)))
+    return `unknown operation mode ${modeId}: no mode with that Id in actuator ${actuatorId} (${rule}, R88)`;
   return undefined;
 }
 
@@ -91,8 +99,12 @@ function statusRefusal(k: DdbcKnowledge, m: ActuatorStatus): string | undefined 
   const why = actuatorRefusal(k, m.actuator_id, m.active_operation_mode_id, 'R62');
   const previous = m.previous_operation_mode_id;
   if (why || previous === undefined || k.actuators.get(key(m.actuator_id))!.modes.has(key(previous))) return why;
-  const described = [...k.descriptions.values()].some((d) => d.actuators.some((a) => key(a.id) === key(m.actuator_id) && a.operation_modes.some((o) => key(o.Id) === key(previous))));
-  return described ? undefined : `unknown previous_operation_mode_id ${previous}: no mode with that Id in actuator ${m.actuator_id} in any unrevoked description (R62, R88)`;
+  const described = [...k.descriptions.values()].some((d) =>
+    d.actuators.some((a) => key(a.id) === key(m.actuator_id) && a.operation_modes.some((o) => key(o.Id) === key(previous))),
+  );
+  return described
+    ? undefined
+    : `unknown previous_operation_mode_id ${previous}: no mode with that Id in actuator ${m.actuator_id} in any unrevoked description (R62, R88)`;
 }
 
 /** R71: the actuator exists in the description in force and has that timer. */
@@ -119,14 +131,17 @@ export function ddbcRejection(k: DdbcKnowledge, m: IdentifiedMessage, nowMs?: nu
   const mode = actuator?.modes.get(target);
   if (!actuator || !mode) return undefined; // unknown references are refusal's (R87)
   // R50: the CEM must declare the abnormal condition to use an abnormal-only mode.
-  if (mode.abnormal_condition_only && !m.abnormal_condition) return `operation mode ${m.operation_mode_id} is for abnormal conditions only and abnormal_condition is false (R50)`;
+  if (mode.abnormal_condition_only && !m.abnormal_condition)
+    return `operation mode ${m.operation_mode_id} is for abnormal conditions only and abnormal_condition is false (R50)`;
   // R63: only from a known current mode can a missing transition be told; the same mode with another factor needs none.
   const current = k.statuses.get(key(m.actuator_id))?.active_operation_mode_id;
   if (current === undefined || key(current) === target) return undefined;
   const candidates = transitionsBetween(actuator, key(current), target);
-  if (candidates.length === 0) return `actuator ${m.actuator_id} has no transition from its current mode ${current} to ${m.operation_mode_id} (R63)`;
+  if (candidates.length === 0)
+    return `actuator ${m.actuator_id} has no transition from its current mode ${current} to ${m.operation_mode_id} (R63)`;
   const usable = candidates.filter((t) => !t.abnormal_condition_only || m.abnormal_condition);
-  if (usable.length === 0) return `every transition from ${current} to ${m.operation_mode_id} is for abnormal conditions only and abnormal_condition is false (R50, R63)`;
+  if (usable.length === 0)
+    return `every transition from ${current} to ${m.operation_mode_id} is for abnormal conditions only and abnormal_condition is false (R50, R63)`;
   // R64: a transition may start only when none of its blocking timers is running; any one free transition will do.
   const at = Math.max(Date.parse(m.execution_time), nowMs ?? -Infinity);
   const finished = k.timers.get(key(m.actuator_id));

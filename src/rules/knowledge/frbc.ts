@@ -4,7 +4,7 @@ import type { IdentifiedMessage, MessageOf } from '../../typebox/registry.js';
 import type { ControlTypeRules } from './types.js';
 
 /**
- * FRBC (S2-RULES.md §3.7, §3.8): what a session knows of the RM's fill-rate-based flexibility and
+ * FRBC (docs/rules.md#operation-modes, #frbc): what a session knows of the RM's fill-rate-based flexibility and
  * how FRBC statuses and instructions are judged against it. Wire quirk: FRBC.Instruction names its
  * mode `operation_mode` (not `operation_mode_id`).
  *
@@ -91,7 +91,8 @@ function actuatorRefusal(k: FrbcKnowledge, actuatorId: string, modeId: string | 
   if (!k.current) return `no FRBC.SystemDescription is in force (R39, ${rule})`;
   const actuator = k.actuators.get(key(actuatorId));
   if (!actuator) return `unknown actuator_id ${actuatorId}: not an actuator of the current FRBC.SystemDescription (${rule}, R72)`;
-  if (modeId !== undefined && !actuator.modes.has(key(modeId))) return `unknown operation mode ${modeId}: not a mode of actuator ${actuatorId} (${rule})`;
+  if (modeId !== undefined && !actuator.modes.has(key(modeId)))
+    return `unknown operation mode ${modeId}: not a mode of actuator ${actuatorId} (${rule})`;
   return undefined;
 }
 
@@ -107,14 +108,17 @@ export function frbcRejection(k: FrbcKnowledge, m: IdentifiedMessage, nowMs?: nu
   const mode = actuator?.modes.get(target);
   if (!actuator || !mode) return undefined; // unknown references are refusal's (R75)
   // R50: the CEM must declare the abnormal condition to use an abnormal-only mode.
-  if (mode.abnormal_condition_only && !m.abnormal_condition) return `operation mode ${m.operation_mode} is for abnormal conditions only and abnormal_condition is false (R50)`;
+  if (mode.abnormal_condition_only && !m.abnormal_condition)
+    return `operation mode ${m.operation_mode} is for abnormal conditions only and abnormal_condition is false (R50)`;
   // R63: only from a known active mode can a missing transition be told.
   const active = k.statuses.get(key(m.actuator_id))?.active_operation_mode_id;
   if (active === undefined || key(active) === target) return undefined;
   const candidates = actuator.transitions.filter((t) => key(t.from) === key(active) && key(t.to) === target);
-  if (candidates.length === 0) return `actuator ${m.actuator_id} has no transition from its active mode ${active} to ${m.operation_mode} (R63)`;
+  if (candidates.length === 0)
+    return `actuator ${m.actuator_id} has no transition from its active mode ${active} to ${m.operation_mode} (R63)`;
   const usable = candidates.filter((t) => !t.abnormal_condition_only || m.abnormal_condition);
-  if (usable.length === 0) return `every transition from ${active} to ${m.operation_mode} is for abnormal conditions only and abnormal_condition is false (R50, R63)`;
+  if (usable.length === 0)
+    return `every transition from ${active} to ${m.operation_mode} is for abnormal conditions only and abnormal_condition is false (R50, R63)`;
   // R64: a transition may start only when none of its blocking timers runs; any one free transition will do.
   const at = Math.max(Date.parse(m.execution_time), nowMs ?? -Infinity);
   const finished = k.timers.get(key(m.actuator_id));
@@ -132,7 +136,14 @@ export const frbcRules: ControlTypeRules<FrbcKnowledge> = {
   area: 'FRBC',
   descriptions: new Set(['FRBC.SystemDescription']),
   instructions: new Set(['FRBC.Instruction']),
-  empty: () => ({ sent: new Set(), current: undefined, actuators: new Map(), everModes: new Map(), statuses: new Map(), timers: new Map() }),
+  empty: () => ({
+    sent: new Set(),
+    current: undefined,
+    actuators: new Map(),
+    everModes: new Map(),
+    statuses: new Map(),
+    timers: new Map(),
+  }),
   described: (k) => k.current !== undefined,
   refusal(k, m) {
     switch (m.message_type) {
@@ -147,7 +158,9 @@ export const frbcRules: ControlTypeRules<FrbcKnowledge> = {
       case 'FRBC.TimerStatus':
         return (
           actuatorRefusal(k, m.actuator_id, undefined, 'R71') ??
-          (k.actuators.get(key(m.actuator_id))!.timers.has(key(m.timer_id)) ? undefined : `unknown timer ${m.timer_id}: not a timer of actuator ${m.actuator_id} (R71)`)
+          (k.actuators.get(key(m.actuator_id))!.timers.has(key(m.timer_id))
+            ? undefined
+            : `unknown timer ${m.timer_id}: not a timer of actuator ${m.actuator_id} (R71)`)
         );
       case 'FRBC.StorageStatus':
       case 'FRBC.LeakageBehaviour':

@@ -5,7 +5,7 @@ import type { IdentifiedMessage } from '../../typebox/registry.js';
 import type { ControlTypeRules } from './types.js';
 
 /**
- * OMBC (S2-RULES.md §3.7, §3.9): one set of operation modes for the whole resource, no actuators.
+ * OMBC (docs/rules.md#operation-modes, #ombc): one set of operation modes for the whole resource, no actuators.
  *
  * Refused (INVALID_CONTENT, nothing changes — R49, Q14: the message names something that does not exist):
  * - R84  OMBC.Instruction.operation_mode_id is a mode of the current description.
@@ -82,11 +82,20 @@ function index(d: SystemDescription): Current {
 const NO_DESCRIPTION = 'there is no valid OMBC.SystemDescription (none received yet, or it was revoked)';
 
 /** Why a usable transition from `active` to `target` does not exist at `at` (R50, R63, R64), or undefined. */
-function transitionRejection(k: OmbcKnowledge, current: Current, active: string, target: string, abnormal: boolean, at: number): string | undefined {
+function transitionRejection(
+  k: OmbcKnowledge,
+  current: Current,
+  active: string,
+  target: string,
+  abnormal: boolean,
+  at: number,
+): string | undefined {
   const candidates = current.transitions.filter((t) => key(t.from) === active && key(t.to) === target);
-  if (candidates.length === 0) return `no transition from the active operation mode ${active} to ${target} in the current OMBC.SystemDescription (R63)`;
+  if (candidates.length === 0)
+    return `no transition from the active operation mode ${active} to ${target} in the current OMBC.SystemDescription (R63)`;
   const usable = candidates.filter((t) => abnormal || !t.abnormal_condition_only);
-  if (usable.length === 0) return `every transition from ${active} to ${target} is for abnormal conditions only and abnormal_condition is false (R50)`;
+  if (usable.length === 0)
+    return `every transition from ${active} to ${target} is for abnormal conditions only and abnormal_condition is false (R50)`;
   // Several transitions may join the same two modes; one that is not blocked is enough.
   let blocked: string | undefined;
   for (const t of usable) {
@@ -118,12 +127,19 @@ function rejection(k: OmbcKnowledge, m: IdentifiedMessage): string | undefined {
   return transitionRejection(k, k.current, active, target, m.abnormal_condition, at);
 }
 
-/** OMBC (S2-RULES.md §3.7, §3.9): references of statuses and instructions to the current description. */
+/** OMBC (docs/rules.md#operation-modes, #ombc): references of statuses and instructions to the current description. */
 export const ombcRules: ControlTypeRules<OmbcKnowledge> = {
   area: 'OMBC',
   descriptions: new Set(['OMBC.SystemDescription']),
   instructions: new Set(['OMBC.Instruction']),
-  empty: () => ({ descriptions: new Map(), current: undefined, sessionModes: new Set(), status: undefined, timerFinish: new Map(), pending: new Map() }),
+  empty: () => ({
+    descriptions: new Map(),
+    current: undefined,
+    sessionModes: new Set(),
+    status: undefined,
+    timerFinish: new Map(),
+    pending: new Map(),
+  }),
   described: (k) => k.current !== undefined,
   refusal(k, m: IdentifiedMessage) {
     switch (m.message_type) {
@@ -148,7 +164,9 @@ export const ombcRules: ControlTypeRules<OmbcKnowledge> = {
       case 'OMBC.TimerStatus':
         // R71: timer ids are only unique within one description (R69), so only the current one counts.
         if (!k.current) return `OMBC.TimerStatus but ${NO_DESCRIPTION} (R71, R83)`;
-        return k.current.timers.has(key(m.timer_id)) ? undefined : `unknown timer_id ${m.timer_id}: not a timer of the current OMBC.SystemDescription (R71)`;
+        return k.current.timers.has(key(m.timer_id))
+          ? undefined
+          : `unknown timer_id ${m.timer_id}: not a timer of the current OMBC.SystemDescription (R71)`;
       default:
         // OMBC.SystemDescription: its internal references are R69/R70 in the codec; R85 across descriptions: see above.
         return undefined;

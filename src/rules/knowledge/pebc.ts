@@ -71,7 +71,9 @@ function envelopeRejection(c: PEBCPowerConstraints, envelope: PEBCPowerEnvelope,
   if (ranges.length === 0) return `power envelope ${envelope.id}: PEBC.PowerConstraints ${c.id} allows no limit ranges for ${cq} (R97)`;
   for (const [i, el] of envelope.power_envelope_elements.entries()) {
     const where = `power envelope ${envelope.id} (${cq}) element ${i}`;
-    const why = limitRejection(ranges, 'UPPER_LIMIT', el.upper_limit, abnormal, where) ?? limitRejection(ranges, 'LOWER_LIMIT', el.lower_limit, abnormal, where);
+    const why =
+      limitRejection(ranges, 'UPPER_LIMIT', el.upper_limit, abnormal, where) ??
+      limitRejection(ranges, 'LOWER_LIMIT', el.lower_limit, abnormal, where);
     if (why) return why;
   }
   return undefined;
@@ -97,7 +99,7 @@ function windowRejection(c: PEBCPowerConstraints, m: PEBCInstruction): string | 
 }
 
 /**
- * PEBC (S2-RULES.md §3.11): PowerConstraints describe the flexibility (R91), instructions name
+ * PEBC (docs/rules.md#pebc): PowerConstraints describe the flexibility (R91), instructions name
  * one of them and place their envelopes inside its allowed limit ranges.
  *
  * Refused (INVALID_CONTENT, nothing changes; R49, Q14) — the instruction refers to something
@@ -138,7 +140,11 @@ export const pebcRules: ControlTypeRules<PebcKnowledge> = {
     switch (m.message_type) {
       case 'PEBC.PowerConstraints':
         // Q21: keyed by id; a new message with the same id replaces the old one (and un-revokes the id).
-        return { ...k, powerConstraints: withEntry(k.powerConstraints, m.id, m), revokedConstraints: withMember(k.revokedConstraints, m.id, false) };
+        return {
+          ...k,
+          powerConstraints: withEntry(k.powerConstraints, m.id, m),
+          revokedConstraints: withMember(k.revokedConstraints, m.id, false),
+        };
       case 'PEBC.EnergyConstraint':
         return { ...k, energyConstraints: withEntry(k.energyConstraints, m.id, m) };
       case 'PEBC.Instruction':
@@ -156,7 +162,11 @@ export const pebcRules: ControlTypeRules<PebcKnowledge> = {
   revoke(k, type, id) {
     // R58: later instructions naming a revoked PowerConstraints are refused (see `refusal`).
     if (type === 'PEBC.PowerConstraints') {
-      return { ...k, powerConstraints: withEntry(k.powerConstraints, id, undefined), revokedConstraints: withMember(k.revokedConstraints, id, true) };
+      return {
+        ...k,
+        powerConstraints: withEntry(k.powerConstraints, id, undefined),
+        revokedConstraints: withMember(k.revokedConstraints, id, true),
+      };
     }
     if (type === 'PEBC.EnergyConstraint') return { ...k, energyConstraints: withEntry(k.energyConstraints, id, undefined) };
     return k;

@@ -3,7 +3,7 @@ import type { IdentifiedMessage, MessageOf } from '../../typebox/registry.js';
 import type { ControlTypeRules } from './types.js';
 
 /*
- * PPBC session rules (S2-RULES.md §3.12) and how each is answered:
+ * PPBC session rules (docs/rules.md#ppbc) and how each is answered:
  * - R39/R99 described = at least one definition; a status before any is REFUSED (it names nothing).
  * - R102 instruction path, R105 status references/completeness: REFUSED (INVALID_CONTENT, R49):
  *   unknown objects leave the RM nothing to decide, and R16 says such a message changes nothing.
@@ -90,7 +90,8 @@ function pathRefusal(k: PpbcKnowledge, p: string, c: string, s: string | undefin
   }
   const container = profile.containers.get(key(c));
   if (!container) return `unknown sequence_container_id ${c}: not a container of power profile ${p} (${rule})`;
-  if (s !== undefined && !container.sequences.has(key(s))) return `unknown power sequence ${s}: not a sequence of container ${c} of power profile ${p} (${rule})`;
+  if (s !== undefined && !container.sequences.has(key(s)))
+    return `unknown power sequence ${s}: not a sequence of container ${c} of power profile ${p} (${rule})`;
   return undefined;
 }
 
@@ -102,14 +103,16 @@ function statusRefusal(k: PpbcKnowledge, m: MessageOf<'PPBC.PowerProfileStatus'>
     const why = pathRefusal(k, s.power_profile_id, s.sequence_container_id, s.selected_sequence_id, 'R105');
     if (why) return why;
     const containers = seen.get(key(s.power_profile_id)) ?? new Set<string>();
-    if (containers.has(key(s.sequence_container_id))) return `sequence container ${s.sequence_container_id} of power profile ${s.power_profile_id} has two statuses (R105)`;
+    if (containers.has(key(s.sequence_container_id)))
+      return `sequence container ${s.sequence_container_id} of power profile ${s.power_profile_id} has two statuses (R105)`;
     seen.set(key(s.power_profile_id), containers.add(key(s.sequence_container_id)));
   }
   // R105 (E, MUST): a status covers every container of each definition it reports on. Other
   // definitions may be left out (Q21 gives no rule for several definitions).
   for (const [p, containers] of seen) {
     for (const c of k.profiles.get(p)!.containers.values()) {
-      if (!containers.has(key(c.id))) return `PPBC.PowerProfileStatus omits sequence container ${c.id} of power profile ${p}: it must report every container (R105)`;
+      if (!containers.has(key(c.id)))
+        return `PPBC.PowerProfileStatus omits sequence container ${c.id} of power profile ${p}: it must report every container (R105)`;
     }
   }
   return undefined;
@@ -123,7 +126,12 @@ const shown = (c: Container) => `${c.status}${c.selected ? ` (sequence ${c.selec
  * executed depends on the device's state and on flags, not on the message naming unknown things.
  */
 function rejection(k: PpbcKnowledge, m: IdentifiedMessage): string | undefined {
-  if (m.message_type !== 'PPBC.ScheduleInstruction' && m.message_type !== 'PPBC.StartInterruptionInstruction' && m.message_type !== 'PPBC.EndInterruptionInstruction') return undefined;
+  if (
+    m.message_type !== 'PPBC.ScheduleInstruction' &&
+    m.message_type !== 'PPBC.StartInterruptionInstruction' &&
+    m.message_type !== 'PPBC.EndInterruptionInstruction'
+  )
+    return undefined;
   const profile = k.profiles.get(key(m.power_profile_id));
   const container = profile?.containers.get(key(m.sequence_container_id));
   const sequence = container?.sequences.get(key(m.power_sequence_id));
@@ -141,20 +149,25 @@ function rejection(k: PpbcKnowledge, m: IdentifiedMessage): string | undefined {
 
 function scheduleRejection(d: PPBCPowerProfileDefinition, c: Container, s: Sequence, m: PpbcInstruction): string | undefined {
   // R50: an abnormal-only sequence may be scheduled only with abnormal_condition: true.
-  if (s.abnormalOnly && !m.abnormal_condition) return `power sequence ${m.power_sequence_id} is for abnormal conditions only and abnormal_condition is false (R50)`;
+  if (s.abnormalOnly && !m.abnormal_condition)
+    return `power sequence ${m.power_sequence_id} is for abnormal conditions only and abnormal_condition is false (R50)`;
   // R103: at most one scheduled sequence per container. A pending ScheduleInstruction counts until
   // it is revoked (R52: a newer instruction does not replace it implicitly)…
-  if (c.schedule) return `container ${c.id} already has sequence ${c.schedule.sequence} scheduled by instruction ${c.schedule.id}; revoke that first (R103, R52)`;
+  if (c.schedule)
+    return `container ${c.id} already has sequence ${c.schedule.sequence} scheduled by instruction ${c.schedule.id}; revoke that first (R103, R52)`;
   // …and so does what the RM reports: a scheduled, running or ended container takes no other sequence (R106).
-  if (c.status !== 'NOT_SCHEDULED') return `container ${c.id} is ${shown(c)} per the latest PPBC.PowerProfileStatus: at most one sequence per container (R103, R106)`;
+  if (c.status !== 'NOT_SCHEDULED')
+    return `container ${c.id} is ${shown(c)} per the latest PPBC.PowerProfileStatus: at most one sequence per container (R103, R106)`;
   // R103: the sequence runs inside the definition's [start_time, end_time], judged at execution_time.
   const start = Date.parse(m.execution_time);
-  if (start < Date.parse(d.start_time)) return `execution_time ${m.execution_time} is before the power profile's start_time ${d.start_time} (R103)`;
-  if (start + s.durationMs > Date.parse(d.end_time)) return `sequence ${m.power_sequence_id} (${s.durationMs} ms) from ${m.execution_time} ends after the power profile's end_time ${d.end_time} (R103)`;
+  if (start < Date.parse(d.start_time))
+    return `execution_time ${m.execution_time} is before the power profile's start_time ${d.start_time} (R103)`;
+  if (start + s.durationMs > Date.parse(d.end_time))
+    return `sequence ${m.power_sequence_id} (${s.durationMs} ms) from ${m.execution_time} ends after the power profile's end_time ${d.end_time} (R103)`;
   return undefined;
 }
 
-/** PPBC (S2-RULES.md §3.12): references to the RM's power profile definitions and their state. */
+/** PPBC (docs/rules.md#ppbc): references to the RM's power profile definitions and their state. */
 export const ppbcRules: ControlTypeRules<PpbcKnowledge> = {
   area: 'PPBC',
   descriptions: new Set(['PPBC.PowerProfileDefinition']),
@@ -220,7 +233,11 @@ export const ppbcRules: ControlTypeRules<PpbcKnowledge> = {
       for (const c of profile.containers.values()) {
         if (c.schedule?.id !== key(id)) continue;
         const unstarted = c.status === 'SCHEDULED' && (c.selected === undefined || c.selected === c.schedule.sequence);
-        return withContainer(k, p, unstarted ? { ...c, schedule: undefined, status: 'NOT_SCHEDULED', selected: undefined } : { ...c, schedule: undefined });
+        return withContainer(
+          k,
+          p,
+          unstarted ? { ...c, schedule: undefined, status: 'NOT_SCHEDULED', selected: undefined } : { ...c, schedule: undefined },
+        );
       }
     }
     return k;

@@ -4,7 +4,7 @@ import type { IdentifiedMessage } from '../../typebox/registry.js';
 
 /**
  * What one control type knows in a session and how a message is judged against it: the
- * cross-message rules of S2-RULES.md §3.5–3.12 that need session knowledge. Pure: the
+ * cross-message rules of docs/rules.md (#instructions to #ppbc) that need session knowledge. Pure: the
  * control-type statechart keeps the knowledge in its context and calls these.
  *
  * `refusal` answers "does this message refer to things that exist?" — a reason means the

@@ -40,7 +40,13 @@ export const FOREIGN_TYPE: Readonly<Record<ControlTypeShort, RevokableObjects>> 
 };
 
 /** The rule that names what an instruction of the type must refer to. */
-export const REFERENCE_RULE: Readonly<Record<ControlTypeShort, string>> = { FRBC: 'R75', OMBC: 'R84', DDBC: 'R87', PEBC: 'R96', PPBC: 'R102' };
+export const REFERENCE_RULE: Readonly<Record<ControlTypeShort, string>> = {
+  FRBC: 'R75',
+  OMBC: 'R84',
+  DDBC: 'R87',
+  PEBC: 'R96',
+  PPBC: 'R102',
+};
 
 export interface InstructionSpec {
   /** The instruction's `id` (R42: unique in the session, unless a test reuses it on purpose). */
@@ -53,7 +59,11 @@ export interface InstructionSpec {
 }
 
 const key = (id: string) => id.toLowerCase();
-function latest<T extends IdentifiedMessage>(observed: readonly IdentifiedMessage[], type: T['message_type'], pred: (m: T) => boolean = () => true): T | undefined {
+function latest<T extends IdentifiedMessage>(
+  observed: readonly IdentifiedMessage[],
+  type: T['message_type'],
+  pred: (m: T) => boolean = () => true,
+): T | undefined {
   for (let i = observed.length - 1; i >= 0; i--) {
     const m = observed[i];
     if (m && m.message_type === type && pred(m as T)) return m as T;
@@ -65,7 +75,11 @@ function latest<T extends IdentifiedMessage>(observed: readonly IdentifiedMessag
  * A well-referenced instruction of `short` for the RM that sent `observed` (its accepted messages
  * of the active control type, in order), or why none can be built.
  */
-export function instructionFor(short: ControlTypeShort, observed: readonly IdentifiedMessage[], spec: InstructionSpec): IdentifiedMessage | { readonly skip: string } {
+export function instructionFor(
+  short: ControlTypeShort,
+  observed: readonly IdentifiedMessage[],
+  spec: InstructionSpec,
+): IdentifiedMessage | { readonly skip: string } {
   const base = { message_id: newId(), id: spec.id, abnormal_condition: false } as const;
   const at = iso(spec.nowMs + spec.leadMs);
   const never = newId();
@@ -74,27 +88,57 @@ export function instructionFor(short: ControlTypeShort, observed: readonly Ident
       const d = latest<MessageOf<'FRBC.SystemDescription'>>(observed, 'FRBC.SystemDescription');
       const a = d?.actuators[0];
       if (!a) return { skip: 'no FRBC.SystemDescription with an actuator' };
-      const st = latest<MessageOf<'FRBC.ActuatorStatus'>>(observed, 'FRBC.ActuatorStatus', (s) => key(s.actuator_id) === key(a.id) && a.operation_modes.some((m) => key(m.id) === key(s.active_operation_mode_id)));
+      const st = latest<MessageOf<'FRBC.ActuatorStatus'>>(
+        observed,
+        'FRBC.ActuatorStatus',
+        (s) => key(s.actuator_id) === key(a.id) && a.operation_modes.some((m) => key(m.id) === key(s.active_operation_mode_id)),
+      );
       const mode = st?.active_operation_mode_id ?? a.operation_modes.find((m) => !m.abnormal_condition_only)?.id;
       if (!mode) return { skip: 'the FRBC actuator has no operation mode for normal conditions' };
-      return { ...base, message_type: 'FRBC.Instruction', actuator_id: a.id, operation_mode: spec.unknown ? never : mode, operation_mode_factor: st?.operation_mode_factor ?? 0, execution_time: at };
+      return {
+        ...base,
+        message_type: 'FRBC.Instruction',
+        actuator_id: a.id,
+        operation_mode: spec.unknown ? never : mode,
+        operation_mode_factor: st?.operation_mode_factor ?? 0,
+        execution_time: at,
+      };
     }
     case 'OMBC': {
       const d = latest<MessageOf<'OMBC.SystemDescription'>>(observed, 'OMBC.SystemDescription');
       if (!d) return { skip: 'no OMBC.SystemDescription' };
-      const st = latest<MessageOf<'OMBC.Status'>>(observed, 'OMBC.Status', (s) => d.operation_modes.some((m) => key(m.id) === key(s.active_operation_mode_id)));
+      const st = latest<MessageOf<'OMBC.Status'>>(observed, 'OMBC.Status', (s) =>
+        d.operation_modes.some((m) => key(m.id) === key(s.active_operation_mode_id)),
+      );
       const mode = st?.active_operation_mode_id ?? d.operation_modes.find((m) => !m.abnormal_condition_only)?.id;
       if (!mode) return { skip: 'the OMBC description has no operation mode for normal conditions' };
-      return { ...base, message_type: 'OMBC.Instruction', operation_mode_id: spec.unknown ? never : mode, operation_mode_factor: st?.operation_mode_factor ?? 0, execution_time: at };
+      return {
+        ...base,
+        message_type: 'OMBC.Instruction',
+        operation_mode_id: spec.unknown ? never : mode,
+        operation_mode_factor: st?.operation_mode_factor ?? 0,
+        execution_time: at,
+      };
     }
     case 'DDBC': {
       const d = latest<MessageOf<'DDBC.SystemDescription'>>(observed, 'DDBC.SystemDescription');
       const a = d?.actuators[0];
       if (!a) return { skip: 'no DDBC.SystemDescription with an actuator' };
-      const st = latest<MessageOf<'DDBC.ActuatorStatus'>>(observed, 'DDBC.ActuatorStatus', (s) => key(s.actuator_id) === key(a.id) && a.operation_modes.some((m) => key(m.Id) === key(s.active_operation_mode_id)));
+      const st = latest<MessageOf<'DDBC.ActuatorStatus'>>(
+        observed,
+        'DDBC.ActuatorStatus',
+        (s) => key(s.actuator_id) === key(a.id) && a.operation_modes.some((m) => key(m.Id) === key(s.active_operation_mode_id)),
+      );
       const mode = st?.active_operation_mode_id ?? a.operation_modes.find((m) => !m.abnormal_condition_only)?.Id;
       if (!mode) return { skip: 'the DDBC actuator has no operation mode for normal conditions' };
-      return { ...base, message_type: 'DDBC.Instruction', actuator_id: a.id, operation_mode_id: spec.unknown ? never : mode, operation_mode_factor: st?.operation_mode_factor ?? 0, execution_time: at };
+      return {
+        ...base,
+        message_type: 'DDBC.Instruction',
+        actuator_id: a.id,
+        operation_mode_id: spec.unknown ? never : mode,
+        operation_mode_factor: st?.operation_mode_factor ?? 0,
+        execution_time: at,
+      };
     }
     case 'PEBC':
       return pebcInstruction(observed, spec, base);
@@ -104,7 +148,11 @@ export function instructionFor(short: ControlTypeShort, observed: readonly Ident
 }
 
 /** R92, R96, R97: loosest upper limit and no curtailment, inside the constraints' validity. */
-function pebcInstruction(observed: readonly IdentifiedMessage[], spec: InstructionSpec, base: { message_id: string; id: string; abnormal_condition: false }): IdentifiedMessage | { skip: string } {
+function pebcInstruction(
+  observed: readonly IdentifiedMessage[],
+  spec: InstructionSpec,
+  base: { message_id: string; id: string; abnormal_condition: false },
+): IdentifiedMessage | { skip: string } {
   const c = latest<MessageOf<'PEBC.PowerConstraints'>>(observed, 'PEBC.PowerConstraints');
   if (!c) return { skip: 'no PEBC.PowerConstraints' };
   const usable = c.allowed_limit_ranges.filter((r) => !r.abnormal_condition_only);
@@ -128,18 +176,27 @@ function pebcInstruction(observed: readonly IdentifiedMessage[], spec: Instructi
       execution_time: iso(start),
       power_constraints_id: spec.unknown ? newId() : c.id,
       // R98: a fresh envelope id per instruction.
-      power_envelopes: [{ id: newId(), commodity_quantity: cq, power_envelope_elements: [{ duration, upper_limit: upper, lower_limit: lower }] }],
+      power_envelopes: [
+        { id: newId(), commodity_quantity: cq, power_envelope_elements: [{ duration, upper_limit: upper, lower_limit: lower }] },
+      ],
     };
   }
   return { skip: `PEBC.PowerConstraints ${c.id} have no usable UPPER_LIMIT and LOWER_LIMIT pair (R92, R50)` };
 }
 
 /** R102, R103: the first container not scheduled yet, its first normal sequence, inside the profile window. */
-function ppbcInstruction(observed: readonly IdentifiedMessage[], spec: InstructionSpec, base: { message_id: string; id: string; abnormal_condition: false }): IdentifiedMessage | { skip: string } {
+function ppbcInstruction(
+  observed: readonly IdentifiedMessage[],
+  spec: InstructionSpec,
+  base: { message_id: string; id: string; abnormal_condition: false },
+): IdentifiedMessage | { skip: string } {
   const d = latest<MessageOf<'PPBC.PowerProfileDefinition'>>(observed, 'PPBC.PowerProfileDefinition');
   if (!d) return { skip: 'no PPBC.PowerProfileDefinition' };
-  const status = latest<MessageOf<'PPBC.PowerProfileStatus'>>(observed, 'PPBC.PowerProfileStatus', (s) => s.sequence_container_status.some((c) => key(c.power_profile_id) === key(d.id)));
-  const stateOf = (containerId: string) => status?.sequence_container_status.find((c) => key(c.sequence_container_id) === key(containerId))?.status ?? 'NOT_SCHEDULED';
+  const status = latest<MessageOf<'PPBC.PowerProfileStatus'>>(observed, 'PPBC.PowerProfileStatus', (s) =>
+    s.sequence_container_status.some((c) => key(c.power_profile_id) === key(d.id)),
+  );
+  const stateOf = (containerId: string) =>
+    status?.sequence_container_status.find((c) => key(c.sequence_container_id) === key(containerId))?.status ?? 'NOT_SCHEDULED';
   const container = d.power_sequences_containers.find((c) => stateOf(c.id) === 'NOT_SCHEDULED');
   if (!container) return { skip: 'every PPBC container is scheduled already' };
   const sequence = container.power_sequences.find((s) => !s.abnormal_condition_only);
@@ -173,9 +230,21 @@ export function strayInstruction(short: ControlTypeShort, nowMs: number): Identi
         ...base,
         message_type: 'PEBC.Instruction',
         power_constraints_id: newId(),
-        power_envelopes: [{ id: newId(), commodity_quantity: 'ELECTRIC.POWER.3_PHASE_SYMMETRIC', power_envelope_elements: [{ duration: 15 * MIN, upper_limit: 0, lower_limit: -1000 }] }],
+        power_envelopes: [
+          {
+            id: newId(),
+            commodity_quantity: 'ELECTRIC.POWER.3_PHASE_SYMMETRIC',
+            power_envelope_elements: [{ duration: 15 * MIN, upper_limit: 0, lower_limit: -1000 }],
+          },
+        ],
       };
     case 'PPBC':
-      return { ...base, message_type: 'PPBC.ScheduleInstruction', power_profile_id: newId(), sequence_container_id: newId(), power_sequence_id: newId() };
+      return {
+        ...base,
+        message_type: 'PPBC.ScheduleInstruction',
+        power_profile_id: newId(),
+        sequence_container_id: newId(),
+        power_sequence_id: newId(),
+      };
   }
 }

@@ -1,12 +1,18 @@
 /**
- * The conformance kit's payload builders for the common S2 messages (S2-RULES.md §1): realistic,
+ * The conformance kit's payload builders for the common S2 messages (docs/rules.md#senders): realistic,
  * schema-valid messages with lowercase UUID ids (R3, R4), plus the deliberately broken frames the
- * kit sends to check the ReceptionStatus decision table (DESIGN.md): not JSON, no message_id,
+ * kit sends to check the ReceptionStatus decision table (docs/design.md): not JSON, no message_id,
  * schema violations, an unknown message_type, a malformed ReceptionStatus.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { S2_VERSION } from '../../machines/session-setup.js';
-import type { ControlType, InstructionStatus, ReceptionStatusValues, RevokableObjects, SessionRequestType } from '../../typebox/common/enums.js';
+import type {
+  ControlType,
+  InstructionStatus,
+  ReceptionStatusValues,
+  RevokableObjects,
+  SessionRequestType,
+} from '../../typebox/common/enums.js';
 import type { MessageOf } from '../../typebox/registry.js';
 
 export { S2_VERSION };
@@ -75,15 +81,25 @@ export function rmDetails(offer: readonly ControlType[], resourceId: string): Me
   };
 }
 
-export function instructionStatusUpdate(instructionId: string, status: InstructionStatus, atMs: number): MessageOf<'InstructionStatusUpdate'> {
-  return { message_type: 'InstructionStatusUpdate', message_id: newId(), instruction_id: instructionId, status_type: status, timestamp: iso(atMs) };
+export function instructionStatusUpdate(
+  instructionId: string,
+  status: InstructionStatus,
+  atMs: number,
+): MessageOf<'InstructionStatusUpdate'> {
+  return {
+    message_type: 'InstructionStatusUpdate',
+    message_id: newId(),
+    instruction_id: instructionId,
+    status_type: status,
+    timestamp: iso(atMs),
+  };
 }
 
 export function revokeObject(objectType: RevokableObjects, objectId: string): MessageOf<'RevokeObject'> {
   return { message_type: 'RevokeObject', message_id: newId(), object_type: objectType, object_id: objectId };
 }
 
-/** Frames that are not valid S2, and the ReceptionStatus each one must get (DESIGN.md decision table). */
+/** Frames that are not valid S2, and the ReceptionStatus each one must get (docs/design.md decision table). */
 export const brokenFrames = {
   /** Cut off in the middle: not JSON ⇒ INVALID_DATA with the nil UUID (R15, R20, Q7). */
   notJson: (): string => `{"message_type": "PowerMeasurement", "message_id": "${newId()}", "values": [`,

@@ -108,12 +108,39 @@ function frbc(u: Ids, validFrom: string): RmMessageSet {
             operation_modes: [
               { id: i.off, diagnostic_label: 'off', elements: [element([0, 0], [0, 0])], abnormal_condition_only: false },
               { id: i.on, diagnostic_label: 'on', elements: [element([0.5, 1.5], [1000, 3000])], abnormal_condition_only: false },
-              { id: i.boost, diagnostic_label: 'boost (electric element)', elements: [element([2, 2], [5000, 5000])], abnormal_condition_only: true },
+              {
+                id: i.boost,
+                diagnostic_label: 'boost (electric element)',
+                elements: [element([2, 2], [5000, 5000])],
+                abnormal_condition_only: true,
+              },
             ],
             transitions: [
-              { id: u(`${n}:transition:off-on`), from: i.off, to: i.on, start_timers: [i.minRun], blocking_timers: [i.minOff], transition_duration: MIN, abnormal_condition_only: false },
-              { id: u(`${n}:transition:on-off`), from: i.on, to: i.off, start_timers: [i.minOff], blocking_timers: [i.minRun], abnormal_condition_only: false },
-              { id: u(`${n}:transition:on-boost`), from: i.on, to: i.boost, start_timers: [], blocking_timers: [], abnormal_condition_only: true },
+              {
+                id: u(`${n}:transition:off-on`),
+                from: i.off,
+                to: i.on,
+                start_timers: [i.minRun],
+                blocking_timers: [i.minOff],
+                transition_duration: MIN,
+                abnormal_condition_only: false,
+              },
+              {
+                id: u(`${n}:transition:on-off`),
+                from: i.on,
+                to: i.off,
+                start_timers: [i.minOff],
+                blocking_timers: [i.minRun],
+                abnormal_condition_only: false,
+              },
+              {
+                id: u(`${n}:transition:on-boost`),
+                from: i.on,
+                to: i.boost,
+                start_timers: [],
+                blocking_timers: [],
+                abnormal_condition_only: true,
+              },
             ],
             timers: [
               { id: i.minRun, diagnostic_label: 'minimum run time', duration: 20 * MIN },
@@ -138,8 +165,20 @@ function frbc(u: Ids, validFrom: string): RmMessageSet {
 }
 
 function ombc(u: Ids, validFrom: string): RmMessageSet {
-  const id = (n: number) => ({ off: u(`${n}:mode:off`), half: u(`${n}:mode:half`), full: u(`${n}:mode:full`), boost: u(`${n}:mode:boost`), minRun: u(`${n}:timer:min-run`), minOff: u(`${n}:timer:min-off`) });
-  const status = (mode: string): MessageOf<'OMBC.Status'> => ({ message_type: 'OMBC.Status', message_id: newId(), active_operation_mode_id: mode, operation_mode_factor: 0 });
+  const id = (n: number) => ({
+    off: u(`${n}:mode:off`),
+    half: u(`${n}:mode:half`),
+    full: u(`${n}:mode:full`),
+    boost: u(`${n}:mode:boost`),
+    minRun: u(`${n}:timer:min-run`),
+    minOff: u(`${n}:timer:min-off`),
+  });
+  const status = (mode: string): MessageOf<'OMBC.Status'> => ({
+    message_type: 'OMBC.Status',
+    message_id: newId(),
+    active_operation_mode_id: mode,
+    operation_mode_factor: 0,
+  });
   return {
     short: 'OMBC',
     descriptionType: 'OMBC.SystemDescription',
@@ -156,13 +195,23 @@ function ombc(u: Ids, validFrom: string): RmMessageSet {
         abnormal_condition_only: abnormal,
       });
       const t = (name: string, from: string, to: string, start: string[], blocking: string[]) => ({
-        id: u(`${n}:transition:${name}`), from, to, start_timers: start, blocking_timers: blocking, abnormal_condition_only: false,
+        id: u(`${n}:transition:${name}`),
+        from,
+        to,
+        start_timers: start,
+        blocking_timers: blocking,
+        abnormal_condition_only: false,
       });
       return {
         message_type: 'OMBC.SystemDescription',
         message_id: newId(),
         valid_from: validFrom,
-        operation_modes: [mode(i.off, 'off', 0), mode(i.half, 'half load', 3), mode(i.full, 'full load', 6), mode(i.boost, 'boost', 7, true)],
+        operation_modes: [
+          mode(i.off, 'off', 0),
+          mode(i.half, 'half load', 3),
+          mode(i.full, 'full load', 6),
+          mode(i.boost, 'boost', 7, true),
+        ],
         transitions: [
           t('off-half', i.off, i.half, [i.minRun], [i.minOff]),
           t('half-full', i.half, i.full, [], []),
@@ -183,7 +232,13 @@ function ombc(u: Ids, validFrom: string): RmMessageSet {
 }
 
 function ddbc(u: Ids, validFrom: string): RmMessageSet {
-  const id = (n: number) => ({ actuator: u(`${n}:actuator`), low: u(`${n}:mode:low`), high: u(`${n}:mode:high`), emergency: u(`${n}:mode:emergency`), antiCycle: u(`${n}:timer:anti-cycle`) });
+  const id = (n: number) => ({
+    actuator: u(`${n}:actuator`),
+    low: u(`${n}:mode:low`),
+    high: u(`${n}:mode:high`),
+    emergency: u(`${n}:mode:emergency`),
+    antiCycle: u(`${n}:timer:anti-cycle`),
+  });
   const status = (n: number, mode: string): MessageOf<'DDBC.ActuatorStatus'> => ({
     message_type: 'DDBC.ActuatorStatus',
     message_id: newId(),
@@ -216,11 +271,36 @@ function ddbc(u: Ids, validFrom: string): RmMessageSet {
             id: i.actuator,
             diagnostic_label: 'heat pump',
             supported_commodites: ['ELECTRICITY'], // R89: sic
-            operation_modes: [mode(i.low, 'low', [500, 1500], [2, 5]), mode(i.high, 'high', [1500, 3000], [5, 9]), mode(i.emergency, 'emergency heater', [6000, 6000], [6, 6], true)],
+            operation_modes: [
+              mode(i.low, 'low', [500, 1500], [2, 5]),
+              mode(i.high, 'high', [1500, 3000], [5, 9]),
+              mode(i.emergency, 'emergency heater', [6000, 6000], [6, 6], true),
+            ],
             transitions: [
-              { id: u(`${n}:transition:low-high`), from: i.low, to: i.high, start_timers: [i.antiCycle], blocking_timers: [], abnormal_condition_only: false },
-              { id: u(`${n}:transition:high-low`), from: i.high, to: i.low, start_timers: [], blocking_timers: [i.antiCycle], abnormal_condition_only: false },
-              { id: u(`${n}:transition:low-emergency`), from: i.low, to: i.emergency, start_timers: [], blocking_timers: [], abnormal_condition_only: true },
+              {
+                id: u(`${n}:transition:low-high`),
+                from: i.low,
+                to: i.high,
+                start_timers: [i.antiCycle],
+                blocking_timers: [],
+                abnormal_condition_only: false,
+              },
+              {
+                id: u(`${n}:transition:high-low`),
+                from: i.high,
+                to: i.low,
+                start_timers: [],
+                blocking_timers: [i.antiCycle],
+                abnormal_condition_only: false,
+              },
+              {
+                id: u(`${n}:transition:low-emergency`),
+                from: i.low,
+                to: i.emergency,
+                start_timers: [],
+                blocking_timers: [],
+                abnormal_condition_only: true,
+              },
             ],
             timers: [{ id: i.antiCycle, diagnostic_label: 'anti-cycling', duration: 5 * MIN }],
           },
@@ -251,9 +331,24 @@ function pebc(u: Ids, validFrom: string, nowMs: number): RmMessageSet {
       valid_until: iso(nowMs + 24 * HOUR),
       consequence_type: 'VANISH',
       allowed_limit_ranges: [
-        { commodity_quantity: THREE_PHASE, limit_type: 'UPPER_LIMIT', range_boundary: { start_of_range: -4000, end_of_range: 0 }, abnormal_condition_only: false },
-        { commodity_quantity: THREE_PHASE, limit_type: 'LOWER_LIMIT', range_boundary: { start_of_range: -4000, end_of_range: 0 }, abnormal_condition_only: false },
-        { commodity_quantity: THREE_PHASE, limit_type: 'LOWER_LIMIT', range_boundary: { start_of_range: -6000, end_of_range: -4000 }, abnormal_condition_only: true },
+        {
+          commodity_quantity: THREE_PHASE,
+          limit_type: 'UPPER_LIMIT',
+          range_boundary: { start_of_range: -4000, end_of_range: 0 },
+          abnormal_condition_only: false,
+        },
+        {
+          commodity_quantity: THREE_PHASE,
+          limit_type: 'LOWER_LIMIT',
+          range_boundary: { start_of_range: -4000, end_of_range: 0 },
+          abnormal_condition_only: false,
+        },
+        {
+          commodity_quantity: THREE_PHASE,
+          limit_type: 'LOWER_LIMIT',
+          range_boundary: { start_of_range: -6000, end_of_range: -4000 },
+          abnormal_condition_only: true,
+        },
       ],
     }),
     statuses: () => [],
@@ -299,13 +394,19 @@ function ppbc(u: Ids, validFrom: string, nowMs: number): RmMessageSet {
       {
         message_type: 'PPBC.PowerProfileStatus',
         message_id: newId(),
-        sequence_container_status: CONTAINERS.map((_, slot) => ({ power_profile_id: profile(n), sequence_container_id: container(n, slot), status: 'NOT_SCHEDULED' as const })),
+        sequence_container_status: CONTAINERS.map((_, slot) => ({
+          power_profile_id: profile(n),
+          sequence_container_id: container(n, slot),
+          status: 'NOT_SCHEDULED' as const,
+        })),
       },
     ],
     statusUnknown: (n) => ({
       message_type: 'PPBC.PowerProfileStatus',
       message_id: newId(),
-      sequence_container_status: [{ power_profile_id: profile(n), sequence_container_id: u('container:never-described'), status: 'NOT_SCHEDULED' }],
+      sequence_container_status: [
+        { power_profile_id: profile(n), sequence_container_id: u('container:never-described'), status: 'NOT_SCHEDULED' },
+      ],
     }),
     objectIdOf: (d) => (d as MessageOf<'PPBC.PowerProfileDefinition'>).id,
   };

@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox
 
 /**
  * The pattern the official `ID` schema carries. It is not anchored (`^…$`), so any string that
- * contains two allowed characters in a row passes (S2-RULES.md R3). s2-engine keeps that
+ * contains two allowed characters in a row passes (docs/rules.md#R3). s2-engine keeps that
  * acceptance by default; `ids: 'uuid'` in the codec swaps every use of it for {@link UUID_PATTERN}.
  */
 export const ID_PATTERN = '[a-zA-Z0-9\\-_:]{2,64}';
@@ -36,10 +36,7 @@ export type NumberRange = Static<typeof NumberRange>;
  * A string enumeration as a plain JSON Schema `enum` (not TypeBox's `anyOf` of literals), so that
  * validation errors name the allowed set once and the emitted schema equals the official one.
  */
-export function StringEnum<const T extends readonly string[]>(
-  values: T,
-  options: { title?: string } = {},
-): TUnsafe<T[number]> {
+export function StringEnum<const T extends readonly string[]>(values: T, options: { title?: string } = {}): TUnsafe<T[number]> {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 

@@ -7,10 +7,13 @@ import { RevokableObjects } from './enums.js';
  * it no longer applies. Each side revokes only what it issued (the RM its descriptions, constraints and
  * profiles; the CEM its instructions); the DOC table lists only the RM as sender, the AsyncAPI files allow both.
  */
-export const RevokeObject = Type.Object({
-  message_type: Type.Literal("RevokeObject"),
-  message_id: ID,
-  object_type: RevokableObjects,
-  object_id: ID,
-}, { additionalProperties: false, title: "RevokeObject" });
+export const RevokeObject = Type.Object(
+  {
+    message_type: Type.Literal('RevokeObject'),
+    message_id: ID,
+    object_type: RevokableObjects,
+    object_id: ID,
+  },
+  { additionalProperties: false, title: 'RevokeObject' },
+);
 export type RevokeObject = Static<typeof RevokeObject>;
