@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { CloseCode } from '../machines/close-codes.js';
 import { connectPaired, pair } from '../connect/client.js';
-import { createS2ConnectServer, type S2ConnectServer } from '../connect/server.js';
+import type { S2ConnectServer } from '../connect/server.js';
 import type { PairingRecord } from '../connect/store/index.js';
 import { createCemHost, createCemServer } from '../roles/cem-server.js';
 import { createReconnectingClient } from '../transport/reconnect.js';
@@ -29,14 +29,13 @@ import { logSession } from './session-log.js';
 import {
   CONNECT_FLAGS,
   CONNECT_HELP,
-  certificatesFor,
   checkConnectFlags,
-  describeConnectEvent,
   loadOrCreateNode,
-  localHostname,
+  offerPairing,
   openStore,
   parseDeployment,
   parseResolve,
+  startConnectServer,
 } from './connect.js';
 
 const USAGE = `Usage: s2 cem [--port P] [--host H] [--workers N] [--quiet] [--trace FILE] [--token T] [--tls-cert F --tls-key F]
@@ -235,8 +234,6 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
     const deployment = parseDeployment(f.deployment, f['public-url']);
     const node = loadOrCreateNode(dir, 'CEM', { brand: 's2-engine', type: 'energy manager', modelName: 's2 cem' });
     const store = openStore(dir);
-    const hostname = f['public-url'] ? new URL(f['public-url']).hostname : localHostname();
-    const tls = await certificatesFor(dir, f, hostname, deployment);
     const resolve = parseResolve(f.resolve);
     const ca = f.ca ? readFlagFile('--ca', f.ca) : undefined;
     inspection = await startInspection(f);
@@ -260,19 +257,16 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
         }),
       );
     };
-    server = await createS2ConnectServer({
-      nodes: [{ description: node }],
-      endpoint: { name: 's2 cem', deployment },
-      tls,
+    server = await startConnectServer({
+      command: 'cem',
+      flags: f,
+      node,
+      endpointName: 's2 cem',
+      deployment,
       store,
-      host: f.host ?? '127.0.0.1',
-      port: numberFlag('--port', f.port, 0),
-      ...(f['public-url'] ? { publicUrl: f['public-url'] } : { hostname }),
+      io,
       onConnection: (transport, info) => void cem.accept(transport, { info, versions: [info.messageVersion] }),
-      onEvent: (event) => io.stdout.write(`s2 cem: ${describeConnectEvent(event)}\n`),
-      onError: (err) => io.stderr.write(`s2 cem: ${(err as Error).message}\n`),
     });
-    io.stdout.write(`s2 cem: S2 Connect (${deployment}) on ${server.url}, node ${node.id}\n`);
     if (f.pair !== undefined) {
       const pairing = await pair({
         code: f.pair,
@@ -288,8 +282,7 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
         `s2 cem: paired with ${pairing.remoteNode.role} ${pairing.remoteNodeId} (${pairing.communicationRole === 'server' ? 'it connects to us' : 'we connect to it'})\n`,
       );
     } else {
-      const offer = f['pairing-token'] ? server.allowPairingRepeated(f['pairing-token']) : server.allowPairingOnce();
-      io.stdout.write(`pairing code: ${offer.code}\npairing url: ${server.url}\n`);
+      offerPairing(server, f, io);
     }
     for (const pairing of await store.list()) if (pairing.communicationRole === 'client' && pairing.localNodeId === node.id) dial(pairing);
     await untilStopped();

@@ -5,9 +5,10 @@ import { generateCertificates } from '../connect/certificates.js';
 import { deploymentOfUrl } from '../connect/deployment.js';
 import { DirectoryPairingStore } from '../connect/store/index.js';
 import type { Deployment, NodeDescription, NodeRole } from '../connect/wire/index.js';
-import type { S2ConnectServerEvent } from '../connect/server.js';
+import { createS2ConnectServer, type S2ConnectServer, type S2ConnectServerEvent, type S2ConnectServerOptions } from '../connect/server.js';
+import type { PairingStore } from '../connect/store/index.js';
 import { newUuid } from '../roles/ids.js';
-import { badOption, readFlagFile } from './common.js';
+import { badOption, numberFlag, readFlagFile, type CliIO } from './common.js';
 
 /**
  * What `s2 cem` and `s2 rm` share for S2 Connect: the node's identity and certificates kept in the
@@ -177,4 +178,47 @@ export function describeConnectEvent(event: S2ConnectServerEvent): string {
     case 'refused':
       return `refused ${event.path} from ${event.remoteAddress}: ${event.status}${event.errorMessage ? ` ${event.errorMessage}` : ''}`;
   }
+}
+
+/**
+ * This node's S2 Connect server from the command-line flags (--port, --host, --public-url, TLS from
+ * --tls-cert/--tls-key or DIR/tls/), printing where it listens; events and errors go to `io` under
+ * `s2 <command>:`.
+ */
+export async function startConnectServer(options: {
+  readonly command: string;
+  readonly flags: ConnectFlagValues;
+  readonly node: NodeDescription;
+  readonly endpointName: string;
+  readonly deployment: Deployment;
+  readonly store: PairingStore;
+  readonly io: CliIO;
+  readonly onConnection: S2ConnectServerOptions['onConnection'];
+  readonly onEvent?: ((event: S2ConnectServerEvent) => void) | undefined;
+}): Promise<S2ConnectServer> {
+  const { command, flags: f, node, deployment, io } = options;
+  const hostname = f['public-url'] ? new URL(f['public-url']).hostname : localHostname();
+  const server = await createS2ConnectServer({
+    nodes: [{ description: node }],
+    endpoint: { name: options.endpointName, deployment },
+    tls: await certificatesFor(f.store!, f, hostname, deployment),
+    store: options.store,
+    host: f.host ?? '127.0.0.1',
+    port: numberFlag('--port', f.port, 0),
+    ...(f['public-url'] ? { publicUrl: f['public-url'] } : { hostname }),
+    onConnection: options.onConnection,
+    onEvent: (event) => {
+      io.stdout.write(`s2 ${command}: ${describeConnectEvent(event)}\n`);
+      options.onEvent?.(event);
+    },
+    onError: (err) => io.stderr.write(`s2 ${command}: ${(err as Error).message}\n`),
+  });
+  io.stdout.write(`s2 ${command}: S2 Connect (${deployment}) on ${server.url}, node ${node.id}\n`);
+  return server;
+}
+
+/** Prints the pairing code (fresh one-time, or the long-lived --pairing-token) and the pairing URL. */
+export function offerPairing(server: S2ConnectServer, flags: ConnectFlagValues, io: CliIO): void {
+  const offer = flags['pairing-token'] ? server.allowPairingRepeated(flags['pairing-token']) : server.allowPairingOnce();
+  io.stdout.write(`pairing code: ${offer.code}\npairing url: ${server.url}\n`);
 }

@@ -1,5 +1,5 @@
 import { connectPaired, pair } from '../connect/client.js';
-import { createS2ConnectServer, type S2ConnectServer } from '../connect/server.js';
+import type { S2ConnectServer } from '../connect/server.js';
 import type { PairingRecord } from '../connect/store/index.js';
 import { createRmClient, type DialledTransport } from '../roles/rm-client.js';
 import { attachRmControlTypes, type RmControlTypes } from '../roles/rm-control.js';
@@ -27,14 +27,13 @@ import { logSession } from './session-log.js';
 import {
   CONNECT_FLAGS,
   CONNECT_HELP,
-  certificatesFor,
   checkConnectFlags,
-  describeConnectEvent,
   loadOrCreateNode,
-  localHostname,
+  offerPairing,
   openStore,
   parseDeployment,
   parseResolve,
+  startConnectServer,
   type ConnectFlagValues,
 } from './connect.js';
 
@@ -250,15 +249,14 @@ async function startConnect(
   let server: S2ConnectServer | undefined;
   const served = new Set<S2Session>();
   if (f.connect === true) {
-    const hostname = f['public-url'] ? new URL(f['public-url']).hostname : localHostname();
-    server = await createS2ConnectServer({
-      nodes: [{ description: node }],
-      endpoint,
-      tls: await certificatesFor(dir, f, hostname, deployment),
+    server = await startConnectServer({
+      command: 'rm',
+      flags: f,
+      node,
+      endpointName: endpoint.name,
+      deployment,
       store,
-      host: f.host ?? '127.0.0.1',
-      port: numberFlag('--port', f.port, 0),
-      ...(f['public-url'] ? { publicUrl: f['public-url'] } : { hostname }),
+      io,
       onConnection: (transport, info) => {
         const session = new S2Session(transport, {
           role: 'RM',
@@ -273,15 +271,9 @@ async function startConnect(
         onSession(session);
         session.start();
       },
-      onEvent: (event) => {
-        io.stdout.write(`s2 rm: ${describeConnectEvent(event)}\n`);
-        if (event.type === 'paired') paired();
-      },
-      onError: (err) => io.stderr.write(`s2 rm: ${(err as Error).message}\n`),
+      onEvent: (event) => event.type === 'paired' && paired(),
     });
-    io.stdout.write(`s2 rm: S2 Connect (${deployment}) on ${server.url}, node ${node.id}\n`);
-    const offer = f['pairing-token'] ? server.allowPairingRepeated(f['pairing-token']) : server.allowPairingOnce();
-    io.stdout.write(`pairing code: ${offer.code}\npairing url: ${server.url}\n`);
+    offerPairing(server, f, io);
   }
   if (f.pair !== undefined) {
     try {
