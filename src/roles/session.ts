@@ -30,6 +30,7 @@ import { newUuid } from './ids.js';
 import { resolveLogger, type Logger } from './logger.js';
 import { checkSessionOptions, throwIfProblems } from './options.js';
 import type { SessionClock, SessionInspector } from './types.js';
+import { sessionClock } from './long-clock.js';
 
 /** Documented defaults of a session's limits. */
 export const SESSION_DEFAULTS = {
@@ -221,7 +222,8 @@ export class S2Session {
     const machine: SessionMachine = options.role === 'CEM' ? cemSessionMachine : rmSessionMachine;
     this.actor = createActor(machine as typeof cemSessionMachine, {
       input,
-      ...(options.clock ? { clock: options.clock } : {}),
+      // Delays of any length (R43: an execution_time months ahead); the real clock also reads pending I/O before a timer's event.
+      clock: sessionClock(options.clock),
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     this.wire();

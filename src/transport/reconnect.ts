@@ -40,6 +40,9 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
+/** The longest delay setTimeout honours; a longer one fires at once in Node (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const systemClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -105,11 +108,17 @@ export function createReconnectingClient(options: ReconnectOptions): Reconnectin
     const delay = backoffDelay(attempts, options.backoff, random);
     if (err !== undefined) options.onDialError?.(err, attempts, delay);
     attempts += 1;
-    const handle = clock.setTimeout(() => {
-      timer = undefined;
-      dial();
-    }, delay);
-    timer = { handle };
+    // setTimeout clamps a delay above 2^31 − 1 ms to 1 ms: a longer back-off (maxMs) waits in chunks.
+    const wait = (left: number): void => {
+      const chunk = Math.min(left, MAX_TIMER_MS);
+      const handle = clock.setTimeout(() => {
+        if (left > chunk) return wait(left - chunk);
+        timer = undefined;
+        dial();
+      }, chunk);
+      timer = { handle };
+    };
+    wait(delay);
   };
 
   const adopt = (inner: Transport): void => {
