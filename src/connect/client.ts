@@ -91,7 +91,13 @@ export interface ConnectPairedOptions extends S2ConnectClientOptions {
   readonly websocket?:
     | Pick<
         WsClientOptions,
-        'maxFrameBytes' | 'heartbeatMs' | 'sendHighWaterMark' | 'closeTimeoutMs' | 'handshakeTimeoutMs' | 'perMessageDeflate'
+        | 'maxFrameBytes'
+        | 'heartbeatMs'
+        | 'pongTimeoutMs'
+        | 'sendHighWaterMark'
+        | 'closeTimeoutMs'
+        | 'handshakeTimeoutMs'
+        | 'perMessageDeflate'
       >
     | undefined;
 }

@@ -79,13 +79,19 @@ export interface S2ConnectServerOptions {
   /** Per-source budget of failed credentials before 429; default 10 per minute. */
   readonly throttle?: ThrottleOptions | undefined;
   readonly maxBodyBytes?: number | undefined;
+  /** Limit on an HTTP request head, default 16 KiB; larger ⇒ 431 Request Header Fields Too Large. */
+  readonly maxHeaderBytes?: number | undefined;
   /** Wall clock for token expiry (ms); default Date.now. */
   readonly now?: (() => number) | undefined;
   /** XState clock of the attempt and token machines (tests inject a SimulatedClock). */
   readonly clock?: SessionClock | undefined;
   /** WebSocket limits of the S2 sessions (frame size, heartbeat …). */
   readonly websocket?:
-    Pick<WsServerOptions, 'maxFrameBytes' | 'heartbeatMs' | 'sendHighWaterMark' | 'closeTimeoutMs' | 'perMessageDeflate'> | undefined;
+    | Pick<
+        WsServerOptions,
+        'maxFrameBytes' | 'heartbeatMs' | 'pongTimeoutMs' | 'sendHighWaterMark' | 'closeTimeoutMs' | 'perMessageDeflate'
+      >
+    | undefined;
   /**
    * An authenticated WebSocket of a paired node: run an S2 session on it (`connectSession`, or a CEM
    * server's `accept`). `messageVersion` is the version agreed in `initiateSession`.
@@ -634,6 +640,7 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
     basePath,
     routes,
     maxBodyBytes: options.maxBodyBytes,
+    maxHeaderBytes: options.maxHeaderBytes,
     throttle: options.throttle,
     now,
     onError: options.onError,

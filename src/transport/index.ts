@@ -7,6 +7,7 @@ export {
   DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MS,
+  DEFAULT_PONG_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_SEND_HIGH_WATER_MARK,
   type CloseCodeValue,
@@ -14,7 +15,14 @@ export {
   type TransportHandlers,
 } from './transport.js';
 export { createMemoryPair, type MemoryPairNames } from './memory.js';
-export { createWsServer, type ConnectionInfo, type UpgradeVerdict, type WsServer, type WsServerOptions } from './ws-server.js';
+export {
+  createWsServer,
+  DEFAULT_MAX_HEADER_BYTES,
+  type ConnectionInfo,
+  type UpgradeVerdict,
+  type WsServer,
+  type WsServerOptions,
+} from './ws-server.js';
 export { connectWs, TransportConnectError, type WsClientOptions } from './ws-client.js';
 export {
   backoffDelay,

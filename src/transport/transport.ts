@@ -61,10 +61,29 @@ export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
 /**
  * Ping interval. S2 Connect (DOC/S2C#Keepalive) says pings SHOULD NOT be sent more often than
- * once per 50 s, so this is the shortest compliant interval; a dead peer is detected after
- * between one and two intervals.
+ * once per 50 s, so this is the shortest compliant interval. A peer that stops answering (it
+ * vanished, or the connection is half-open) is dropped at most `heartbeatMs + pongTimeoutMs`
+ * after its last pong: 60 s with the defaults.
  */
 export const DEFAULT_HEARTBEAT_MS = 50_000;
+
+/**
+ * How long a ping may stay unanswered before the peer is taken for dead and the connection is
+ * dropped (reported as 1006 `heartbeat timeout`). It has to cover a round trip, a busy peer's
+ * event loop and a large frame that the pong queues behind, yet keep detection well inside two
+ * ping intervals: a peer that goes silent is dropped `pongTimeoutMs` to `heartbeatMs +
+ * pongTimeoutMs` later (10–60 s by default), where noticing the missing pong only at the next
+ * ping took one to two intervals (50–100 s).
+ */
+export const DEFAULT_PONG_TIMEOUT_MS = 10_000;
+
+/**
+ * The pong timeout when none is given: {@link DEFAULT_PONG_TIMEOUT_MS}, or the ping interval when
+ * that is shorter, so that a short interval never detects a dead peer later than two intervals.
+ */
+export function defaultPongTimeoutMs(heartbeatMs: number): number {
+  return heartbeatMs > 0 ? Math.min(DEFAULT_PONG_TIMEOUT_MS, heartbeatMs) : DEFAULT_PONG_TIMEOUT_MS;
+}
 
 /**
  * Outgoing bytes we are willing to queue for a peer that does not read. Beyond it the peer is

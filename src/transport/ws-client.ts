@@ -9,6 +9,7 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_SEND_HIGH_WATER_MARK,
+  defaultPongTimeoutMs,
   type Transport,
 } from './transport.js';
 import { wrapWebSocket } from './ws-transport.js';
@@ -35,6 +36,13 @@ export interface WsClientOptions {
    * and it cannot count on every server pinging. 0 disables.
    */
   readonly heartbeatMs?: number | undefined;
+  /**
+   * How long a ping may go unanswered before the connection is dropped (1006 `heartbeat
+   * timeout`, then the RM client reconnects), default 10 s (or `heartbeatMs` when that is
+   * shorter). A server that vanishes or stops reading (a half-open connection) is noticed at
+   * most `heartbeatMs + pongTimeoutMs` after its last pong: 60 s by default.
+   */
+  readonly pongTimeoutMs?: number | undefined;
   /** Default {@link DEFAULT_SEND_HIGH_WATER_MARK}; exceeded ⇒ close 1008. */
   readonly sendHighWaterMark?: number | undefined;
   /** Wait for the peer's close frame at most this long, default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
@@ -119,9 +127,11 @@ export function connectWs(url: string, options: WsClientOptions = {}): Promise<T
       ws.off('error', onError);
       ws.off('close', onClose);
       const host = new URL(url).host;
+      const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
       resolve(
         wrapWebSocket(ws, host, {
-          heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+          heartbeatMs,
+          pongTimeoutMs: options.pongTimeoutMs ?? defaultPongTimeoutMs(heartbeatMs),
           sendHighWaterMark: options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK,
           closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
         }),

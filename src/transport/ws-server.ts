@@ -10,6 +10,7 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_SEND_HIGH_WATER_MARK,
+  defaultPongTimeoutMs,
   type Transport,
 } from './transport.js';
 import { formatPeer, wrapWebSocket, type WsLimits } from './ws-transport.js';
@@ -56,10 +57,27 @@ export interface WsServerOptions {
    * HTTP status; a throw or rejected promise with 500.
    */
   readonly authorize?: ((req: http.IncomingMessage) => UpgradeVerdict | Promise<UpgradeVerdict>) | undefined;
+  /**
+   * Limit on the HTTP request head (request line and headers) of an upgrade, default 16 KiB
+   * (16384 bytes, Node's own default). A larger head is answered 431 Request Header Fields Too
+   * Large and the socket closed. Ignored when attaching to an existing `server` (its own
+   * `maxHeaderSize` applies).
+   */
+  readonly maxHeaderBytes?: number | undefined;
   /** Incoming frame limit, default {@link DEFAULT_MAX_FRAME_BYTES}; larger ⇒ close 1009. */
   readonly maxFrameBytes?: number | undefined;
-  /** Ping interval, default {@link DEFAULT_HEARTBEAT_MS}; 0 disables. */
+  /**
+   * Ping interval, default {@link DEFAULT_HEARTBEAT_MS} (50 s, the shortest S2 Connect allows);
+   * 0 disables pings and with them dead-peer detection.
+   */
   readonly heartbeatMs?: number | undefined;
+  /**
+   * How long a ping may go unanswered before the connection is dropped (1006 `heartbeat
+   * timeout`), default 10 s (or `heartbeatMs` when that is shorter). A client that vanishes or
+   * stops reading (a half-open connection) is dropped at most `heartbeatMs + pongTimeoutMs`
+   * after its last pong: 60 s by default.
+   */
+  readonly pongTimeoutMs?: number | undefined;
   /** Default {@link DEFAULT_SEND_HIGH_WATER_MARK}; exceeded ⇒ close 1008. */
   readonly sendHighWaterMark?: number | undefined;
   /** Wait for the peer's close frame at most this long, default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
@@ -87,6 +105,33 @@ export interface WsServer {
   readonly connections: number;
   /** Closes every connection with `code` (default 1001 GOING_AWAY), then stops listening. */
   close(code?: number, reason?: string): Promise<void>;
+}
+
+/** Default limit on an HTTP request head (request line and headers): 16 KiB, as Node's own. */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * A `clientError` handler for our HTTP(S) servers: answers a request that could not be parsed
+ * (431 for a head above the header limit, 408 for one that took too long, 400 otherwise) and
+ * closes the socket, instead of dropping it with no reply. A socket that can no longer be written
+ * (reset by the peer, TLS failure) is only destroyed. Internal: S2 Connect's server uses it too.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? '431 Request Header Fields Too Large'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : '400 Bad Request';
+  // end() flushes the answer before the FIN; a peer that never closes its side is cut off soon after.
+  const timer = setTimeout(() => socket.destroy(), 1_000);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {
@@ -117,8 +162,10 @@ function pathOf(req: http.IncomingMessage): string | undefined {
  * reaches `onConnection`.
  */
 export async function createWsServer(options: WsServerOptions): Promise<WsServer> {
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const limits: WsLimits = {
-    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    heartbeatMs,
+    pongTimeoutMs: options.pongTimeoutMs ?? defaultPongTimeoutMs(heartbeatMs),
     sendHighWaterMark: options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK,
     closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
   };
@@ -129,8 +176,12 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
   });
   const transports = new Set<{ transport: Transport; ws: WebSocket }>();
   const owned = options.server === undefined;
+  const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const server: http.Server | https.Server =
-    options.server ?? (options.tls === undefined ? http.createServer() : https.createServer({ ...options.tls }));
+    options.server ??
+    (options.tls === undefined
+      ? http.createServer({ maxHeaderSize: maxHeaderBytes })
+      : https.createServer({ ...options.tls, maxHeaderSize: maxHeaderBytes }));
   let closing: Promise<void> | undefined;
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -197,7 +248,7 @@ export async function createWsServer(options: WsServerOptions): Promise<WsServer
     server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
       res.writeHead(426, { Upgrade: 'websocket', Connection: 'close' }).end();
     });
-    server.on('clientError', (_err: Error, socket: Duplex) => socket.destroy());
+    server.on('clientError', answerClientError);
     try {
       await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
     } catch (err) {

@@ -6,6 +6,8 @@ import { CloseCode, truncateCloseReason, type Transport, type TransportHandlers 
 export interface WsLimits {
   /** 0 disables pings. */
   readonly heartbeatMs: number;
+  /** An unanswered ping ends the connection after this long (detection ≤ heartbeatMs + this). */
+  readonly pongTimeoutMs: number;
   readonly sendHighWaterMark: number;
   readonly closeTimeoutMs: number;
 }
@@ -54,17 +56,17 @@ class WsTransport implements Transport {
   #localClose: { code: number; reason: string } | undefined;
   #corked = false;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Armed while a ping is unanswered; firing means the peer is gone. */
+  #pongTimer: NodeJS.Timeout | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
-  #alive = true;
 
   constructor(ws: WebSocket, peer: string, limits: WsLimits) {
     this.peer = peer;
     this.#ws = ws;
     this.#limits = limits;
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    ws.on('pong', () => {
-      this.#alive = true;
-    });
+    // Any pong counts (RFC 6455 allows unsolicited ones): the peer is there and reading.
+    ws.on('pong', () => this.#clearPongTimer());
     ws.on('error', (err: Error & { code?: string }) => this.#onError(err));
     ws.on('close', (code, reason) => this.#onClose(code, reason.toString('utf8')));
     if (limits.heartbeatMs > 0) {
@@ -153,21 +155,34 @@ class WsTransport implements Transport {
     this.#gate.close(reported.code, reported.reason);
   }
 
+  /**
+   * Pings, and gives the pong its own deadline: waiting for the next tick to notice a missing
+   * pong let a dead peer live up to two intervals (100 s at the S2 Connect interval). One ping
+   * at a time: while one is unanswered (a pong timeout longer than the interval), its deadline
+   * decides, so a silent peer is dropped at most heartbeatMs + pongTimeoutMs after its last pong.
+   */
   #tick(): void {
-    if (this.#ws.readyState !== WebSocket.OPEN) return;
-    if (!this.#alive) {
-      // No pong since the previous ping: the peer (or the path to it) is dead. There is nobody
-      // to send a close frame to, so terminate; 1006 is what a vanished connection reports.
-      this.#end(CloseCode.ABNORMAL, 'heartbeat timeout', true);
-      return;
-    }
-    this.#alive = false;
+    if (this.#ws.readyState !== WebSocket.OPEN || this.#pongTimer !== undefined) return;
     this.#ws.ping();
+    this.#pongTimer = setTimeout(() => this.#onPongTimeout(), this.#limits.pongTimeoutMs);
+  }
+
+  #clearPongTimer(): void {
+    if (this.#pongTimer !== undefined) clearTimeout(this.#pongTimer);
+    this.#pongTimer = undefined;
+  }
+
+  #onPongTimeout(): void {
+    this.#pongTimer = undefined;
+    // The peer (or the path to it) is dead or has stopped reading. There is nobody to send a
+    // close frame to, so terminate; 1006 is what a vanished connection reports.
+    this.#end(CloseCode.ABNORMAL, 'heartbeat timeout', true);
   }
 
   #stopHeartbeat(): void {
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
+    this.#clearPongTimer();
   }
 }
 

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { answerClientError, DEFAULT_MAX_HEADER_BYTES } from '../../transport/ws-server.js';
 
 /** One parsed request as a route handler sees it. */
 export interface RouteRequest {
@@ -45,6 +45,11 @@ export interface ConnectHttpServerOptions {
   readonly routes: readonly Route[];
   /** Request bodies above this are answered 413; default 64 KiB. */
   readonly maxBodyBytes?: number | undefined;
+  /**
+   * Limit on a request head (request line and headers), default 16 KiB (Node's own); a larger one
+   * is answered 431 Request Header Fields Too Large and the connection closed.
+   */
+  readonly maxHeaderBytes?: number | undefined;
   /** Default 10 failures per source per minute. */
   readonly throttle?: ThrottleOptions | undefined;
   readonly now?: (() => number) | undefined;
@@ -184,7 +189,11 @@ export async function createConnectHttpServer(options: ConnectHttpServerOptions)
     send(res, answer);
   };
 
-  const server = https.createServer({ cert: options.tls.cert, key: options.tls.key });
+  const server = https.createServer({
+    cert: options.tls.cert,
+    key: options.tls.key,
+    maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+  });
   // Slow clients (slowloris) must not hold sockets for long.
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
@@ -195,7 +204,8 @@ export async function createConnectHttpServer(options: ConnectHttpServerOptions)
       else res.destroy();
     });
   });
-  server.on('clientError', (_err: Error, socket: Duplex) => socket.destroy());
+  // Unparseable requests (a head above maxHeaderBytes, a slow one) get an answer, then the close.
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
