@@ -9,6 +9,7 @@ import { createReconnectingClient } from '../transport/reconnect.js';
 import { createCemPolicy } from '../sim/index.js';
 import { traceSession } from '../roles/trace.js';
 import { S2Error } from '../typebox/errors.js';
+import { ID_MODES, type IdMode } from '../typebox/validators.js';
 import {
   badOption,
   defineCommand,
@@ -24,7 +25,7 @@ import {
   type OptionValues,
 } from './common.js';
 import { INSPECT_FLAGS, INSPECT_HELP, servesInspector, startInspection, type Inspection } from './inspect.js';
-import { shortId } from './format.js';
+import { printable, shortId } from './format.js';
 import { logSession } from './session-log.js';
 import {
   CONNECT_FLAGS,
@@ -39,9 +40,9 @@ import {
 } from './connect.js';
 
 const USAGE = `Usage: s2 cem [--port P] [--host H] [--workers N] [--quiet] [--trace FILE] [--token T] [--tls-cert F --tls-key F]
-              [--ids schema|uuid] [--inspect [--inspect-port P] | --inspect-to URL]
+              [--ids strict|schema|uuid] [--inspect [--inspect-port P] | --inspect-to URL]
        s2 cem --connect --store DIR [--port P] [--host H] [--tls-cert F --tls-key F] [--deployment LAN|WAN]
-              [--public-url URL] [--pairing-token B64] [--resolve NAME=ADDR] [--quiet] [--trace FILE] [--ids schema|uuid]
+              [--public-url URL] [--pairing-token B64] [--resolve NAME=ADDR] [--quiet] [--trace FILE] [--ids strict|schema|uuid]
        s2 cem --store DIR --pair CODE --pairing-url URL [--ca F] [same options as --connect]
 
 Runs a CEM server: accepts RMs over WebSocket, completes each handshake, selects a control type
@@ -74,7 +75,11 @@ Options:
   --token T           require 'Authorization: Bearer T' on the upgrade (HTTP 401 otherwise)
   --tls-cert F        PEM certificate: serve wss:// (needs --tls-key)
   --tls-key F         PEM private key
-  --ids schema|uuid   ID fields: the schema's loose pattern, or canonical UUIDs (default schema)
+  --ids strict|schema|uuid
+                      ID fields (R3): 'strict' = 2–64 of [A-Za-z0-9-_:] and nothing else (UUIDs
+                      pass), 'schema' = the official unanchored pattern as published (accepts a
+                      message_id of any length that holds two such characters, and echoes it),
+                      'uuid' = canonical UUIDs  (default strict)
   --ca F              with --pair: extra trusted root (PEM) for a WAN RM with a private CA
 ${INSPECT_HELP}
                       (with --workers, start \`s2 inspect\` and use --inspect-to: one page for all)
@@ -116,7 +121,8 @@ export const cemCommand = defineCommand({
     let connect = false;
     try {
       noPositionals(positionals);
-      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw badOption(`--ids must be 'schema' or 'uuid'`);
+      if (f.ids !== undefined && !(ID_MODES as readonly string[]).includes(f.ids))
+        throw badOption(`--ids must be 'strict', 'schema' or 'uuid'`);
       if (Boolean(f['tls-cert']) !== Boolean(f['tls-key'])) throw badOption('--tls-cert and --tls-key go together');
       workers = numberFlag('--workers', f.workers, 1);
       if (!Number.isInteger(workers) || workers < 1) throw badOption(`--workers must be a whole number ≥ 1, got '${f.workers}'`);
@@ -182,7 +188,7 @@ async function serve(f: Flags, io: CliIO): Promise<number> {
       host: f.host ?? '127.0.0.1',
       ...(f.token ? { token: f.token } : {}),
       ...(tls ? { tls } : {}),
-      ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
+      ids: (f.ids ?? 'strict') as IdMode,
       ...inspection?.options,
       controlTypes: createCemPolicy().handlers,
       onSession: (session) => {
@@ -221,7 +227,7 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
   const dialers: Array<{ stop(): void }> = [];
   const trace = openTrace(f.trace);
   const cem = createCemHost({
-    ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
+    ids: (f.ids ?? 'strict') as IdMode,
     controlTypes: createCemPolicy().handlers,
     logger: false,
     onSession: (session) => {
@@ -240,7 +246,7 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
     if (inspection) io.stdout.write(`s2 cem: inspector on ${inspection.url}\n`);
     const pendingVersions = new WeakMap<object, string>();
     const dial = (pairing: PairingRecord): void => {
-      io.stdout.write(`s2 cem: connecting to RM ${pairing.remoteNodeId} at ${pairing.initiateSessionUrl ?? '?'}\n`);
+      io.stdout.write(`s2 cem: connecting to RM ${printable(pairing.remoteNodeId)} at ${printable(pairing.initiateSessionUrl ?? '?')}\n`);
       dialers.push(
         createReconnectingClient({
           connect: async () => {
@@ -253,7 +259,7 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
             pendingVersions.delete(transport);
             cem.accept(transport, version === undefined ? {} : { versions: [version] });
           },
-          onDialError: (err) => io.stderr.write(`s2 cem: ${(err as Error).message}\n`),
+          onDialError: (err) => io.stderr.write(`s2 cem: ${printable((err as Error).message, 1000)}\n`),
         }),
       );
     };
@@ -279,7 +285,7 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
         ownConnectionDetails: server.newConnectionDetails(),
       });
       io.stdout.write(
-        `s2 cem: paired with ${pairing.remoteNode.role} ${pairing.remoteNodeId} (${pairing.communicationRole === 'server' ? 'it connects to us' : 'we connect to it'})\n`,
+        `s2 cem: paired with ${printable(pairing.remoteNode.role)} ${printable(pairing.remoteNodeId)} (${pairing.communicationRole === 'server' ? 'it connects to us' : 'we connect to it'})\n`,
       );
     } else {
       offerPairing(server, f, io);

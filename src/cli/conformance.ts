@@ -16,7 +16,7 @@ import { badOption, defineCommand, failed, noPositionals, readFlagFile } from '.
 const TYPES = [...CONTROL_TYPE_SHORT, 'NOT_CONTROLABLE'] as const;
 
 const USAGE = `Usage: s2 conformance --role cem|rm (--url URL | --listen PORT) [--control-type T] [--junit FILE]
-                      [--ids schema|uuid] [--timeout MS] [--host H] [--token T] [--ca F]
+                      [--ids schema|strict|uuid] [--timeout MS] [--host H] [--token T] [--ca F]
 
 Tests ANOTHER S2 implementation over WebSocket with scenarios generated from s2-engine's
 statecharts (session, control type, instruction). --role is the role of the implementation
@@ -42,7 +42,7 @@ Options:
   --control-type T     test only this control type: ${TYPES.join('|')}
                        (default: every type the RM offers; for a CEM all five)
   --junit FILE         also write the results as JUnit XML
-  --ids schema|uuid    check the peer's ID fields against the schema pattern or as UUIDs (R3)
+  --ids schema|strict|uuid  check the peer's ID fields: the schema pattern, anchored 2–64 characters, or UUIDs (R3)
   --timeout MS         how long to wait for each answer, message or close (default 5000)
   --token T            bearer token: sent when dialling, required from the RM when listening
   --ca F               PEM CA certificate to trust for wss://
@@ -85,7 +85,8 @@ export const conformanceCommand = defineCommand({
       if (ct !== undefined && !(TYPES as readonly string[]).includes(ct))
         throw badOption(`--control-type must be one of ${TYPES.join(', ')}`);
       if (ct === 'NOT_CONTROLABLE' && role === 'CEM') throw badOption('--control-type NOT_CONTROLABLE applies to --role rm only');
-      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw badOption(`--ids must be 'schema' or 'uuid'`);
+      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema' && f.ids !== 'strict')
+        throw badOption(`--ids must be 'schema', 'strict' or 'uuid'`);
       const timeoutMs = f.timeout === undefined ? undefined : Number(f.timeout);
       if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
         throw badOption(`--timeout must be a number of milliseconds > 0, got '${f.timeout}'`);

@@ -9,6 +9,7 @@ import { createS2ConnectServer, type S2ConnectServer, type S2ConnectServerEvent,
 import type { PairingStore } from '../connect/store/index.js';
 import { newUuid } from '../roles/ids.js';
 import { badOption, numberFlag, readFlagFile, type CliIO } from './common.js';
+import { printable } from './format.js';
 
 /**
  * What `s2 cem` and `s2 rm` share for S2 Connect: the node's identity and certificates kept in the
@@ -164,19 +165,19 @@ export function checkConnectFlags(f: ConnectFlagValues): boolean {
   return true;
 }
 
-/** One line for an S2 Connect server event (no secrets are in events). */
+/** One line for an S2 Connect server event (no secrets are in events; what peers sent is escaped with {@link printable}). */
 export function describeConnectEvent(event: S2ConnectServerEvent): string {
   switch (event.type) {
     case 'paired':
-      return `paired with ${event.pairing.remoteNode.role} ${event.pairing.remoteNodeId} (${event.pairing.communicationRole === 'server' ? 'it connects to us' : 'we connect to it'})`;
+      return `paired with ${printable(event.pairing.remoteNode.role)} ${printable(event.pairing.remoteNodeId)} (${event.pairing.communicationRole === 'server' ? 'it connects to us' : 'we connect to it'})`;
     case 'pairing-failed':
-      return `a pairing attempt ended without pairing: ${event.outcome}`;
+      return `a pairing attempt ended without pairing: ${printable(event.outcome)}`;
     case 'session-initiated':
-      return `session initiated by ${event.pairing.remoteNodeId} (S2 ${event.messageVersion})`;
+      return `session initiated by ${printable(event.pairing.remoteNodeId)} (S2 ${printable(event.messageVersion)})`;
     case 'unpaired':
-      return `unpaired ${event.remoteNodeId} (${event.by === 'peer' ? 'by the other node' : 'here'})`;
+      return `unpaired ${printable(event.remoteNodeId)} (${event.by === 'peer' ? 'by the other node' : 'here'})`;
     case 'refused':
-      return `refused ${event.path} from ${event.remoteAddress}: ${event.status}${event.errorMessage ? ` ${event.errorMessage}` : ''}`;
+      return `refused ${printable(event.path)} from ${printable(event.remoteAddress)}: ${event.status}${event.errorMessage ? ` ${printable(event.errorMessage)}` : ''}`;
   }
 }
 
@@ -211,7 +212,7 @@ export async function startConnectServer(options: {
       io.stdout.write(`s2 ${command}: ${describeConnectEvent(event)}\n`);
       options.onEvent?.(event);
     },
-    onError: (err) => io.stderr.write(`s2 ${command}: ${(err as Error).message}\n`),
+    onError: (err) => io.stderr.write(`s2 ${command}: ${printable((err as Error).message, 1000)}\n`),
   });
   io.stdout.write(`s2 ${command}: S2 Connect (${deployment}) on ${server.url}, node ${node.id}\n`);
   return server;

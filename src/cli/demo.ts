@@ -12,7 +12,7 @@ import { createCemPolicy, createDevice, type SimulatedDevice } from '../sim/inde
 import { CONTROL_TYPE_SHORT } from '../typebox/message-spec.js';
 import { defineCommand, endStream, failed, noPositionals, numberFlag, openTrace } from './common.js';
 import { INSPECT_FLAGS, INSPECT_HELP, startInspection, type Inspection } from './inspect.js';
-import { shortId } from './format.js';
+import { printable, shortId } from './format.js';
 import { logSession } from './session-log.js';
 
 const USAGE = `Usage: s2 demo [--seconds N] [--connect] [--trace FILE] [--inspect [--inspect-port P] | --inspect-to URL]
@@ -80,7 +80,7 @@ export const demoCommand = defineCommand({
       let label = name;
       if (session.role === 'CEM') {
         session.on('details', ({ details }) => {
-          label = `↔ ${details.name ?? details.resource_id}`;
+          label = `↔ ${printable(details.name ?? details.resource_id)}`;
           tally.name = label;
         });
       }
@@ -94,11 +94,11 @@ export const demoCommand = defineCommand({
       });
       session.on('refused', ({ status, reason }) => {
         tally.refused++;
-        tally.errors.push(`${status}: ${reason}`);
+        tally.errors.push(`${status}: ${printable(reason)}`);
       });
       session.on('report', ({ kind, detail }) => {
         if (kind === 'internal-error' || kind === 'handler-error' || kind === 'reception-status-timeout')
-          tally.errors.push(`${kind}: ${detail}`);
+          tally.errors.push(`${kind}: ${printable(detail)}`);
       });
     };
 
@@ -123,7 +123,7 @@ export const demoCommand = defineCommand({
       dialFor = async (device) => {
         const { record } = await demo.pairDevice(device);
         io.stdout.write(
-          `s2 demo: ${device.details.name ?? device.controlType} paired (node ${shortId(record.localNodeId)}, one-time code)\n`,
+          `s2 demo: ${printable(device.details.name ?? device.controlType)} paired (node ${shortId(record.localNodeId)}, one-time code)\n`,
         );
         return { connect: () => demo.dial(record) };
       };
@@ -163,7 +163,7 @@ export const demoCommand = defineCommand({
     );
     for (const t of tallies) {
       io.stdout.write(
-        `${t.role.padEnd(4)}  ${t.name.slice(0, 28).padEnd(28)}  ${t.state.padEnd(24)}  ${String(t.sent).padStart(5)}  ${String(t.received).padStart(5)}  ${t.refused}\n`,
+        `${t.role.padEnd(4)}  ${printable(t.name, Infinity).slice(0, 28).padEnd(28)}  ${t.state.padEnd(24)}  ${String(t.sent).padStart(5)}  ${String(t.received).padStart(5)}  ${t.refused}\n`,
       );
     }
     io.stdout.write(

@@ -5,11 +5,13 @@ import { createRmClient, type DialledTransport } from '../roles/rm-client.js';
 import { attachRmControlTypes, type RmControlTypes } from '../roles/rm-control.js';
 import { S2Session } from '../roles/session.js';
 import { S2Error } from '../typebox/errors.js';
+import { ID_MODES, type IdMode } from '../typebox/validators.js';
 import { createDevice } from '../sim/index.js';
 import { newUuid } from '../roles/ids.js';
 import { traceSession } from '../roles/trace.js';
 import type { RmDetailsInput } from '../machines/session-setup.js';
 import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
+import { printable } from './format.js';
 import {
   badOption,
   defineCommand,
@@ -40,7 +42,7 @@ import {
 const TYPES = [...CONTROL_TYPE_SHORT, 'NOT_CONTROLABLE'] as const;
 
 const USAGE = `Usage: s2 rm --url URL --control-type ${TYPES.join('|')}
-             [--speed N] [--seconds N] [--retries N] [--trace FILE] [--token T] [--ca F] [--ids schema|uuid]
+             [--speed N] [--seconds N] [--retries N] [--trace FILE] [--token T] [--ca F] [--ids strict|schema|uuid]
        s2 rm --control-type T --store DIR [--pair CODE --pairing-url URL] [--ca F] [--resolve NAME=ADDR] [same options]
        s2 rm --control-type T --store DIR --connect [--port P] [--host H] [--tls-cert F --tls-key F]
              [--deployment LAN|WAN] [--public-url URL] [--pairing-token B64] [same options]
@@ -68,7 +70,11 @@ Options:
   --trace FILE         append a JSON-lines trace of every session to FILE
   --token T            send 'Authorization: Bearer T' on the upgrade
   --ca F               PEM CA certificate to trust for wss:// (private CA)
-  --ids schema|uuid    ID fields: the schema's loose pattern, or canonical UUIDs (default schema)
+  --ids strict|schema|uuid
+                       ID fields (R3): 'strict' = 2–64 of [A-Za-z0-9-_:] and nothing else (UUIDs
+                       pass), 'schema' = the official unanchored pattern as published (accepts a
+                       message_id of any length that holds two such characters, and echoes it),
+                       'uuid' = canonical UUIDs  (default strict)
   --port P             with --connect: the port of the RM's S2 Connect server (default: a free one)
   --host H             with --connect: the interface it listens on (default 127.0.0.1)
   --tls-cert F         with --connect: PEM certificate chain of the RM's S2 Connect server
@@ -130,7 +136,8 @@ export const rmCommand = defineCommand({
       const url = f.url ?? `the CEM paired in ${f.store}`;
       const ct = f['control-type'];
       if (!ct || !(TYPES as readonly string[]).includes(ct)) throw badOption(`--control-type must be one of ${TYPES.join(', ')}`);
-      if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema') throw badOption(`--ids must be 'schema' or 'uuid'`);
+      if (f.ids !== undefined && !(ID_MODES as readonly string[]).includes(f.ids))
+        throw badOption(`--ids must be 'strict', 'schema' or 'uuid'`);
       const seconds = f.seconds === undefined ? undefined : numberFlag('--seconds', f.seconds, 0);
       const retries = f.retries === undefined ? undefined : numberFlag('--retries', f.retries, 0);
       if (retries !== undefined && !Number.isInteger(retries)) throw badOption(`--retries must be a whole number ≥ 0, got '${f.retries}'`);
@@ -186,10 +193,10 @@ export const rmCommand = defineCommand({
         ...(controlTypes ? { controlTypes } : {}),
         ...(f.token ? { token: f.token } : {}),
         ...(ca ? { ca } : {}),
-        ...(f.ids ? { ids: f.ids } : {}),
+        ids: (f.ids ?? 'strict') as IdMode,
         onSession,
         onDialError: (err, _attempt, delayMs) => {
-          const message = (err as Error).message;
+          const message = printable((err as Error).message, 1000);
           const gaveUp = attemptFailed(message);
           if (!stopping) io.stderr.write(`s2 rm: ${message} (attempt ${failures}, ${gaveUp ? 'giving up' : `next in ${delayMs} ms`})\n`);
         },
@@ -202,14 +209,14 @@ export const rmCommand = defineCommand({
       await endStream(trace);
       if (why === 'aborted') {
         io.stderr.write(
-          `s2 rm: gave up after ${attemptsText(failures)} in a row to reach the CEM at ${url} (--retries ${retries}); last: ${lastFailure}\n`,
+          `s2 rm: gave up after ${attemptsText(failures)} in a row to reach the CEM at ${url} (--retries ${retries}); last: ${printable(lastFailure ?? '', 1000)}\n`,
         );
         return 1;
       }
       if (!reached) {
         const stoppedBy = why === 'time' ? `--seconds ${f.seconds}` : 'a signal';
         io.stderr.write(
-          `s2 rm: never reached a CEM at ${url}: stopped by ${stoppedBy} before any session completed the S2 handshake (${attemptsText(failures)}${lastFailure ? `; last: ${lastFailure}` : ''})\n`,
+          `s2 rm: never reached a CEM at ${url}: stopped by ${stoppedBy} before any session completed the S2 handshake (${attemptsText(failures)}${lastFailure ? `; last: ${printable(lastFailure, 1000)}` : ''})\n`,
         );
         return 1;
       }
@@ -263,7 +270,7 @@ async function startConnect(
           details,
           versions: [info.messageVersion],
           logger: false,
-          ...(f.ids ? { ids: f.ids as 'schema' | 'uuid' } : {}),
+          ids: (f.ids ?? 'strict') as IdMode,
         });
         if (controlTypes) attachRmControlTypes(session, controlTypes);
         served.add(session);
@@ -287,7 +294,7 @@ async function startConnect(
         ca,
         ...(server ? { ownConnectionDetails: server.newConnectionDetails() } : {}),
       });
-      io.stdout.write(`s2 rm: paired with ${pairing.remoteNode.role} ${pairing.remoteNodeId}\n`);
+      io.stdout.write(`s2 rm: paired with ${printable(pairing.remoteNode.role)} ${printable(pairing.remoteNodeId)}\n`);
     } catch (err) {
       await server?.close();
       await store.close();

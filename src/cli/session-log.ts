@@ -1,9 +1,11 @@
 import type { S2Session } from '../roles/session.js';
-import { shortId, summarize, clockTime } from './format.js';
+import { printable, shortId, summarize, clockTime } from './format.js';
 
 /**
  * Prints one readable line per session event: messages sent (→) and received (←), refusals,
  * state changes, reports and the close. This is the CLI's view; the library itself never prints.
+ * Peer-supplied text (names, labels, reasons, close reasons) is escaped and capped with
+ * {@link printable}, and each line as a whole is escaped again, so that one event is one line.
  */
 export function logSession(
   session: S2Session,
@@ -12,11 +14,11 @@ export function logSession(
 ): void {
   const now = options.now ?? (() => new Date());
   const label = options.label ?? (() => `${shortId(session.id)} ${session.peer}`);
-  const out = (text: string) => write(`${clockTime(now())} ${session.role} ${label()} ${text}\n`);
+  const out = (text: string) => write(`${clockTime(now())} ${session.role} ${printable(`${label()} ${text}`, Infinity)}\n`);
   session.on('sent', ({ message }) => out(`→ ${summarize(message)}`));
   session.on('received', ({ frame, message }) => out(`← ${message ? summarize(message) : `undecodable frame (${frame.length} chars)`}`));
-  session.on('refused', ({ status, reason }) => out(`✗ answered ${status}: ${reason}`));
+  session.on('refused', ({ status, reason }) => out(`✗ answered ${status}: ${printable(reason)}`));
   session.on('state', ({ state }) => out(`@ ${state}`));
-  session.on('report', ({ kind, detail }) => out(`! ${kind}: ${detail}`));
-  session.on('close', ({ code, reason }) => out(`closed ${code}${reason ? ` ${reason}` : ''}`));
+  session.on('report', ({ kind, detail }) => out(`! ${kind}: ${printable(detail)}`));
+  session.on('close', ({ code, reason }) => out(`closed ${code}${reason ? ` ${printable(reason)}` : ''}`));
 }

@@ -4,7 +4,7 @@ import { codecFor, type DecodeResult } from '../codec/index.js';
 import type { IdMode } from '../typebox/validators.js';
 import { defineCommand, usageError as commandUsageError, type CliIO, type ParsedArgs } from './common.js';
 
-const USAGE = `Usage: s2 validate [--schema-only] [--ids schema|uuid] [FILE|-]
+const USAGE = `Usage: s2 validate [--schema-only] [--ids strict|schema|uuid] [FILE|-]
 
 Checks S2 messages (s2-ws-json 0.0.2-beta): JSON Schema first, then the rules a single message
 must follow beyond the schema, exactly as a received frame is checked. Rule ids (R…) are listed
@@ -18,8 +18,11 @@ pretty-printed document is reported once, not line by line); otherwise it is JSO
 
 Options:
   --schema-only        check the JSON Schemas only, not the semantic rules  (default: off, rules on)
-  --ids schema|uuid    how ID fields are checked: 'schema' = the official loose pattern,
-                       'uuid' = canonical UUIDs as the spec means them (R3)  (default: schema)
+  --ids strict|schema|uuid
+                       how ID fields are checked (R3): 'schema' = the official pattern as
+                       published (unanchored: any string holding two of [A-Za-z0-9-_:]),
+                       'strict' = that pattern anchored (2–64 of [A-Za-z0-9-_:], nothing else),
+                       'uuid' = canonical UUIDs as the spec means them  (default: schema)
   -h, --help           print this help and exit
 
 Output: one JSON line per message on stdout, in input order:
@@ -124,7 +127,8 @@ const OPTIONS = {
 
 async function run({ values, positionals }: ParsedArgs<typeof OPTIONS>, io: CliIO): Promise<number> {
   const ids = values.ids ?? 'schema';
-  if (ids !== 'schema' && ids !== 'uuid') return usageError(io, `--ids must be 'schema' or 'uuid', got '${ids}'`);
+  if (ids !== 'schema' && ids !== 'uuid' && ids !== 'strict')
+    return usageError(io, `--ids must be 'schema' or 'uuid' or 'strict', got '${ids}'`);
   if (positionals.length > 1) return usageError(io, `expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
   const file = positionals[0] ?? '-';
 

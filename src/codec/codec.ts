@@ -1,10 +1,9 @@
 import type { ReceptionStatus } from '../typebox/common/reception-status.js';
-import { ID_PATTERN, UUID_PATTERN } from '../typebox/common/primitives.js';
 import { S2Error } from '../typebox/errors.js';
 import type { MessageSpec } from '../typebox/message-spec.js';
 import { clip, joinPath, showValue, type Problem } from '../typebox/problem.js';
 import type { S2Message } from '../typebox/registry.js';
-import { SchemaValidators, type IdMode } from '../typebox/validators.js';
+import { idPattern, SchemaValidators, type IdMode } from '../typebox/validators.js';
 import { checkRules, type RuleTable } from '../rules/rule.js';
 
 /** The subject id used when a frame has no readable message_id (R20, Q7, s2-ws-json issue 21). */
@@ -13,7 +12,14 @@ export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const MAX_LABEL_CHARS = 240;
 
 export interface CodecOptions {
-  /** `'uuid'`: every ID field must be a canonical UUID (R3, Q15). Default `'schema'` (also when undefined). */
+  /**
+   * How ID fields are checked (R3, Q15), see {@link IdMode}: `'schema'` the official unanchored
+   * pattern as published (a message_id of any length that contains two ID characters is accepted
+   * and echoed as the ReceptionStatus subject); `'strict'` that pattern anchored, 2–64 of
+   * `[A-Za-z0-9-_:]` (recommended against untrusted peers); `'uuid'` canonical UUIDs. A message_id
+   * that fails the mode's pattern is INVALID_DATA with the nil subject: it is never echoed.
+   * Default `'schema'` (also when undefined).
+   */
   readonly ids?: IdMode | undefined;
   /** Run the intra-message rules of the rule catalogue (docs/rules.md) after the schema. Default true (also when undefined). */
   readonly rules?: boolean | undefined;
@@ -86,7 +92,8 @@ export class Codec {
     this.ids = options.ids ?? 'schema';
     this.rules = options.rules ?? true;
     this.validators = new SchemaValidators(this.ids);
-    this.idRegex = new RegExp(this.ids === 'uuid' ? UUID_PATTERN : ID_PATTERN);
+    // The same regular expression Ajv applies (it compiles patterns with the u flag).
+    this.idRegex = new RegExp(idPattern(this.ids), 'u');
   }
 
   /** The registry entry of a message type this codec knows. */
@@ -135,7 +142,9 @@ export class Codec {
                 ? 'missing: no message_id to answer'
                 : this.ids === 'uuid'
                   ? 'not a readable message_id: must be a UUID'
-                  : 'not a readable message_id: must be an ID string',
+                  : this.ids === 'strict'
+                    ? 'not a readable message_id: must be 2–64 of [A-Za-z0-9-_:] and nothing else'
+                    : 'not a readable message_id: must be an ID string',
             ...(id === undefined ? {} : { value: showValue(id) }),
           },
         ]);

@@ -11,7 +11,7 @@ const codecs: Record<string, Codec> = {};
 export function codecFor(options?: CodecOptions): Codec {
   const ids = options?.ids ?? 'schema';
   const rules = options?.rules ?? true;
-  const key = ids === 'uuid' ? (rules ? 'uuid+rules' : 'uuid') : rules ? 'schema+rules' : 'schema';
+  const key = `${ids}${rules ? '+rules' : ''}`;
   return (codecs[key] ??= new Codec(MESSAGES, ALL_RULES, { ids, rules }));
 }
 

@@ -3,6 +3,7 @@ import { S2Error } from '../typebox/errors.js';
 import { CONTROL_TYPE_SHORT } from '../typebox/message-spec.js';
 import { showValue, type Problem } from '../typebox/problem.js';
 import { CONTROL_TYPE_OF_SHORT } from '../typebox/registry.js';
+import { ID_MODES, type IdMode } from '../typebox/validators.js';
 
 /**
  * Up-front checks of the options of `connectSession`, `createRmClient` and `createCemServer`. A
@@ -61,7 +62,7 @@ export function checkSessionOptions(options: unknown): Problem[] {
   const o = options as Fields;
   oneOf(out, o, 'role', ['CEM', 'RM']);
   if (o.role === undefined) out.push({ path: 'role', message: "is required: 'CEM' or 'RM'" });
-  oneOf(out, o, 'ids', ['schema', 'uuid']);
+  oneOf(out, o, 'ids', ID_MODES);
   oneOf(out, o, 'rules', [true, false]);
   if (o.versions !== undefined) {
     if (!Array.isArray(o.versions) || o.versions.length === 0)
@@ -87,13 +88,13 @@ export function checkSessionOptions(options: unknown): Problem[] {
     out.push(problem('sessionId', 'must be a non-empty string', o.sessionId));
   if (o.role === 'RM') {
     if (o.details === undefined) out.push({ path: 'details', message: 'is required for an RM: the ResourceManagerDetails it announces' });
-    else out.push(...checkDetails(o.details, o.ids === 'uuid' ? 'uuid' : 'schema', o.rules !== false));
+    else out.push(...checkDetails(o.details, ID_MODES.includes(o.ids as IdMode) ? (o.ids as IdMode) : 'schema', o.rules !== false));
   }
   return out;
 }
 
 /** RM details against the ResourceManagerDetails schema and rules, as the session will send them. */
-function checkDetails(details: unknown, ids: 'schema' | 'uuid', rules: boolean): Problem[] {
+function checkDetails(details: unknown, ids: IdMode, rules: boolean): Problem[] {
   if (details === null || typeof details !== 'object' || Array.isArray(details))
     return [problem('details', 'must be an object (ResourceManagerDetails without message_id)', details)];
   const out: Problem[] = [];
@@ -110,6 +111,7 @@ function checkTransportOptions(out: Problem[], o: Fields): void {
   positiveInteger(out, o, 'maxFrameBytes');
   positiveInteger(out, o, 'sendHighWaterMark');
   duration(out, o, 'heartbeatMs', 0);
+  duration(out, o, 'pongTimeoutMs', 1);
   duration(out, o, 'closeTimeoutMs', 0);
   if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '' || /[\s]/.test(o.token))) {
     // An empty token is usually an unset environment variable: say so rather than send `Bearer `.

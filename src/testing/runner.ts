@@ -1,3 +1,4 @@
+import type { IdMode } from '../typebox/validators.js';
 /**
  * Runs the conformance scenarios against a CEM or an RM over WebSocket, one session per scenario,
  * one scenario at a time, and collects a result per scenario.
@@ -22,7 +23,7 @@ export interface ConformanceOptions {
   /** Test only this control type (RM: NOT_CONTROLABLE = session scenarios only). Default: all the RM offers / all five. */
   readonly controlType?: ControlTypeShort | 'NOT_CONTROLABLE';
   /** Judge the peer's ID fields as canonical UUIDs (R3) instead of the schema's pattern. Default 'schema'. */
-  readonly ids?: 'schema' | 'uuid';
+  readonly ids?: IdMode | undefined;
   /** Wait this long for an answer, a message or a close. Default 5000 ms. */
   readonly timeoutMs?: number;
   /** Watch this long that a CEM does not instruct before a description (R39). Default 300 ms. */

@@ -7,8 +7,28 @@ import { clip, joinPath, showValue, type Problem } from './problem.js';
 // ajv-formats is CommonJS with a `default` export; under NodeNext the module object is what arrives.
 const addFormats = addFormatsModule.default;
 
-/** How strictly ID fields are checked: the official loose pattern, or canonical UUIDs (R3, Q15). */
-export type IdMode = 'schema' | 'uuid';
+/**
+ * How ID fields are checked (R3, Q15):
+ * - `'schema'`: the official pattern exactly as published. It is unanchored, so any string holding
+ *   two of `[A-Za-z0-9-_:]` in a row passes, whatever its length or other characters (a 2 MiB id, one
+ *   with spaces, newlines or markup); such a message_id is accepted and repeated, in full, as the
+ *   ReceptionStatus subject (R13). Schema-exact, for conformance checks.
+ * - `'strict'`: the official pattern anchored, `^[a-zA-Z0-9\-_:]{2,64}$`: 2–64 of `[A-Za-z0-9-_:]`
+ *   and nothing else, for every ID field. Accepts every UUID. Recommended against untrusted peers.
+ * - `'uuid'`: canonical 8-4-4-4-12 UUIDs, as the spec means them.
+ */
+export type IdMode = 'schema' | 'strict' | 'uuid';
+
+/** Every {@link IdMode}, for checking option values. */
+export const ID_MODES: readonly IdMode[] = ['schema', 'strict', 'uuid'];
+
+/** The official ID pattern anchored (`ids: 'strict'`): the whole value is 2–64 of `[A-Za-z0-9-_:]`. */
+export const STRICT_ID_PATTERN = `^${ID_PATTERN}$`;
+
+/** The pattern a message_id and every other ID field must match in an ID mode. */
+export function idPattern(ids: IdMode): string {
+  return ids === 'uuid' ? UUID_PATTERN : ids === 'strict' ? STRICT_ID_PATTERN : ID_PATTERN;
+}
 
 const MAX_PROBLEMS = 10;
 
@@ -19,12 +39,15 @@ function newAjv(allErrors: boolean) {
   return ajv;
 }
 
-/** Copies a schema, replacing every ID pattern by the UUID pattern. */
-function uuidVariant(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(uuidVariant);
+/**
+ * Copies a schema, replacing every ID pattern by `pattern`: the uuidVariant of a schema for
+ * `ids: 'uuid'`, its anchored variant for `ids: 'strict'`.
+ */
+function idVariant(schema: unknown, pattern: string): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => idVariant(s, pattern));
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = k === 'pattern' && v === ID_PATTERN ? UUID_PATTERN : uuidVariant(v);
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'pattern' && v === ID_PATTERN ? pattern : idVariant(v, pattern);
   return out;
 }
 
@@ -44,7 +67,7 @@ export class SchemaValidators {
   private compile(cache: Map<TSchema, ValidateFunction>, ajv: Ajv, schema: TSchema) {
     let fn = cache.get(schema);
     if (!fn) {
-      fn = ajv.compile(this.ids === 'uuid' ? (uuidVariant(schema) as object) : schema);
+      fn = ajv.compile(this.ids === 'schema' ? schema : (idVariant(schema, idPattern(this.ids)) as object));
       cache.set(schema, fn);
     }
     return fn;
@@ -114,7 +137,9 @@ function sentence(e: ErrorObject, ids: IdMode): { path: string; message: string;
         message:
           p.pattern === UUID_PATTERN || ids === 'uuid'
             ? 'must be a UUID (8-4-4-4-12 hex digits)'
-            : `must be an ID (2–64 of [A-Za-z0-9-_:])`,
+            : ids === 'strict'
+              ? 'must be an ID (2–64 of [A-Za-z0-9-_:] and nothing else)'
+              : `must be an ID (2–64 of [A-Za-z0-9-_:])`,
       };
     case 'format':
       return { pointer: e.instancePath, path: pointerToPath(e.instancePath), message: `must be an RFC 3339 date-time with an offset or Z` };
