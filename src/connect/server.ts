@@ -3,6 +3,7 @@ import type { SessionClock } from '../roles/types.js';
 import type http from 'node:http';
 import { createWsServer, type ConnectionInfo, type UpgradeVerdict, type WsServer, type WsServerOptions } from '../transport/ws-server.js';
 import type { Transport } from '../transport/transport.js';
+import { bearerOf } from '../transport/upgrade-auth.js';
 import { CloseCode } from '../machines/close-codes.js';
 import { S2_VERSION } from '../machines/session-setup.js';
 import {
@@ -595,8 +596,7 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
   };
 
   const authorizeWebSocket = async (req: http.IncomingMessage): Promise<UpgradeVerdict> => {
-    const header = req.headers.authorization;
-    const bearer = header === undefined ? undefined : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
+    const bearer = bearerOf(req.headers.authorization);
     const refuse: UpgradeVerdict = { ok: false, status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="s2connect"' } };
     if (bearer === undefined) return refuse;
     const payload = await store.takeOneTime('websocket', hashToken(bearer), now());

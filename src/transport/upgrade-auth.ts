@@ -9,6 +9,11 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
+/** The token of an `Authorization: Bearer <token>` header; undefined when missing or malformed. */
+export function bearerOf(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
+}
+
 /**
  * S2 Connect puts the access token in `Authorization: Bearer …` on the upgrade request.
  *
@@ -17,9 +22,7 @@ function sha256(text: string): Buffer {
  * can be learned by timing repeated attempts.
  */
 export function bearerTokenMatches(header: string | undefined, expected: string): BearerVerdict {
-  if (header === undefined) return 'missing';
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-  const presented = match?.[1];
+  const presented = bearerOf(header);
   if (presented === undefined) return 'missing';
   return timingSafeEqual(sha256(presented), sha256(expected)) ? 'ok' : 'invalid';
 }

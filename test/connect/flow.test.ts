@@ -8,31 +8,9 @@ import { generateCertificates, type GeneratedCertificates } from '../../src/conn
 import { connectPaired, pair, unpair } from '../../src/connect/client.js';
 import { createS2ConnectServer, type S2ConnectServer } from '../../src/connect/server.js';
 import { MemoryPairingStore } from '../../src/connect/store/index.js';
-import type { NodeDescription } from '../../src/connect/wire/index.js';
+import { CEM, RM, resolve, rmDetails } from './connect-harness.js';
 
-const CEM: NodeDescription = {
-  id: '0b7f3c1e-4a2d-4d8e-9a51-3f6c2b1d0e01',
-  brand: 's2-engine',
-  type: 'CEM',
-  modelName: 'test CEM',
-  role: 'CEM',
-};
-const RM: NodeDescription = {
-  id: '7d2e9f40-1c3b-4a6d-8e5f-2a9b0c1d3e02',
-  brand: 's2-engine',
-  type: 'battery',
-  modelName: 'test RM',
-  role: 'RM',
-};
-const resolve = (host: string): string | undefined => (host.endsWith('.local') || host.endsWith('.test') ? '127.0.0.1' : undefined);
-const details = {
-  resource_id: RM.id,
-  roles: [{ role: 'ENERGY_STORAGE' as const, commodity: 'ELECTRICITY' as const }],
-  instruction_processing_delay: 100,
-  available_control_types: ['NOT_CONTROLABLE' as const],
-  provides_forecast: false,
-  provides_power_measurement_types: ['ELECTRIC.POWER.L1' as const],
-};
+const details = rmDetails(RM.id);
 
 let lan: GeneratedCertificates;
 beforeAll(async () => {

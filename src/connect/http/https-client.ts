@@ -1,7 +1,7 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { fetchPinnedRoot, lookupWith, peerChainOf, tlsOptionsFor, type HostResolver, type PeerChain, type TlsTrust } from './tls-trust.js';
+import { lookupWith, peerChainOf, tlsOptionsFor, type HostResolver, type PeerChain, type TlsTrust } from './tls-trust.js';
 
 /** One JSON call of an S2 Connect client. */
 export interface HttpCall {
@@ -44,18 +44,7 @@ export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
   const lookup = lookupWith(call.resolve);
   const host = call.url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(call.url.port || 443);
-  let trust = call.trust;
-  if (trust.kind === 'pinned' && trust.rootPem === undefined) {
-    const rootPem = await fetchPinnedRoot({
-      host,
-      port,
-      servername: host,
-      rootPin: trust.rootPin,
-      lookup,
-      timeoutMs: call.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    });
-    trust = { ...trust, rootPem };
-  }
+  const trust = call.trust;
   const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body), 'utf8');
   const headers: Record<string, string | number> = { Accept: 'application/json' };
   if (payload !== undefined) {

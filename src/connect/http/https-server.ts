@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { bearerOf } from '../../transport/upgrade-auth.js';
 import { answerClientError, DEFAULT_MAX_HEADER_BYTES } from '../../transport/ws-server.js';
 
 /** One parsed request as a route handler sees it. */
@@ -71,11 +72,6 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 export const DEFAULT_THROTTLE: ThrottleOptions = { failures: 10, windowMs: 60_000 };
 
 const PARSING_ERROR = { errorMessage: 'ParsingError' } as const;
-
-function bearerOf(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  return /^Bearer[ \t]+([A-Za-z0-9+/=._~-]+)[ \t]*$/i.exec(header)?.[1];
-}
 
 function isJson(contentType: string | undefined): boolean {
   return contentType !== undefined && /^application\/json\s*(;|$)/i.test(contentType);

@@ -16,9 +16,10 @@ export type TlsTrust =
   | { readonly kind: 'webpki'; readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined }
   | { readonly kind: 'first-use' }
   | {
+      /** `rootPem` is the certificate `rootPin` names; the connection checks both. */
       readonly kind: 'pinned';
       readonly rootPin: string;
-      readonly rootPem?: string | undefined;
+      readonly rootPem: string;
       readonly leafFingerprint?: Uint8Array | undefined;
     };
 
@@ -89,8 +90,8 @@ export function lookupWith(resolve: HostResolver | undefined): LookupFunction | 
 }
 
 /**
- * TLS options for one connection under `trust`. For `pinned` without a known root PEM, call
- * {@link fetchPinnedRoot} first: Node verifies chains only against PEM roots, and the pin alone
+ * TLS options for one connection under `trust`. `pinned` carries the root's PEM (from the pairing's
+ * TLS handshake, or {@link fetchPinnedRoot} when only the pin is stored): Node verifies chains only against PEM roots, and the pin alone
  * (what S2 Connect exchanges) is a hash.
  */
 export function tlsOptionsFor(trust: TlsTrust, servername: string): ConnectionOptions {
@@ -105,7 +106,6 @@ export function tlsOptionsFor(trust: TlsTrust, servername: string): ConnectionOp
     case 'first-use':
       return { ...base, rejectUnauthorized: false };
     case 'pinned': {
-      if (trust.rootPem === undefined) throw new Error('pinned trust needs the root certificate: fetchPinnedRoot first');
       return {
         ...base,
         ca: [trust.rootPem],
