@@ -8,7 +8,7 @@
 //   npm run bench:throughput          (builds, then: node bench/throughput.mjs)
 //   node bench/throughput.mjs --quick (short rounds: a smoke run, numbers not meaningful)
 //   node bench/throughput.mjs --workers 2 --connections 2
-//                                     (the s2 CEM is `s2 cem --workers 2 --quiet`, the CLI itself)
+//                                     (the s2 CEM is `s2 cem --workers 2 --quiet --receive-budget off`, the CLI itself)
 //   node bench/throughput.mjs --server-flags="--cpu-prof --cpu-prof-dir=/tmp/prof"
 //                                     (node flags for the s2 CEM process: profile it)
 //
@@ -90,7 +90,8 @@ async function serverRaw() {
 
 async function serverS2() {
   const { createCemServer } = await import('../dist/index.js');
-  const server = await createCemServer({ port: 0, host: '127.0.0.1' });
+  // receiveBudget: false — this benchmark floods one connection on purpose (receive budgets would close it).
+  const server = await createCemServer({ port: 0, host: '127.0.0.1', receiveBudget: false });
   serveControl(() => server.close());
   process.send({ type: 'ready', port: server.port });
 }
@@ -178,6 +179,7 @@ async function client() {
           url: flags.url,
           details,
           reconnect: false,
+          receiveBudget: false,
           onDialError: reject,
           onSession: (s) => {
             s.on('controlType', ({ controlType }) => controlType === 'FILL_RATE_BASED_CONTROL' && resolve(s));
@@ -269,7 +271,7 @@ async function startCli(workers) {
   const bin = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
   const child = spawn(
     process.execPath,
-    [...splitFlags(flags['server-flags']), bin, 'cem', '--workers', String(workers), '--quiet', '--port', '0'],
+    [...splitFlags(flags['server-flags']), bin, 'cem', '--workers', String(workers), '--quiet', '--port', '0', '--receive-budget', 'off'],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

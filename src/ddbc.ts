@@ -1,7 +1,8 @@
 /**
  * s2-engine/ddbc — everything specific to DDBC: its messages (TypeBox schemas and static types),
  * its registry entries, its rules, the typed handler shapes for both roles, and a codec that knows
- * only the common messages and DDBC's (its validators compile on first use).
+ * only the common messages and DDBC's (its validators compile on first use). All as S2 JSON
+ * 0.0.2-beta defines them; `s2-engine/v1/ddbc` has the same names for 1.0.0-beta.
  *
  * @module s2-engine/ddbc
  */
@@ -23,10 +24,10 @@ export { ddbcRules } from './rules/knowledge/ddbc.js';
 export type DDBCRmHandler = RmControlTypeHandler<'DDBC'>;
 /** A CEM's DDBC handling: `createCemServer({ controlTypes: { DDBC: handler } })`. */
 export type DDBCCemHandler = CemControlTypeHandler<'DDBC'>;
-/** Any DDBC message the RM sends. */
-export type DDBCRmMessage = MessageFrom<'DDBC', 'RM'>;
+/** Any DDBC message the RM sends in 0.0.2-beta. */
+export type DDBCRmMessage = MessageFrom<'DDBC', 'RM', '0.0.2-beta'>;
 /** Any DDBC message the CEM sends (its instructions). */
-export type DDBCCemMessage = MessageFrom<'DDBC', 'CEM'>;
+export type DDBCCemMessage = MessageFrom<'DDBC', 'CEM', '0.0.2-beta'>;
 /** What `ctx.instruct` returns in a DDBC handler: the instruction followed through its statuses. */
 export type DDBCInstructionHandle = InstructionHandle<CemInstruction<'DDBC'>>;
 

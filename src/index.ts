@@ -11,8 +11,12 @@ export * from './typebox/pebc/index.js';
 export * from './typebox/ddbc/index.js';
 export {
   MESSAGES,
+  MESSAGES_V1,
   MESSAGE_TYPES,
   messageSpec,
+  messageSpecIn,
+  messagesOf,
+  messageTypesOf,
   CONTROL_TYPE_OF_SHORT,
   shortOfControlType,
   type MessageType,
@@ -20,8 +24,12 @@ export {
   type S2Message,
   type IdentifiedMessage,
   type MessageFrom,
+  type MessageTypeIn,
+  type MessageIn,
+  type S2MessageIn,
 } from './typebox/registry.js';
 export { CONTROL_TYPE_SHORT, type ControlTypeShort, type MessageArea, type MessageSpec, type Sender } from './typebox/message-spec.js';
+export { S2_VERSIONS, isS2Version, type S2Version } from './typebox/versions.js';
 export { S2Error, type S2ErrorCode } from './typebox/errors.js';
 export type { Problem } from './typebox/problem.js';
 export type { IdMode } from './typebox/validators.js';
@@ -53,6 +61,11 @@ export {
   DEFAULT_SEND_HIGH_WATER_MARK,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_RECEIVE_BYTES_PER_SECOND,
+  DEFAULT_RECEIVE_INITIAL_BYTES,
+  DEFAULT_RECEIVE_MESSAGES_PER_SECOND,
+  DEFAULT_RECEIVE_BURST_MESSAGES,
+  type ReceiveBudgetOptions,
   type Transport,
   type TransportHandlers,
   type WsServer,

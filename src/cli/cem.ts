@@ -19,8 +19,15 @@ import {
   noPositionals,
   numberFlag,
   openTrace,
+  parseVersions,
   readFlagFile,
   untilStopped,
+  VERSIONS_FLAG,
+  versionsHelp,
+  RECEIVE_BUDGET_FLAG,
+  receiveBudgetHelp,
+  parseReceiveBudget,
+  receiveBudgetOption,
   type CliIO,
   type OptionValues,
 } from './common.js';
@@ -38,18 +45,23 @@ import {
   parseResolve,
   startConnectServer,
 } from './connect.js';
+import { MDNS_FLAGS, MDNS_HELP, acceptWaitingClients, advertiseServer, mdnsOptionsOf, parseAccept } from './lan.js';
+import type { Advertisement } from '../connect/discovery.js';
 
 const USAGE = `Usage: s2 cem [--port P] [--host H] [--workers N] [--quiet] [--trace FILE] [--token T] [--tls-cert F --tls-key F]
-              [--ids strict|schema|uuid] [--inspect [--inspect-port P] | --inspect-to URL]
+              [--ids strict|schema|uuid] [--versions V[,V…]] [--receive-budget B,M|off] [--inspect [--inspect-port P] | --inspect-to URL]
        s2 cem --connect --store DIR [--port P] [--host H] [--tls-cert F --tls-key F] [--deployment LAN|WAN]
-              [--public-url URL] [--pairing-token B64] [--resolve NAME=ADDR] [--quiet] [--trace FILE] [--ids strict|schema|uuid]
+              [--public-url URL] [--pairing-token B64] [--resolve NAME=ADDR] [--accept ID=CODE]
+              [--advertise [--mdns-interface A] [--mdns-port P]] [--quiet] [--trace FILE]
+              [--ids strict|schema|uuid] [--versions V[,V…]]
        s2 cem --store DIR --pair CODE --pairing-url URL [--ca F] [same options as --connect]
 
 Runs a CEM server: accepts RMs over WebSocket, completes each handshake, selects a control type
 (the first the RM offers of FRBC, PPBC, OMBC, PEBC, DDBC, NOT_CONTROLABLE), and after each
 description gives instructions with a simple built-in policy (charge or run when a simulated
 price is low, curtail PV, pick reachable modes), following them to their final status. Prints one
-line per event. Stops on SIGINT/SIGTERM: every session is closed with 1001, exit status 0.
+line per event, and the S2 JSON version each session selected at its handshake (the first of
+--versions that the RM offers too). Stops on SIGINT/SIGTERM: every session is closed with 1001, exit status 0.
 
 With --workers N > 1 the command is a supervisor (Node's cluster module) of N worker processes
 that run the same server on the same port; the operating system's connections are handed to the
@@ -64,6 +76,11 @@ The CEM prints 'pairing code: CODE' (a fresh one-time code, valid 15 minutes, or
 --pairing-token) and 'pairing url: URL': an RM pairs with them (s2 rm --pair CODE --pairing-url
 URL), and then starts every session with a new one-time token. With --pair the CEM pairs with an RM
 that shows a code (s2 rm --connect) and serves its sessions. Pairings are kept in --store DIR.
+On a LAN the server also lists its node and answers devices that wait to be paired (they long-poll
+it: s2 rm --wait-for-pairing URL): each is printed when it comes, and the user types
+'accept ID CODE' (ID: the start of the device's node id, CODE: the code on its label) on standard
+input, or gives --accept ID=CODE in advance; the CEM then tells the device to pair. 'waiting' lists
+them. --advertise makes the CEM findable by mDNS (s2 discover).
 
 Options:
   --port P            TCP port (default 0: a free port, printed at start; with --workers, all
@@ -80,9 +97,16 @@ Options:
                       pass), 'schema' = the official unanchored pattern as published (accepts a
                       message_id of any length that holds two such characters, and echoes it),
                       'uuid' = canonical UUIDs  (default strict)
+${versionsHelp(22)}
+${receiveBudgetHelp(22)}
   --ca F              with --pair: extra trusted root (PEM) for a WAN RM with a private CA
 ${INSPECT_HELP}
                       (with --workers, start \`s2 inspect\` and use --inspect-to: one page for all)
+  --advertise         with --connect: advertise the S2 Connect server over mDNS (_s2connect._tcp,
+                      _cem), with its pairing and long-poll URLs
+  --accept ID=CODE    with --connect: pair with the waiting device whose node id starts with ID
+                      when it polls, using CODE (its printed code); comma-separated list
+${MDNS_HELP}
 ${CONNECT_HELP}
   -h, --help          print this help`;
 
@@ -107,6 +131,11 @@ const FLAGS = {
   'tls-key': { type: 'string' },
   ids: { type: 'string' },
   ca: { type: 'string' },
+  advertise: { type: 'boolean' },
+  accept: { type: 'string' },
+  ...VERSIONS_FLAG,
+  ...RECEIVE_BUDGET_FLAG,
+  ...MDNS_FLAGS,
   ...INSPECT_FLAGS,
   ...CONNECT_FLAGS,
 } as const;
@@ -123,6 +152,8 @@ export const cemCommand = defineCommand({
       noPositionals(positionals);
       if (f.ids !== undefined && !(ID_MODES as readonly string[]).includes(f.ids))
         throw badOption(`--ids must be 'strict', 'schema' or 'uuid'`);
+      parseVersions(f.versions);
+      parseReceiveBudget(f['receive-budget']);
       if (Boolean(f['tls-cert']) !== Boolean(f['tls-key'])) throw badOption('--tls-cert and --tls-key go together');
       workers = numberFlag('--workers', f.workers, 1);
       if (!Number.isInteger(workers) || workers < 1) throw badOption(`--workers must be a whole number ≥ 1, got '${f.workers}'`);
@@ -133,6 +164,13 @@ export const cemCommand = defineCommand({
         if (f.token !== undefined) throw badOption('--token is for plain WebSocket; S2 Connect hands out its own tokens');
         connect = true;
       } else if (f.ca !== undefined) throw badOption('--ca needs --pair');
+      for (const name of ['advertise', 'accept'] as const)
+        if (f[name] !== undefined && f.connect !== true) throw badOption(`--${name} needs --connect`);
+      if (f.advertise !== true)
+        for (const name of ['mdns-interface', 'mdns-port'] as const)
+          if (f[name] !== undefined) throw badOption(`--${name} needs --advertise`);
+      mdnsOptionsOf(f);
+      parseAccept(f.accept);
       if (workers > 1 && servesInspector(f))
         throw badOption('with --workers every worker is its own process: start `s2 inspect` and give its feed URL with --inspect-to');
       // Unreadable TLS files are a usage error: find out before any worker starts.
@@ -151,6 +189,15 @@ export const cemCommand = defineCommand({
 });
 
 type Flags = OptionValues<typeof FLAGS>;
+
+/**
+ * `versions` for the CEM's sessions from --versions (checked before), or nothing: the library's
+ * CEM default is already every version, newest preferred.
+ */
+function versionsOption(f: Flags): { versions?: readonly string[] } {
+  const versions = parseVersions(f.versions);
+  return versions ? { versions } : {};
+}
 
 /** The command line of a worker: the supervisor's own options, written out again (all checked above). */
 function workerArgs(f: Flags): string[] {
@@ -189,6 +236,8 @@ async function serve(f: Flags, io: CliIO): Promise<number> {
       ...(f.token ? { token: f.token } : {}),
       ...(tls ? { tls } : {}),
       ids: (f.ids ?? 'strict') as IdMode,
+      ...versionsOption(f),
+      ...receiveBudgetOption(f['receive-budget']),
       ...inspection?.options,
       controlTypes: createCemPolicy().handlers,
       onSession: (session) => {
@@ -224,10 +273,14 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
   const dir = f.store!;
   let server: S2ConnectServer | undefined;
   let inspection: Inspection | undefined;
+  let advertisement: Advertisement | undefined;
   const dialers: Array<{ stop(): void }> = [];
   const trace = openTrace(f.trace);
+  const waiting = acceptWaitingClients({ command: 'cem', accept: parseAccept(f.accept), io, interactive: f.connect === true });
+  const versions = parseVersions(f.versions);
   const cem = createCemHost({
     ids: (f.ids ?? 'strict') as IdMode,
+    ...versionsOption(f),
     controlTypes: createCemPolicy().handlers,
     logger: false,
     onSession: (session) => {
@@ -250,7 +303,14 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
       dialers.push(
         createReconnectingClient({
           connect: async () => {
-            const c = await connectPaired({ store, localNodeId: pairing.localNodeId, remoteNodeId: pairing.remoteNodeId, resolve, ca });
+            const c = await connectPaired({
+              store,
+              localNodeId: pairing.localNodeId,
+              remoteNodeId: pairing.remoteNodeId,
+              resolve,
+              ca,
+              ...(versions ? { messageVersions: versions } : {}),
+            });
             pendingVersions.set(c.transport, c.messageVersion);
             return c.transport;
           },
@@ -271,8 +331,23 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
       deployment,
       store,
       io,
+      ...(versions ? { messageVersions: versions } : {}),
       onConnection: (transport, info) => void cem.accept(transport, { info, versions: [info.messageVersion] }),
+      onEvent: waiting.onEvent,
     });
+    waiting.attach(server);
+    if (f.advertise === true) {
+      advertisement = await advertiseServer({
+        command: 'cem',
+        server,
+        node,
+        endpointName: 's2 cem',
+        deployment,
+        longPolling: deployment === 'LAN',
+        flags: f,
+        io,
+      });
+    }
     if (f.pair !== undefined) {
       const pairing = await pair({
         code: f.pair,
@@ -282,6 +357,7 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
         store,
         resolve,
         ca,
+        ...(versions ? { messageVersions: versions } : {}),
         ownConnectionDetails: server.newConnectionDetails(),
       });
       io.stdout.write(
@@ -297,7 +373,9 @@ async function serveConnect(f: Flags, io: CliIO): Promise<number> {
   } catch (err) {
     return failed(io, 'cem', err);
   } finally {
+    waiting.stop();
     for (const d of dialers) d.stop();
+    await advertisement?.stop();
     await cem.close(CloseCode.GOING_AWAY, 'CEM shutting down');
     await server?.close();
     await inspection?.close();

@@ -2,6 +2,7 @@ import { cemCommand } from './cem.js';
 import type { Command } from './common.js';
 import { conformanceCommand } from './conformance.js';
 import { demoCommand } from './demo.js';
+import { discoverCommand } from './discover.js';
 import { inspectCommand } from './inspect.js';
 import { pairingsCommand, unpairCommand } from './pairings.js';
 import { rmCommand } from './rm.js';
@@ -16,6 +17,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
     rmCommand,
     pairingsCommand,
     unpairCommand,
+    discoverCommand,
     validateCommand,
     inspectCommand,
     statechartsCommand,

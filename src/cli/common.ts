@@ -2,6 +2,7 @@ import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { S2Error } from '../typebox/errors.js';
+import { S2_VERSIONS, isS2Version, type S2Version } from '../typebox/versions.js';
 
 /** Where a command reads and writes; injectable so tests run commands in-process. */
 export interface CliIO {
@@ -208,4 +209,67 @@ export function numberFlag(flag: string, value: string | undefined, fallback: nu
 /** Closes a write stream and waits until it has flushed. */
 export function endStream(stream: WriteStream | undefined): Promise<void> {
   return new Promise((resolve) => (stream ? stream.end(resolve) : resolve()));
+}
+
+/** `--versions V[,V…]`, shared by `s2 cem`, `s2 rm` and `s2 demo`. */
+export const VERSIONS_FLAG = { versions: { type: 'string' } } as const satisfies OptionSpecs;
+
+/** The help line of {@link VERSIONS_FLAG} (the column of the option texts starts at `indent`). */
+export function versionsHelp(indent: number): string {
+  const pad = ' '.repeat(indent);
+  const name = '--versions V[,V…]';
+  // A narrow option column (s2 demo's) puts the text on the next line, as --ids does.
+  const head = name.length < indent - 2 ? `  ${name.padEnd(indent - 2)}` : `  ${name}\n${pad}`;
+  return `${head}S2 JSON versions, most preferred first: ${S2_VERSIONS.join(', ')} (default
+${pad}both, ${S2_VERSIONS[0]} preferred; with S2 Connect also the versions offered
+${pad}and accepted in pairing and session initiation)`;
+}
+
+/**
+ * Parses `--versions 1.0.0-beta,0.0.2-beta`: a comma-separated list of {@link S2_VERSIONS} entries,
+ * most preferred first, each at most once. A version string is compared exactly, as in the S2
+ * Handshake and S2 Connect, so `0.0.2` or `v1` are usage errors that name the known versions
+ * (rather than a session that can never agree with anyone). Undefined when the option is absent.
+ */
+export function parseVersions(value: string | undefined): S2Version[] | undefined {
+  if (value === undefined) return undefined;
+  const known = S2_VERSIONS.join(', ');
+  const versions: S2Version[] = [];
+  for (const raw of value.split(',')) {
+    const v = raw.trim();
+    if (v === '') throw badOption(`--versions takes a comma-separated list of ${known}; got an empty entry in '${value}'`);
+    if (!isS2Version(v)) throw badOption(`--versions: unknown S2 version '${v}' (known: ${known})`);
+    if (versions.includes(v)) throw badOption(`--versions names ${v} twice`);
+    versions.push(v);
+  }
+  return versions;
+}
+
+/** `--receive-budget` of `s2 cem` and `s2 rm`: the per-connection receive budget of its WebSockets. */
+export const RECEIVE_BUDGET_FLAG = { 'receive-budget': { type: 'string' } } as const satisfies OptionSpecs;
+
+/** The help line of {@link RECEIVE_BUDGET_FLAG} (the column of the option texts starts at `indent`). */
+export function receiveBudgetHelp(indent: number): string {
+  const pad = ' '.repeat(indent);
+  return `  --receive-budget B,M|off\n${pad}per connection, the peer may send B bytes and M messages per second\n${pad}(bursts: the largest frame + 1 MiB, 1,000 messages); above: close 4003.\n${pad}Default 1048576,200; 'off' for load tests`;
+}
+
+/** The `receiveBudget` option from --receive-budget: undefined (the default), false (off) or the two rates. */
+export function parseReceiveBudget(
+  value: string | undefined,
+): { readonly bytesPerSecond: number; readonly messagesPerSecond: number } | false | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'off') return false;
+  const m = /^(\d+),(\d+)$/.exec(value);
+  const bytesPerSecond = Number(m?.[1]);
+  const messagesPerSecond = Number(m?.[2]);
+  if (!m || !(bytesPerSecond > 0) || !(messagesPerSecond > 0))
+    throw badOption(`--receive-budget takes BYTES_PER_SECOND,MESSAGES_PER_SECOND (positive whole numbers) or 'off', got '${value}'`);
+  return { bytesPerSecond, messagesPerSecond };
+}
+
+/** `{ receiveBudget }` from --receive-budget (checked before), or nothing: the library's default budget. */
+export function receiveBudgetOption(value: string | undefined): { receiveBudget?: ReturnType<typeof parseReceiveBudget> } {
+  const receiveBudget = parseReceiveBudget(value);
+  return receiveBudget === undefined ? {} : { receiveBudget };
 }

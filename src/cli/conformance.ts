@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
+import { S2_VERSION } from '../machines/session-setup.js';
+import { S2_VERSIONS, isS2Version } from '../typebox/versions.js';
 import {
   formatFailures,
   formatRow,
@@ -16,7 +18,7 @@ import { badOption, defineCommand, failed, noPositionals, readFlagFile } from '.
 const TYPES = [...CONTROL_TYPE_SHORT, 'NOT_CONTROLABLE'] as const;
 
 const USAGE = `Usage: s2 conformance --role cem|rm (--url URL | --listen PORT) [--control-type T] [--junit FILE]
-                      [--ids schema|strict|uuid] [--timeout MS] [--host H] [--token T] [--ca F]
+                      [--version V] [--ids schema|strict|uuid] [--timeout MS] [--host H] [--token T] [--ca F]
 
 Tests ANOTHER S2 implementation over WebSocket with scenarios generated from s2-engine's
 statecharts (session, control type, instruction). --role is the role of the implementation
@@ -31,6 +33,10 @@ HandshakeResponse, ResourceManagerDetails, description after activation), instru
 (R46) and how sessions end (SessionRequest, PERMANENT_ERROR). Rule ids are listed with their
 meaning in docs/rules.md of the s2-engine repository.
 
+One run speaks one S2 JSON version (--version): the kit as an RM offers only it, the kit as a CEM
+selects it (an RM that does not offer it ends the run after the discovery), and every frame is
+checked against that version's messages. Test an implementation of both versions with two runs.
+
 Output: one table row per scenario as it completes (pass, FAIL, n/a, ERROR), then every failure
 with its rule ids, what was expected and the frames observed (← from the peer, → from the kit).
 
@@ -42,6 +48,7 @@ Options:
   --control-type T     test only this control type: ${TYPES.join('|')}
                        (default: every type the RM offers; for a CEM all five)
   --junit FILE         also write the results as JUnit XML
+  --version V          the S2 JSON version to test: ${S2_VERSIONS.join(' or ')} (default ${S2_VERSION})
   --ids schema|strict|uuid  check the peer's ID fields: the schema pattern, anchored 2–64 characters, or UUIDs (R3)
   --timeout MS         how long to wait for each answer, message or close (default 5000)
   --token T            bearer token: sent when dialling, required from the RM when listening
@@ -62,6 +69,7 @@ const FLAGS = {
   timeout: { type: 'string' },
   token: { type: 'string' },
   ca: { type: 'string' },
+  version: { type: 'string' },
 } as const;
 
 export const conformanceCommand = defineCommand({
@@ -87,6 +95,9 @@ export const conformanceCommand = defineCommand({
       if (ct === 'NOT_CONTROLABLE' && role === 'CEM') throw badOption('--control-type NOT_CONTROLABLE applies to --role rm only');
       if (f.ids !== undefined && f.ids !== 'uuid' && f.ids !== 'schema' && f.ids !== 'strict')
         throw badOption(`--ids must be 'schema', 'strict' or 'uuid'`);
+      if (f.version !== undefined && !isS2Version(f.version))
+        throw badOption(`--version: unknown S2 version '${f.version}' (known: ${S2_VERSIONS.join(', ')})`);
+      const version = f.version;
       const timeoutMs = f.timeout === undefined ? undefined : Number(f.timeout);
       if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
         throw badOption(`--timeout must be a number of milliseconds > 0, got '${f.timeout}'`);
@@ -98,6 +109,7 @@ export const conformanceCommand = defineCommand({
         ...(port !== undefined ? { listen: { port, ...(f.host ? { host: f.host } : {}) } } : {}),
         ...(ct ? { controlType: ct as ControlTypeShort | 'NOT_CONTROLABLE' } : {}),
         ...(f.ids ? { ids: f.ids } : {}),
+        ...(version !== undefined ? { version } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         ...(f.token ? { token: f.token } : {}),
         ...(ca ? { ca } : {}),
@@ -107,7 +119,10 @@ export const conformanceCommand = defineCommand({
           io.stdout.write(`${formatRow(r, row++)}\n`);
         },
       };
-      if (f.url) io.stdout.write(`s2 conformance: testing the ${role} at ${f.url} (the kit plays the ${role === 'CEM' ? 'RM' : 'CEM'})\n`);
+      if (f.url)
+        io.stdout.write(
+          `s2 conformance: testing the ${role} at ${f.url} in S2 ${version ?? S2_VERSION} (the kit plays the ${role === 'CEM' ? 'RM' : 'CEM'})\n`,
+        );
     } catch (err) {
       return failed(io, 'conformance', err);
     }

@@ -8,7 +8,7 @@ import type { Deployment, NodeDescription, NodeRole } from '../connect/wire/inde
 import { createS2ConnectServer, type S2ConnectServer, type S2ConnectServerEvent, type S2ConnectServerOptions } from '../connect/server.js';
 import type { PairingStore } from '../connect/store/index.js';
 import { newUuid } from '../roles/ids.js';
-import { badOption, numberFlag, readFlagFile, type CliIO } from './common.js';
+import { badOption, numberFlag, readFlagFile, receiveBudgetOption, type CliIO } from './common.js';
 import { printable } from './format.js';
 
 /**
@@ -142,6 +142,8 @@ export interface ConnectFlagValues {
   readonly port?: string | undefined;
   readonly host?: string | undefined;
   readonly ca?: string | undefined;
+  readonly 'receive-budget'?: string | undefined;
+  readonly 'wait-for-pairing'?: string | undefined;
 }
 
 /** Checks the S2 Connect flags that belong together; returns whether S2 Connect is used at all. */
@@ -159,7 +161,8 @@ export function checkConnectFlags(f: ConnectFlagValues): boolean {
     throw badOption(`--pairing-url must be an https:// URL, got '${f['pairing-url']}'`);
   if (f['public-url'] !== undefined && !/^https:\/\/.+\/$/.test(f['public-url']))
     throw badOption(`--public-url must be an https:// URL ending in '/', got '${f['public-url']}'`);
-  if (f['pairing-token'] !== undefined && f.connect !== true) throw badOption('--pairing-token needs --connect');
+  if (f['pairing-token'] !== undefined && f.connect !== true && f['wait-for-pairing'] === undefined)
+    throw badOption('--pairing-token needs --connect (or, on an RM, --wait-for-pairing)');
   parseDeployment(f.deployment, f['public-url']);
   parseResolve(f.resolve);
   return true;
@@ -178,6 +181,21 @@ export function describeConnectEvent(event: S2ConnectServerEvent): string {
       return `unpaired ${printable(event.remoteNodeId)} (${event.by === 'peer' ? 'by the other node' : 'here'})`;
     case 'refused':
       return `refused ${printable(event.path)} from ${printable(event.remoteAddress)}: ${event.status}${event.errorMessage ? ` ${printable(event.errorMessage)}` : ''}`;
+    case 'client-waiting': {
+      const { client } = event;
+      const what = client.node
+        ? `${printable(client.node.role)} '${printable(client.node.userDefinedName ?? client.node.modelName)}' `
+        : 'node ';
+      return `${what}${printable(client.clientNodeId)} waits to be paired (long poll)`;
+    }
+    case 'client-gone':
+      return `node ${printable(event.clientNodeId)} stopped polling`;
+    case 'prepare-pairing':
+      return `${printable(event.clientNode.role)} ${printable(event.clientNode.id)} is about to pair: it shows its code now`;
+    case 'cancel-prepare-pairing':
+      return `node ${printable(event.clientNodeId)} no longer prepares a pairing`;
+    case 'client-error':
+      return `node ${printable(event.clientNodeId)} cannot pair: ${printable(event.errorMessage)}`;
   }
 }
 
@@ -196,6 +214,8 @@ export async function startConnectServer(options: {
   readonly io: CliIO;
   readonly onConnection: S2ConnectServerOptions['onConnection'];
   readonly onEvent?: ((event: S2ConnectServerEvent) => void) | undefined;
+  /** The S2 JSON versions offered and accepted in session initiation (--versions); default the server's. */
+  readonly messageVersions?: readonly string[] | undefined;
 }): Promise<S2ConnectServer> {
   const { command, flags: f, node, deployment, io } = options;
   const hostname = f['public-url'] ? new URL(f['public-url']).hostname : localHostname();
@@ -207,6 +227,8 @@ export async function startConnectServer(options: {
     host: f.host ?? '127.0.0.1',
     port: numberFlag('--port', f.port, 0),
     ...(f['public-url'] ? { publicUrl: f['public-url'] } : { hostname }),
+    ...(options.messageVersions ? { messageVersions: options.messageVersions } : {}),
+    ...(f['receive-budget'] !== undefined ? { websocket: receiveBudgetOption(f['receive-budget']) } : {}),
     onConnection: options.onConnection,
     onEvent: (event) => {
       io.stdout.write(`s2 ${command}: ${describeConnectEvent(event)}\n`);

@@ -9,18 +9,35 @@ import { createRmClient, type RmClient, type RmClientOptions } from '../roles/rm
 import type { S2Session } from '../roles/session.js';
 import { traceSession } from '../roles/trace.js';
 import { createCemPolicy, createDevice, type SimulatedDevice } from '../sim/index.js';
-import { CONTROL_TYPE_SHORT } from '../typebox/message-spec.js';
-import { defineCommand, endStream, failed, noPositionals, numberFlag, openTrace } from './common.js';
+import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
+import { S2_VERSIONS, type S2Version } from '../typebox/versions.js';
+import {
+  defineCommand,
+  endStream,
+  failed,
+  noPositionals,
+  numberFlag,
+  openTrace,
+  parseVersions,
+  VERSIONS_FLAG,
+  versionsHelp,
+} from './common.js';
 import { INSPECT_FLAGS, INSPECT_HELP, startInspection, type Inspection } from './inspect.js';
 import { printable, shortId } from './format.js';
 import { logSession } from './session-log.js';
 
-const USAGE = `Usage: s2 demo [--seconds N] [--connect] [--trace FILE] [--inspect [--inspect-port P] | --inspect-to URL]
+const USAGE = `Usage: s2 demo [--seconds N] [--connect] [--versions V[,V…]] [--trace FILE]
+               [--inspect [--inspect-port P] | --inspect-to URL]
 
 Runs an embedded CEM and one simulated RM per control type (FRBC battery, PPBC washing machine,
 OMBC heat pump, PEBC curtailable PV, DDBC heat buffer) over real WebSockets on 127.0.0.1, prints
 every handshake, description, instruction and status, then a summary. Exit status 0 when every
 session ran without a protocol error, 1 otherwise.
+
+The CEM speaks every S2 JSON version of --versions (default both); each device offers one of them:
+with both, the PEBC and DDBC devices speak 1.0.0-beta (the DDBC heat buffer sends
+DDBC.PresentDemandStatus) and the others 0.0.2-beta; with one, every device speaks it. The
+version of each device is printed at the start, at every handshake and in the summary.
 
 With --connect the devices first pair with the CEM through S2 Connect (LAN, certificates made for
 cem.local, reached on 127.0.0.1), one pairing code each, and every session starts with S2
@@ -30,6 +47,7 @@ Options:
   --seconds N     how long the devices run (default 8)
   --connect       pair and connect through S2 Connect instead of a plain WebSocket URL
   --trace FILE    append a JSON-lines trace of every session to FILE
+${versionsHelp(18)}
 ${INSPECT_HELP}
   -h, --help      print this help`;
 
@@ -37,11 +55,31 @@ ${INSPECT_HELP}
 interface Tally {
   role: string;
   name: string;
+  /** The S2 version selected at the handshake. */
+  version: string;
   state: string;
   sent: number;
   received: number;
   refused: number;
   errors: string[];
+}
+
+/**
+ * The version each device speaks when the CEM speaks both: a mix, so that one demo shows sessions of
+ * each version side by side on one CEM, and DDBC in 1.0.0-beta (its PresentDemandStatus).
+ */
+const DEVICE_VERSION: Readonly<Record<ControlTypeShort, S2Version>> = {
+  FRBC: '0.0.2-beta',
+  PPBC: '0.0.2-beta',
+  OMBC: '0.0.2-beta',
+  PEBC: '1.0.0-beta',
+  DDBC: '1.0.0-beta',
+};
+
+/** The one version a device of `type` offers: its preferred one when the CEM speaks it, else the CEM's first. */
+export function deviceVersion(type: ControlTypeShort, versions: readonly S2Version[]): S2Version {
+  const preferred = DEVICE_VERSION[type];
+  return versions.includes(preferred) ? preferred : versions[0]!;
 }
 
 /** How much faster than real time the simulated devices live in the demo. */
@@ -58,13 +96,15 @@ export const demoCommand = defineCommand({
   name: 'demo',
   summary: 'run a CEM and five simulated RMs (one per control type) and print what they say',
   usage: USAGE,
-  options: { seconds: { type: 'string' }, connect: { type: 'boolean' }, trace: { type: 'string' }, ...INSPECT_FLAGS },
+  options: { seconds: { type: 'string' }, connect: { type: 'boolean' }, trace: { type: 'string' }, ...VERSIONS_FLAG, ...INSPECT_FLAGS },
   async run(parsed, io) {
     let seconds: number;
+    let versions: readonly S2Version[];
     let inspection: Inspection | undefined;
     try {
       noPositionals(parsed.positionals);
       seconds = numberFlag('--seconds', parsed.values.seconds, 8);
+      versions = parseVersions(parsed.values.versions) ?? S2_VERSIONS;
       inspection = await startInspection(parsed.values);
     } catch (err) {
       return failed(io, 'demo', err);
@@ -74,7 +114,16 @@ export const demoCommand = defineCommand({
     const trace = openTrace(parsed.values.trace);
     const tallies: Tally[] = [];
     const watch = (session: S2Session, name: string) => {
-      const tally: Tally = { role: session.role, name, state: session.state, sent: 0, received: 0, refused: 0, errors: [] };
+      const tally: Tally = {
+        role: session.role,
+        name,
+        version: '-',
+        state: session.state,
+        sent: 0,
+        received: 0,
+        refused: 0,
+        errors: [],
+      };
       tallies.push(tally);
       // The CEM learns whom it talks to from the RM's details.
       let label = name;
@@ -86,6 +135,7 @@ export const demoCommand = defineCommand({
       }
       logSession(session, (line) => io.stdout.write(paint(ANSI[session.role], line)), { label: () => label.padEnd(28).slice(0, 28) });
       if (trace) traceSession(session, (line) => trace.write(line));
+      session.on('handshake', ({ version }) => (tally.version = version));
       session.on('sent', () => tally.sent++);
       session.on('received', () => tally.received++);
       // The summary shows where each session got to, not that it closed at the end.
@@ -105,6 +155,7 @@ export const demoCommand = defineCommand({
     // Devices run DEMO_SPEED times faster than real time, so minutes of device life fit in seconds.
     const policy = createCemPolicy({ envelopeMs: 3_000, interruptionMs: 1_000 });
     const cemOptions = {
+      versions,
       controlTypes: policy.handlers,
       ...inspection?.options,
       onSession: (s: S2Session) => {
@@ -115,17 +166,17 @@ export const demoCommand = defineCommand({
     const devices: SimulatedDevice[] = [];
     const clients: RmClient[] = [];
     let stopCem: () => Promise<void>;
-    let dialFor: (device: SimulatedDevice) => Promise<Pick<RmClientOptions, 'url' | 'connect'>>;
+    let dialFor: (device: SimulatedDevice, version: S2Version) => Promise<Pick<RmClientOptions, 'url' | 'connect'>>;
     if (parsed.values.connect === true) {
-      const demo = await startConnectDemo(cemOptions);
+      const demo = await startConnectDemo(cemOptions, versions);
       io.stdout.write(`s2 demo: CEM serving S2 Connect on ${demo.url}\n`);
       stopCem = () => demo.close();
-      dialFor = async (device) => {
-        const { record } = await demo.pairDevice(device);
+      dialFor = async (device, version) => {
+        const { record } = await demo.pairDevice(device, version);
         io.stdout.write(
           `s2 demo: ${printable(device.details.name ?? device.controlType)} paired (node ${shortId(record.localNodeId)}, one-time code)\n`,
         );
-        return { connect: () => demo.dial(record) };
+        return { connect: () => demo.dial(record, version) };
       };
     } else {
       const cem = await createCemServer(cemOptions);
@@ -133,12 +184,17 @@ export const demoCommand = defineCommand({
       stopCem = () => cem.close();
       dialFor = () => Promise.resolve({ url: cem.url });
     }
+    io.stdout.write(
+      `s2 demo: the CEM speaks S2 ${versions.join(', ')}; the devices: ${CONTROL_TYPE_SHORT.map((t) => `${t} ${deviceVersion(t, versions)}`).join(', ')}\n`,
+    );
     for (const type of CONTROL_TYPE_SHORT) {
       const device = createDevice(type, { speed: DEMO_SPEED, tickMs: 250 });
+      const version = deviceVersion(type, versions);
       devices.push(device);
       clients.push(
         createRmClient({
-          ...(await dialFor(device)),
+          ...(await dialFor(device, version)),
+          versions: [version],
           details: device.details,
           controlTypes: { [type]: device.handler },
           ...inspection?.options,
@@ -159,11 +215,11 @@ export const demoCommand = defineCommand({
     const summary = policy.summary();
     io.stdout.write('\nSummary\n');
     io.stdout.write(
-      `${'role'.padEnd(4)}  ${'peer'.padEnd(28)}  ${'last state'.padEnd(24)}  ${'sent'.padStart(5)}  ${'recv'.padStart(5)}  refused\n`,
+      `${'role'.padEnd(4)}  ${'peer'.padEnd(28)}  ${'S2 version'.padEnd(10)}  ${'last state'.padEnd(24)}  ${'sent'.padStart(5)}  ${'recv'.padStart(5)}  refused\n`,
     );
     for (const t of tallies) {
       io.stdout.write(
-        `${t.role.padEnd(4)}  ${printable(t.name, Infinity).slice(0, 28).padEnd(28)}  ${t.state.padEnd(24)}  ${String(t.sent).padStart(5)}  ${String(t.received).padStart(5)}  ${t.refused}\n`,
+        `${t.role.padEnd(4)}  ${printable(t.name, Infinity).slice(0, 28).padEnd(28)}  ${t.version.padEnd(10)}  ${t.state.padEnd(24)}  ${String(t.sent).padStart(5)}  ${String(t.received).padStart(5)}  ${t.refused}\n`,
       );
     }
     io.stdout.write(
@@ -183,7 +239,10 @@ export const demoCommand = defineCommand({
       io.stdout.write(paint(ANSI.bad, '\nno instruction was given: the sessions did not get far enough\n'));
       return 1;
     }
-    io.stdout.write(`\nNo protocol errors (${tallies.length} sessions; CEM sessions ended in ${[...activeTypes].join(', ')}).\n`);
+    const byVersion = S2_VERSIONS.map((v) => `${tallies.filter((t) => t.version === v).length} on ${v}`).join(', ');
+    io.stdout.write(
+      `\nNo protocol errors (${tallies.length} sessions; CEM sessions ended in ${[...activeTypes].join(', ')}; S2 versions: ${byVersion}).\n`,
+    );
     return 0;
   },
 });
@@ -193,7 +252,7 @@ export const demoCommand = defineCommand({
  * with in-memory pairing stores: each device pairs with its own one-time code, then dials with
  * session initiation and token rotation.
  */
-async function startConnectDemo(cemOptions: Parameters<typeof createCemHost>[0]) {
+async function startConnectDemo(cemOptions: Parameters<typeof createCemHost>[0], versions: readonly S2Version[]) {
   const resolve = (host: string): string | undefined => (host === 'cem.local' ? '127.0.0.1' : undefined);
   const certs = await generateCertificates({ hostname: 'cem.local' });
   const cem = createCemHost(cemOptions);
@@ -204,12 +263,13 @@ async function startConnectDemo(cemOptions: Parameters<typeof createCemHost>[0])
     tls: { cert: certs.chainPem, key: certs.keyPem },
     hostname: 'cem.local',
     store: new MemoryPairingStore(),
+    messageVersions: versions,
     onConnection: (transport, info) => void cem.accept(transport, { info, versions: [info.messageVersion] }),
   });
   const stores = new Map<string, MemoryPairingStore>();
   return {
     url: server.url,
-    async pairDevice(device: SimulatedDevice) {
+    async pairDevice(device: SimulatedDevice, version: S2Version) {
       const store = new MemoryPairingStore();
       const { code } = server.allowPairingOnce();
       const node = {
@@ -226,12 +286,13 @@ async function startConnectDemo(cemOptions: Parameters<typeof createCemHost>[0])
         endpoint: { name: node.modelName, deployment: 'LAN' },
         store,
         resolve,
+        messageVersions: [version],
       });
       stores.set(record.localNodeId, store);
       return { code, record };
     },
-    async dial(record: PairingRecord) {
-      const c = await connectPaired({ store: stores.get(record.localNodeId)!, resolve });
+    async dial(record: PairingRecord, version: S2Version) {
+      const c = await connectPaired({ store: stores.get(record.localNodeId)!, resolve, messageVersions: [version] });
       return { transport: c.transport, versions: [c.messageVersion] };
     },
     async close() {

@@ -20,11 +20,17 @@ import {
   noPositionals,
   numberFlag,
   openTrace,
+  parseVersions,
   readFlagFile,
   untilStopped,
+  VERSIONS_FLAG,
+  versionsHelp,
+  RECEIVE_BUDGET_FLAG,
+  receiveBudgetHelp,
+  receiveBudgetOption,
   type CliIO,
-  type OptionValues,
 } from './common.js';
+import { S2_VERSIONS, type S2Version } from '../typebox/versions.js';
 import { logSession } from './session-log.js';
 import {
   CONNECT_FLAGS,
@@ -38,14 +44,20 @@ import {
   startConnectServer,
   type ConnectFlagValues,
 } from './connect.js';
+import { MDNS_FLAGS, MDNS_HELP, advertiseServer, mdnsOptionsOf, printedCode, waitToBePaired, type MdnsFlagValues } from './lan.js';
+import type { Advertisement } from '../connect/discovery.js';
+import type { LongPollClient } from '../connect/lan/lan-client.js';
 
 const TYPES = [...CONTROL_TYPE_SHORT, 'NOT_CONTROLABLE'] as const;
 
 const USAGE = `Usage: s2 rm --url URL --control-type ${TYPES.join('|')}
              [--speed N] [--seconds N] [--retries N] [--trace FILE] [--token T] [--ca F] [--ids strict|schema|uuid]
+             [--versions V[,V…]] [--receive-budget B,M|off]
        s2 rm --control-type T --store DIR [--pair CODE --pairing-url URL] [--ca F] [--resolve NAME=ADDR] [same options]
        s2 rm --control-type T --store DIR --connect [--port P] [--host H] [--tls-cert F --tls-key F]
-             [--deployment LAN|WAN] [--public-url URL] [--pairing-token B64] [same options]
+             [--deployment LAN|WAN] [--public-url URL] [--pairing-token B64]
+             [--advertise [--mdns-interface A] [--mdns-port P]] [same options]
+       s2 rm --control-type T --store DIR --wait-for-pairing URL [--pairing-token B64] [same options]
 
 Runs a simulated device as an RM: it connects to a CEM, completes the handshake, announces its
 details offering the given control type, describes itself when that type is selected, carries out
@@ -53,11 +65,17 @@ instructions and reports their statuses, and prints one line per event. The devi
 battery, PPBC washing machine, OMBC heat pump, PEBC curtailable PV, DDBC heat buffer;
 NOT_CONTROLABLE only measures. Reconnects with back-off when the connection ends (at once after a
 SessionRequest RECONNECT). Stops after --seconds, on SIGINT/SIGTERM, or when --retries gives up.
+The Handshake offers the --versions (default both); the CEM selects one, printed at the handshake,
+and the device speaks it (a DDBC heat buffer on 1.0.0-beta sends DDBC.PresentDemandStatus).
 
 With --store (S2 Connect) the RM connects with the pairing kept in DIR, rotating its access token
 on every connection: --pair CODE --pairing-url URL pairs first with a CEM that shows the code
 (s2 cem --connect). With --connect the RM shows a code itself ('pairing code: CODE', 'pairing url:
-URL') and waits for a CEM to pair with it (s2 cem --pair CODE --pairing-url URL).
+URL') and waits for a CEM to pair with it (s2 cem --pair CODE --pairing-url URL); --advertise
+makes it findable by mDNS (s2 discover). With --wait-for-pairing URL the RM is a device with a
+printed code: it prints 'pairing code: CODE' (kept in DIR, or --pairing-token) and long-polls the
+CEM at URL (its long-poll URL, from s2 discover) until the CEM's user enters that code there
+(s2 cem --connect: 'accept ID CODE'); the CEM then tells it to pair, and it connects.
 
 Options:
   --url URL            the CEM's ws:// or wss:// URL (plain WebSocket, without --store)
@@ -75,10 +93,16 @@ Options:
                        pass), 'schema' = the official unanchored pattern as published (accepts a
                        message_id of any length that holds two such characters, and echoes it),
                        'uuid' = canonical UUIDs  (default strict)
+${versionsHelp(23)}
+${receiveBudgetHelp(23)}
   --port P             with --connect: the port of the RM's S2 Connect server (default: a free one)
   --host H             with --connect: the interface it listens on (default 127.0.0.1)
   --tls-cert F         with --connect: PEM certificate chain of the RM's S2 Connect server
   --tls-key F          its PEM private key
+  --advertise          with --connect: advertise the S2 Connect server over mDNS (_s2connect._tcp, _rm)
+  --wait-for-pairing URL
+                       long-poll the CEM at URL (https://…) until it tells this RM to pair
+${MDNS_HELP}
 ${CONNECT_HELP}
   -h, --help           print this help
 
@@ -120,6 +144,11 @@ export const rmCommand = defineCommand({
     host: { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    advertise: { type: 'boolean' },
+    'wait-for-pairing': { type: 'string' },
+    ...VERSIONS_FLAG,
+    ...RECEIVE_BUDGET_FLAG,
+    ...MDNS_FLAGS,
     ...CONNECT_FLAGS,
   },
   async run({ values: f, positionals }, io) {
@@ -133,6 +162,20 @@ export const rmCommand = defineCommand({
         for (const name of ['port', 'host', 'tls-cert', 'tls-key'] as const)
           if (f[name] !== undefined) throw badOption(`--${name} needs --connect`);
       }
+      if (f.advertise === true && f.connect !== true) throw badOption('--advertise needs --connect (it advertises the S2 Connect server)');
+      const budget = receiveBudgetOption(f['receive-budget']);
+      if (f.advertise !== true)
+        for (const name of ['mdns-interface', 'mdns-port'] as const)
+          if (f[name] !== undefined) throw badOption(`--${name} needs --advertise`);
+      mdnsOptionsOf(f);
+      const waitFor = f['wait-for-pairing'];
+      if (waitFor !== undefined) {
+        if (f.store === undefined) throw badOption('--wait-for-pairing needs --store DIR (where the pairing is kept)');
+        if (!/^https:\/\//.test(waitFor)) throw badOption(`--wait-for-pairing must be an https:// URL, got '${waitFor}'`);
+        if (f.pair !== undefined) throw badOption('--wait-for-pairing and --pair are two ways to pair: choose one');
+      }
+      // The CLI's devices speak both versions (the library's RM default stays 0.0.2-beta).
+      const versions: readonly S2Version[] = parseVersions(f.versions) ?? S2_VERSIONS;
       const url = f.url ?? `the CEM paired in ${f.store}`;
       const ct = f['control-type'];
       if (!ct || !(TYPES as readonly string[]).includes(ct)) throw badOption(`--control-type must be one of ${TYPES.join(', ')}`);
@@ -179,7 +222,7 @@ export const rmCommand = defineCommand({
       };
       let connect: Awaited<ReturnType<typeof startConnect>> | undefined;
       try {
-        connect = viaConnect ? await startConnect(f, details, controlTypes, io, onSession) : undefined;
+        connect = viaConnect ? await startConnect(f, details, controlTypes, versions, io, onSession) : undefined;
       } catch (err) {
         device?.stop();
         await endStream(trace);
@@ -194,6 +237,8 @@ export const rmCommand = defineCommand({
         ...(f.token ? { token: f.token } : {}),
         ...(ca ? { ca } : {}),
         ids: (f.ids ?? 'strict') as IdMode,
+        versions,
+        ...budget,
         onSession,
         onDialError: (err, _attempt, delayMs) => {
           const message = printable((err as Error).message, 1000);
@@ -235,9 +280,10 @@ export const rmCommand = defineCommand({
  * arrive through the server.
  */
 async function startConnect(
-  f: OptionValues<typeof rmCommand.options> & ConnectFlagValues,
+  f: ConnectFlagValues & MdnsFlagValues & { readonly advertise?: boolean | undefined; readonly ids?: string | undefined },
   details: RmDetailsInput,
   controlTypes: RmControlTypes | undefined,
+  versions: readonly S2Version[],
   io: CliIO,
   onSession: (session: S2Session) => void,
 ): Promise<{ dial: () => Promise<DialledTransport>; close: () => Promise<void> }> {
@@ -254,6 +300,8 @@ async function startConnect(
   const endpoint = { name: details.name ?? 's2 rm', deployment };
   let paired: () => void = () => {};
   let server: S2ConnectServer | undefined;
+  let advertisement: Advertisement | undefined;
+  let poller: LongPollClient | undefined;
   const served = new Set<S2Session>();
   if (f.connect === true) {
     server = await startConnectServer({
@@ -264,6 +312,7 @@ async function startConnect(
       deployment,
       store,
       io,
+      messageVersions: versions,
       onConnection: (transport, info) => {
         const session = new S2Session(transport, {
           role: 'RM',
@@ -281,6 +330,42 @@ async function startConnect(
       onEvent: (event) => event.type === 'paired' && paired(),
     });
     offerPairing(server, f, io);
+    if (f.advertise === true) {
+      try {
+        advertisement = await advertiseServer({
+          command: 'rm',
+          server,
+          node,
+          endpointName: endpoint.name,
+          deployment,
+          longPolling: false,
+          flags: f,
+          io,
+        });
+      } catch (err) {
+        await server.close();
+        await store.close();
+        throw err;
+      }
+    }
+  }
+  if (f['wait-for-pairing'] !== undefined) {
+    const code = printedCode(dir, f['pairing-token']);
+    io.stdout.write(
+      `pairing code: ${code}\ns2 rm: waiting for the CEM at ${printable(f['wait-for-pairing'])} to pair (its user enters the code)\n`,
+    );
+    poller = waitToBePaired({
+      url: f['wait-for-pairing'],
+      code,
+      node,
+      endpoint,
+      store,
+      resolve,
+      ca,
+      messageVersions: versions,
+      io,
+      onPaired: () => paired(),
+    });
   }
   if (f.pair !== undefined) {
     try {
@@ -292,6 +377,7 @@ async function startConnect(
         store,
         resolve,
         ca,
+        messageVersions: versions,
         ...(server ? { ownConnectionDetails: server.newConnectionDetails() } : {}),
       });
       io.stdout.write(`s2 rm: paired with ${printable(pairing.remoteNode.role)} ${printable(pairing.remoteNodeId)}\n`);
@@ -308,18 +394,29 @@ async function startConnect(
         .filter((p) => p.localNodeId === node.id && p.communicationRole === 'client')
         .sort((a, b) => b.pairedAt.localeCompare(a.pairedAt));
       if (mine[0]) return mine[0];
-      if (server === undefined) throw new S2Error('INVALID_OPTIONS', `no pairing in ${dir}: pair first with --pair CODE --pairing-url URL`);
+      if (server === undefined && poller === undefined)
+        throw new S2Error('INVALID_OPTIONS', `no pairing in ${dir}: pair first with --pair CODE --pairing-url URL`);
       await new Promise<void>((ok) => (paired = ok));
     }
   };
   return {
     dial: async () => {
       const pairing = await pairingToDial();
-      const c = await connectPaired({ store, localNodeId: node.id, remoteNodeId: pairing.remoteNodeId, resolve, ca });
+      const c = await connectPaired({
+        store,
+        localNodeId: node.id,
+        remoteNodeId: pairing.remoteNodeId,
+        resolve,
+        ca,
+        messageVersions: versions,
+        ...(f['receive-budget'] !== undefined ? { websocket: receiveBudgetOption(f['receive-budget']) } : {}),
+      });
       return { transport: c.transport, versions: [c.messageVersion] };
     },
     close: async () => {
       await Promise.all([...served].map((s) => s.close(1001, 'RM shutting down')));
+      await poller?.stop();
+      await advertisement?.stop();
       await server?.close();
       await store.close();
     },

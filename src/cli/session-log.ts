@@ -3,7 +3,7 @@ import { printable, shortId, summarize, clockTime } from './format.js';
 
 /**
  * Prints one readable line per session event: messages sent (→) and received (←), refusals,
- * state changes, reports and the close. This is the CLI's view; the library itself never prints.
+ * state changes, the completed handshake with the S2 version selected (✓), reports and the close. This is the CLI's view; the library itself never prints.
  * Peer-supplied text (names, labels, reasons, close reasons) is escaped and capped with
  * {@link printable}, and each line as a whole is escaped again, so that one event is one line.
  */
@@ -19,6 +19,8 @@ export function logSession(
   session.on('received', ({ frame, message }) => out(`← ${message ? summarize(message) : `undecodable frame (${frame.length} chars)`}`));
   session.on('refused', ({ status, reason }) => out(`✗ answered ${status}: ${printable(reason)}`));
   session.on('state', ({ state }) => out(`@ ${state}`));
+  // Which message set the session speaks from here on: the one the CEM selected (R26, R27).
+  session.on('handshake', ({ version }) => out(`✓ handshake: S2 ${printable(version)}`));
   session.on('report', ({ kind, detail }) => out(`! ${kind}: ${printable(detail)}`));
   session.on('close', ({ code, reason }) => out(`closed ${code}${reason ? ` ${printable(reason)}` : ''}`));
 }

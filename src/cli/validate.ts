@@ -2,12 +2,13 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { codecFor, type DecodeResult } from '../codec/index.js';
 import type { IdMode } from '../typebox/validators.js';
+import { isS2Version, S2_VERSIONS } from '../typebox/versions.js';
 import { defineCommand, usageError as commandUsageError, type CliIO, type ParsedArgs } from './common.js';
 
-const USAGE = `Usage: s2 validate [--schema-only] [--ids strict|schema|uuid] [FILE|-]
+const USAGE = `Usage: s2 validate [--version 0.0.2-beta|1.0.0-beta] [--schema-only] [--ids strict|schema|uuid] [FILE|-]
 
-Checks S2 messages (s2-ws-json 0.0.2-beta): JSON Schema first, then the rules a single message
-must follow beyond the schema, exactly as a received frame is checked. Rule ids (R…) are listed
+Checks S2 messages of one S2 JSON version: JSON Schema first, then the rules a single message
+must follow beyond the schema, exactly as a received frame of a session of that version is checked. Rule ids (R…) are listed
 with their meaning in docs/rules.md of the s2-engine repository.
 
 Input: FILE, or standard input when FILE is '-' or absent. Either ONE JSON document (it may be
@@ -17,6 +18,10 @@ non-blank line opens an object or array that continues on the next line (a malfo
 pretty-printed document is reported once, not line by line); otherwise it is JSON lines.
 
 Options:
+  --version 0.0.2-beta|1.0.0-beta
+                       the S2 JSON message set to check against: 0.0.2-beta (35 messages) or
+                       1.0.0-beta (36: adds DDBC.PresentDemandStatus, drops present_demand_rate
+                       from DDBC.SystemDescription)  (default: 0.0.2-beta)
   --schema-only        check the JSON Schemas only, not the semantic rules  (default: off, rules on)
   --ids strict|schema|uuid
                        how ID fields are checked (R3): 'schema' = the official pattern as
@@ -32,7 +37,7 @@ Output: one JSON line per message on stdout, in input order:
   string, null when it has none. value and rule appear only when known.
 
 Exit status: 0 every message valid; 1 at least one invalid; 2 usage error (unknown flag, bad
---ids, more than one FILE, unreadable FILE) or an input with no messages (empty or blank).`;
+--ids or --version, more than one FILE, unreadable FILE) or an input with no messages (empty or blank).`;
 
 /** One line of `s2 validate` output. */
 export interface ValidateRecord {
@@ -123,12 +128,16 @@ const usageError = (io: CliIO, message: string): number => commandUsageError(io,
 const OPTIONS = {
   'schema-only': { type: 'boolean' },
   ids: { type: 'string' },
+  version: { type: 'string' },
 } as const;
 
 async function run({ values, positionals }: ParsedArgs<typeof OPTIONS>, io: CliIO): Promise<number> {
   const ids = values.ids ?? 'schema';
   if (ids !== 'schema' && ids !== 'uuid' && ids !== 'strict')
     return usageError(io, `--ids must be 'schema' or 'uuid' or 'strict', got '${ids}'`);
+  const version = values.version ?? '0.0.2-beta';
+  if (!isS2Version(version))
+    return usageError(io, `--version must be one of ${S2_VERSIONS.map((v) => `'${v}'`).join(', ')}, got '${version}'`);
   if (positionals.length > 1) return usageError(io, `expected at most one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
   const file = positionals[0] ?? '-';
 
@@ -150,7 +159,7 @@ async function run({ values, positionals }: ParsedArgs<typeof OPTIONS>, io: CliI
   if (items.length === 0)
     return usageError(io, `no messages in input (${file === '-' ? 'standard input' : `'${file}'`} is empty or blank)`);
 
-  const codec = codecFor({ ids: ids satisfies IdMode, rules: !values['schema-only'] });
+  const codec = codecFor({ ids: ids satisfies IdMode, rules: !values['schema-only'], version });
   let allValid = true;
   const out: string[] = [];
   for (const item of items) {

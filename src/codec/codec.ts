@@ -2,9 +2,11 @@ import type { ReceptionStatus } from '../typebox/common/reception-status.js';
 import { S2Error } from '../typebox/errors.js';
 import type { MessageSpec } from '../typebox/message-spec.js';
 import { clip, joinPath, showValue, type Problem } from '../typebox/problem.js';
-import type { S2Message } from '../typebox/registry.js';
+import { messageSpecIn, type S2Message } from '../typebox/registry.js';
 import { idPattern, SchemaValidators, type IdMode } from '../typebox/validators.js';
 import { checkRules, type RuleTable } from '../rules/rule.js';
+import { S2_VERSIONS, type S2Version } from '../typebox/versions.js';
+import { sizeCeiling } from './ceilings.js';
 
 /** The subject id used when a frame has no readable message_id (R20, Q7, s2-ws-json issue 21). */
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -23,6 +25,23 @@ export interface CodecOptions {
   readonly ids?: IdMode | undefined;
   /** Run the intra-message rules of the rule catalogue (docs/rules.md) after the schema. Default true (also when undefined). */
   readonly rules?: boolean | undefined;
+  /**
+   * Refuse a frame above the size ceiling of its message type (`sizeCeiling`, derived from the
+   * schemas) as INVALID_MESSAGE, before parsing it when its type and id can be read off the text.
+   * A policy beyond the schemas, against peers that send megabytes where a handful of fields fit:
+   * sessions turn it on; off by default (also when undefined) so that `decode` and `s2 validate`
+   * stay schema-exact.
+   */
+  readonly ceilings?: boolean | undefined;
+  /**
+   * The S2 JSON message set: `'0.0.2-beta'` (35 messages) or `'1.0.0-beta'` (36: it adds
+   * `DDBC.PresentDemandStatus` and drops `present_demand_rate` from `DDBC.SystemDescription`). A
+   * session decodes and encodes with the set of the version its handshake selected, so a message
+   * of the other set is refused like any invalid one. `codecFor`, `decode` and `encode` pick the set
+   * by it; `new Codec(messages, …)` is given its set and only records this. Default `'0.0.2-beta'`
+   * (also when undefined).
+   */
+  readonly version?: S2Version | undefined;
 }
 
 /** Why a frame was not accepted, and what to answer. */
@@ -43,6 +62,47 @@ export type DecodeResult<M = S2Message> =
   { readonly ok: true; readonly message: M; readonly spec: MessageSpec } | { readonly ok: false; readonly error: DecodeFailure };
 
 const MAX_NON_FINITE = 10;
+
+/** JSON whitespace: space, tab, line feed, carriage return. */
+function isJsonSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
+/** Free of a backslash (an escape) and of control characters (invalid in a JSON string). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
+const PLAIN_STRING = /^[^\\\u0000-\u001f]*$/;
+
+/**
+ * The value of the string member `key` of a JSON object text, read without parsing it: for the size
+ * ceiling, which must be decided before a large frame is parsed. Only a clear answer counts: the
+ * member found once as a member name (after `{` or `,`: quotes inside a string are escaped, so
+ * `"key"` followed by `:` cannot be text in a valid frame), its value a string without escapes.
+ * Anything else (absent, repeated — JSON.parse keeps the last one —, an escaped or non-string
+ * value) is undefined, and the frame goes to the parser as usual.
+ */
+export function peekMember(text: string, key: string): string | undefined {
+  const needle = `"${key}"`;
+  let found: string | undefined;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) {
+    let k = at - 1;
+    while (k >= 0 && isJsonSpace(text.charCodeAt(k))) k--;
+    const before = text.charCodeAt(k);
+    if (before !== 0x7b /* { */ && before !== 0x2c /* , */) continue;
+    let i = at + needle.length;
+    while (isJsonSpace(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) !== 0x3a /* : */) continue;
+    if (found !== undefined) return undefined;
+    i++;
+    while (isJsonSpace(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) !== 0x22 /* " */) return undefined;
+    const end = text.indexOf('"', i + 1);
+    if (end < 0) return undefined;
+    const value = text.slice(i + 1, end);
+    if (!PLAIN_STRING.test(value)) return undefined;
+    found = value;
+  }
+  return found;
+}
 
 /** Every NaN / ±Infinity in a value built in code, with its JSONPath (cycles and depth bounded). */
 function nonFiniteNumbers(value: unknown): Problem[] {
@@ -81,8 +141,12 @@ export function diagnosticLabel(status: string, problems: readonly Problem[]): s
 export class Codec {
   readonly ids: IdMode;
   readonly rules: boolean;
+  readonly ceilings: boolean;
+  /** The message set this codec checks against (see {@link CodecOptions.version}). */
+  readonly version: S2Version;
   private readonly validators: SchemaValidators;
   private readonly idRegex: RegExp;
+  private smallest: number | undefined;
 
   constructor(
     private readonly messages: Readonly<Record<string, MessageSpec>>,
@@ -91,7 +155,10 @@ export class Codec {
   ) {
     this.ids = options.ids ?? 'schema';
     this.rules = options.rules ?? true;
-    this.validators = new SchemaValidators(this.ids);
+    this.ceilings = options.ceilings ?? false;
+    this.version = options.version ?? '0.0.2-beta';
+    // Shared per ID mode: the versions' sets share schema objects, compiled once for all codecs.
+    this.validators = SchemaValidators.shared(this.ids);
     // The same regular expression Ajv applies (it compiles patterns with the u flag).
     this.idRegex = new RegExp(idPattern(this.ids), 'u');
   }
@@ -101,8 +168,17 @@ export class Codec {
     return Object.prototype.hasOwnProperty.call(this.messages, type) ? this.messages[type] : undefined;
   }
 
-  /** Decodes one text frame. */
+  /**
+   * Decodes one text frame. With `ceilings`, a frame above the size ceiling of its message type
+   * (see `sizeCeiling`) is INVALID_MESSAGE: decided from the type and id read off the text when
+   * they can be read plainly, so that it is never parsed; otherwise after parsing, before validation.
+   */
   decode(text: string): DecodeResult {
+    // Frames below every ceiling (nearly all of them) pay one comparison.
+    if (this.ceilings && text.length > this.smallestCeiling) {
+      const refused = this.refuseUnparsed(text);
+      if (refused !== undefined) return refused;
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -111,11 +187,49 @@ export class Codec {
         { path: '$', message: `not JSON: ${(err as Error).message}`, value: showValue(text) },
       ]);
     }
-    return this.decodeValue(value);
+    return this.decodeParsed(value, this.ceilings ? text.length : undefined);
   }
 
-  /** Decodes an already parsed JSON value (e.g. one document read from a file). */
+  /** Decodes an already parsed JSON value (e.g. one document read from a file). No size ceiling applies. */
   decodeValue(value: unknown): DecodeResult {
+    return this.decodeParsed(value, undefined);
+  }
+
+  /** The smallest ceiling of any message type this codec knows (Infinity if none has one). */
+  private get smallestCeiling(): number {
+    if (this.smallest === undefined) {
+      this.smallest = Infinity;
+      for (const spec of Object.values(this.messages)) this.smallest = Math.min(this.smallest, sizeCeiling(spec) ?? Infinity);
+    }
+    return this.smallest;
+  }
+
+  /** An over-ceiling frame refused on what its text plainly says; undefined when that is not clear. */
+  private refuseUnparsed(text: string): DecodeResult | undefined {
+    let k = 0;
+    while (isJsonSpace(text.charCodeAt(k))) k++;
+    if (text.charCodeAt(k) !== 0x7b /* { */) return undefined;
+    const type = peekMember(text, 'message_type');
+    const spec = type === undefined ? undefined : this.spec(type);
+    const ceiling = spec === undefined ? undefined : sizeCeiling(spec);
+    if (type === undefined || ceiling === undefined || text.length <= ceiling) return undefined;
+    // R11: a ReceptionStatus is never answered, so it needs no readable id.
+    if (type === 'ReceptionStatus') return this.overCeiling(NIL_UUID, type, text.length, ceiling);
+    const id = peekMember(text, 'message_id');
+    if (id === undefined || !this.idRegex.test(id)) return undefined;
+    return this.overCeiling(id, type, text.length, ceiling);
+  }
+
+  private overCeiling(subject: string, type: string, size: number, ceiling: number): DecodeResult {
+    return this.fail('INVALID_MESSAGE', subject, type, [
+      {
+        path: '$',
+        message: `${type} frame of ${size} characters is above the size ceiling of ${ceiling} that its schema allows`,
+      },
+    ]);
+  }
+
+  private decodeParsed(value: unknown, size: number | undefined): DecodeResult {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       // The official message schemas lack "type": "object" and would accept a bare string or
       // number; such a frame has no message_id to answer, so it is INVALID_DATA.
@@ -156,11 +270,13 @@ export class Codec {
       return this.fail('INVALID_MESSAGE', subject, type, [
         {
           path: '$.message_type',
-          message: type === undefined ? 'missing or not a string' : 'unknown message_type',
+          message: type === undefined ? 'missing or not a string' : this.unknownType(type),
           ...(obj.message_type === undefined ? {} : { value: showValue(obj.message_type) }),
         },
       ]);
     }
+    const ceiling = size === undefined ? undefined : sizeCeiling(spec);
+    if (ceiling !== undefined && size !== undefined && size > ceiling) return this.overCeiling(subject, type ?? '', size, ceiling);
     if (!this.validators.check(spec.schema, value)) {
       return this.fail('INVALID_MESSAGE', subject, type, this.validators.problems(spec.schema, value));
     }
@@ -169,6 +285,13 @@ export class Codec {
       if (problems.length) return this.fail('INVALID_MESSAGE', subject, type, problems);
     }
     return { ok: true, message: value as S2Message, spec };
+  }
+
+  /** Why `type` is refused: a message of another S2 JSON version is named as such. */
+  private unknownType(type: string): string {
+    const versions = S2_VERSIONS.filter((v) => v !== this.version && messageSpecIn(v, type) !== undefined);
+    if (versions.length === 0 || messageSpecIn(this.version, type) !== undefined) return 'unknown message_type';
+    return `unknown message_type in S2 JSON ${this.version} (a message of ${versions.join(', ')})`;
   }
 
   /**

@@ -2,7 +2,7 @@ import { createActor, fromPromise, toPromise } from 'xstate';
 import type { SessionClock } from '../roles/types.js';
 import { connectWs, type WsClientOptions } from '../transport/ws-client.js';
 import type { Transport } from '../transport/transport.js';
-import { S2_VERSION } from '../machines/session-setup.js';
+import { DEFAULT_VERSIONS } from '../typebox/versions.js';
 import {
   CLIENT_CHALLENGE_BYTES,
   MIN_PAIRING_TOKEN_BYTES,
@@ -55,7 +55,7 @@ export interface S2ConnectClientOptions {
   readonly resolve?: HostResolver | undefined;
   /** Per HTTPS call; default 10 s. */
   readonly timeoutMs?: number | undefined;
-  /** S2 message versions offered, preferred first; default `['0.0.2-beta']`. */
+  /** S2 message versions offered, preferred first; default by this node's role, as for sessions (`DEFAULT_VERSIONS`: a CEM both, newest first; an RM 0.0.2-beta). */
   readonly messageVersions?: readonly string[] | undefined;
   /** XState clock of the attempt machines (tests). */
   readonly clock?: SessionClock | undefined;
@@ -98,6 +98,7 @@ export interface ConnectPairedOptions extends S2ConnectClientOptions {
         | 'closeTimeoutMs'
         | 'handshakeTimeoutMs'
         | 'perMessageDeflate'
+        | 'receiveBudget'
       >
     | undefined;
 }
@@ -178,7 +179,7 @@ function errorOfFailure(f: { reason: string; httpStatus?: number; errorMessage?:
  */
 export async function pair(options: PairOptions): Promise<PairingRecord> {
   const { alias, token } = parsePairingCode(options.code, { minTokenBytes: MIN_PAIRING_TOKEN_BYTES });
-  const versions = options.messageVersions ?? [S2_VERSION];
+  const versions: readonly string[] = options.messageVersions ?? DEFAULT_VERSIONS[options.node.role];
   const lan = bindsLeafCertificate(options.pairingUrl);
   const challenge = randomChallenge(CLIENT_CHALLENGE_BYTES);
   const webpki: TlsTrust = { kind: 'webpki', ca: options.ca };
@@ -351,7 +352,7 @@ export async function connectPaired(options: ConnectPairedOptions): Promise<Pair
   const trust = await trustFor(record, options);
   const common = { resolve: options.resolve, timeoutMs: options.timeoutMs, trust };
   const base = await apiBase(record.initiateSessionUrl, (url) => httpCall({ ...common, url, method: 'GET' }));
-  const versions = options.messageVersions ?? [S2_VERSION];
+  const versions: readonly string[] = options.messageVersions ?? DEFAULT_VERSIONS[record.localRole];
   const { localNodeId, remoteNodeId } = record;
 
   const actors = {

@@ -6,6 +6,7 @@ import type { Transport } from '../transport/transport.js';
 import { bearerOf } from '../transport/upgrade-auth.js';
 import { CloseCode } from '../machines/close-codes.js';
 import { S2_VERSION } from '../machines/session-setup.js';
+import { DEFAULT_VERSIONS } from '../typebox/versions.js';
 import {
   SECRET_BYTES,
   SERVER_CHALLENGE_BYTES,
@@ -26,6 +27,7 @@ import {
 import { expectedStep } from './deployment.js';
 import { S2ConnectError } from './errors.js';
 import { createConnectHttpServer, type Route, type RouteAnswer, type RouteRequest, type ThrottleOptions } from './http/https-server.js';
+import { createLanServer, type AskableAction, type LanServerEvent, type LanServerOptions, type WaitingClient } from './lan/lan-server.js';
 import {
   pairingServerAttemptMachine,
   tokenServerMachine,
@@ -46,6 +48,7 @@ import {
   type Deployment,
   type EndpointDescription,
   type NodeDescription,
+  type NodeRole,
 } from './wire/index.js';
 
 /** A node this endpoint represents (S2 Connect §1): its description and the alias users type in pairing codes. */
@@ -75,7 +78,11 @@ export interface S2ConnectServerOptions {
   readonly publicUrl?: string | undefined;
   /** The host name in the default public URL (`battery.local` on a LAN); default the bound address. */
   readonly hostname?: string | undefined;
-  /** S2 message versions this node speaks, preferred first; default `['0.0.2-beta']`. */
+  /**
+   * S2 message versions the nodes speak, preferred first; default by each node's role, as for sessions
+   * (`DEFAULT_VERSIONS`: a CEM both, newest first; an RM 0.0.2-beta). `initiateSession` selects the
+   * first of the client's list found here.
+   */
   readonly messageVersions?: readonly string[] | undefined;
   /** Per-source budget of failed credentials before 429; default 10 per minute. */
   readonly throttle?: ThrottleOptions | undefined;
@@ -90,7 +97,7 @@ export interface S2ConnectServerOptions {
   readonly websocket?:
     | Pick<
         WsServerOptions,
-        'maxFrameBytes' | 'heartbeatMs' | 'pongTimeoutMs' | 'sendHighWaterMark' | 'closeTimeoutMs' | 'perMessageDeflate'
+        'maxFrameBytes' | 'heartbeatMs' | 'pongTimeoutMs' | 'sendHighWaterMark' | 'closeTimeoutMs' | 'perMessageDeflate' | 'receiveBudget'
       >
     | undefined;
   /**
@@ -103,6 +110,12 @@ export interface S2ConnectServerOptions {
    * by another process (`s2 unpair`) closes its session; default 5000 ms, 0 disables.
    */
   readonly watchMs?: number | undefined;
+  /**
+   * The LAN-only extensions (S2 Connect §3.9): `GET v1/endpoint`, `GET v1/nodes`, `preparePairing`,
+   * `cancelPreparePairing` and the `waitForPairing` long poll. Served on a LAN endpoint to LAN sources (others: 401);
+   * a WAN endpoint answers them 404.
+   */
+  readonly lan?: LanServerOptions | undefined;
   /** Something happened that an operator wants to see (never carries a secret). */
   readonly onEvent?: ((event: S2ConnectServerEvent) => void) | undefined;
   readonly onError?: ((err: unknown) => void) | undefined;
@@ -114,6 +127,7 @@ export interface S2ConnectConnectionInfo extends ConnectionInfo {
 }
 
 export type S2ConnectServerEvent =
+  | LanServerEvent
   | { readonly type: 'paired'; readonly pairing: PairingRecord }
   | { readonly type: 'pairing-failed'; readonly nodeId: string; readonly outcome: string }
   | { readonly type: 'session-initiated'; readonly pairing: PairingRecord; readonly messageVersion: string }
@@ -152,6 +166,18 @@ export interface S2ConnectServer {
   newConnectionDetails(): ConnectionDetails;
   /** Local unpairing as communication server: delete with a tombstone (peer then gets NoLongerPaired), close its sockets. */
   unpair(localNodeId: string, remoteNodeId: string): Promise<boolean>;
+  /** Client nodes that poll waitForPairing (or did within the last 2 × holdMs), with their descriptions once sent. */
+  waitingClients(): readonly WaitingClient[];
+  /** Deliver an action to a polling client node on its current poll (answered at once) or its next one. */
+  askClient(clientNodeId: string, action: AskableAction): void;
+  /**
+   * The user typed the client's pairing code: accept ONE pairing with that token on `serverNodeId` (default: the
+   * endpoint's only node), for 15 min, and tell the client node to call requestPairing. A requestPairing from
+   * that client node that names no node then targets `serverNodeId` even on a multi-node endpoint.
+   */
+  requestPairingFrom(clientNodeId: string, code: string, serverNodeId?: string): PairingCodeOffer;
+  /** Long polling on or off at run time (initially `lan.longPolling`); off answers held polls 400 (S2 Connect §3.9). */
+  setLongPolling(enabled: boolean): void;
   close(): Promise<void>;
 }
 
@@ -224,7 +250,7 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
   const now = options.now ?? Date.now;
   const store = options.store;
   const deployment = options.endpoint.deployment;
-  const ourVersions = options.messageVersions ?? [S2_VERSION];
+  const versionsOf = (role: NodeRole): readonly string[] => options.messageVersions ?? DEFAULT_VERSIONS[role];
   const chain = pemCertificates(options.tls.cert);
   const leaf = chain[0];
   if (leaf === undefined) throw new S2ConnectError('InvalidCertificate', { additionalInfo: 'tls.cert holds no certificate' });
@@ -245,6 +271,15 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
     nodes.set(node.description.id.toLowerCase(), { node, token: undefined, liveAttempt: false, blockedUntil: -Infinity });
   }
   const attempts = new Map<string, AttemptEntry>();
+  const lan = createLanServer({
+    endpoint: options.endpoint,
+    nodes: options.nodes.map((n) => n.description),
+    options: options.lan,
+    clock: options.clock,
+    now,
+    event,
+    onError: options.onError,
+  });
   const tokenServers = new Map<string, Actor<typeof tokenServerMachine>>();
   const sockets = new Map<string, Set<Transport>>();
   // Set once the HTTPS server below is listening (to its bound address unless options.publicUrl says otherwise).
@@ -267,9 +302,13 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
     if ('answer' in parsed) return parsed.answer;
     const body = parsed.value;
     if (!body.supportedHmacHashingAlgorithms.includes(HMAC_SHA256)) return pairingError('IncompatibleHmacHashingAlgorithms');
+    const clientId = body.clientNodeDescription.id;
+    // A code typed here for a long-polling client names the node it was typed for (requestPairingFrom).
+    const offeredNode = lan.offeredNode(clientId);
     let entry: NodeEntry | undefined;
     if (body.nodeId !== undefined) entry = nodes.get(body.nodeId);
     else if (body.nodeIdAlias !== undefined) entry = [...nodes.values()].find((n) => n.node.alias === body.nodeIdAlias);
+    else if (offeredNode !== undefined) entry = nodes.get(offeredNode);
     else if (nodes.size === 1) entry = [...nodes.values()][0];
     else return pairingError('NoNodeIdProvided');
     if (entry === undefined) return pairingError('NodeNotFound');
@@ -278,20 +317,23 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
     // retries a guessing oracle. Successful pairings follow each other without delay (a gateway
     // pairing five devices).
     if (entry.liveAttempt || now() < entry.blockedUntil) return { status: 503, headers: { 'Retry-After': '1' } };
+    const server = entry.node.description;
+    // The client's own code typed here is one-time too: used up by this request, whatever happens next.
+    const offered = lan.takeOffer(clientId, server.id);
     const refused = (answer: RouteAnswer): RouteAnswer => {
       entry.blockedUntil = now() + S2_CONNECT_TIMEOUTS.attemptSpacingMs;
+      if (offered !== undefined) lan.pairingEnded(clientId, server.id, false);
       return answer;
     };
-    const token = entry.token;
+    const token = offered !== undefined ? { bytes: offered, expiresAt: undefined } : entry.token;
     if (token === undefined || (token.expiresAt !== undefined && now() >= token.expiresAt))
       return refused(pairingError('NoValidPairingTokenOnPairingServer'));
     // A one-time token is used up by the first attempt, whatever happens next (RS order).
-    if (token.expiresAt !== undefined) entry.token = undefined;
-    const server = entry.node.description;
+    if (offered === undefined && token.expiresAt !== undefined) entry.token = undefined;
     if (body.clientNodeDescription.role === server.role) return refused(pairingError('InvalidCombinationOfRoles'));
     if (!body.forcePairing) {
       if (!body.supportedCommunicationProtocols.includes(WEBSOCKET)) return refused(pairingError('IncompatibleCommunicationProtocols'));
-      if (!body.supportedS2MessageVersions.some((v) => ourVersions.includes(v)))
+      if (!body.supportedS2MessageVersions.some((v) => versionsOf(server.role).includes(v)))
         return refused(pairingError('IncompatibleS2MessageVersions'));
     }
     // Reflection (S2 Connect §8): a client challenge equivalent to a server challenge still out there
@@ -345,6 +387,7 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
         attempts.delete(key);
         entry.liveAttempt = false;
         const output = actor.getSnapshot().output;
+        if (offered !== undefined) lan.pairingEnded(clientId, server.id, output?.outcome === 'paired');
         if (output?.outcome === 'paired') {
           const pairing = actor.getSnapshot().context.pairing?.reveal().record;
           if (pairing) event({ type: 'paired', pairing });
@@ -501,7 +544,7 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
     let { record, version } = auth;
     if (!body.supportedCommunicationProtocols.includes(WEBSOCKET)) return sessionError('IncompatibleCommunicationProtocols');
     // The client's order decides (S2 Connect §4.1).
-    const messageVersion = body.supportedS2MessageVersions.find((v) => ourVersions.includes(v));
+    const messageVersion = body.supportedS2MessageVersions.find((v) => versionsOf(record.localRole).includes(v));
     if (messageVersion === undefined) return sessionError('IncompatibleS2MessageVersions');
     // An update may change how the client node describes itself, never who (id) or what (role) it is: the stored
     // record would contradict its own key, and a CEM–CEM "pairing" could be made out of a CEM–RM one.
@@ -603,7 +646,10 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
     if (payload === undefined) return refuse;
     const found = await store.get(payload.localNodeId, payload.remoteNodeId);
     if (found === undefined) return refuse;
-    return { ok: true, context: { pairing: found.record, messageVersion: payload.messageVersion ?? ourVersions[0] ?? S2_VERSION } };
+    return {
+      ok: true,
+      context: { pairing: found.record, messageVersion: payload.messageVersion ?? versionsOf(found.record.localRole)[0] ?? S2_VERSION },
+    };
   };
 
   const routes: Route[] = [
@@ -616,6 +662,8 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
     { method: 'POST', path: 'v1/initiateConnection', handle: initiateSession },
     { method: 'POST', path: 'v1/confirmAccessToken', handle: confirmAccessToken },
     { method: 'POST', path: 'v1/unpair', handle: unpairRoute },
+    // LAN-only extensions (S2 Connect §3.9): gated inside (WAN ⇒ 404, off-LAN ⇒ 401).
+    ...lan.routes,
     // A plain request on the WebSocket path (no upgrade: those never reach the routes) is answered 426, not
     // left to the router's 404 (digest §9: 400, 426 acceptable). RFC 9110 requires the Upgrade header with 426.
     { method: 'GET', path: WEBSOCKET_PATH, handle: (): RouteAnswer => ({ status: 426, headers: { Upgrade: 'websocket' } }) },
@@ -719,8 +767,18 @@ export async function createS2ConnectServer(options: S2ConnectServerOptions): Pr
     },
     newConnectionDetails,
     unpair: (local, remote) => removePairing(local.toLowerCase(), remote.toLowerCase(), 'local'),
+    waitingClients: () => lan.waitingClients(),
+    askClient: (clientNodeId, action) => lan.askClient(clientNodeId, action),
+    requestPairingFrom(clientNodeId, code, serverNodeId) {
+      if (serverNodeId === undefined && nodes.size > 1)
+        throw new S2ConnectError('NoNodeIdProvided', { additionalInfo: 'name the node of this endpoint to pair the client with' });
+      const { code: typed, expiresAt } = lan.requestPairingFrom(clientNodeId, code, entryOf(serverNodeId).node.description.id);
+      return { code: typed, expiresAt };
+    },
+    setLongPolling: (enabled) => lan.setLongPolling(enabled),
     async close() {
       clearInterval(watch);
+      lan.close();
       for (const attempt of attempts.values()) attempt.actor.stop();
       for (const actor of tokenServers.values()) actor.stop();
       await ws.close();

@@ -1,6 +1,8 @@
 import {
   pairingClientAttemptMachine,
   pairingServerAttemptMachine,
+  longPollClientMachine,
+  preparedPairingMachine,
   tokenClientMachine,
   tokenServerMachine,
 } from '../connect/machines/index.js';
@@ -184,6 +186,35 @@ export const STATECHARTS: readonly StatechartEntry[] = [
       'compare-and-swap before it confirms, then keeps only the new one (a failure there is harmless: both still work), and opens the',
       'WebSocket with the one-time token and the selected S2 message version; a non-`wss:` URL fails. Final states carry the',
       'connection or a typed failure.',
+    ].join(' '),
+  },
+  {
+    name: 'long-poll-client',
+    title: 'S2 Connect long poll (LAN client waiting to be paired)',
+    source: 'src/connect/machines/long-poll-client.ts',
+    machine: longPollClientMachine,
+    summary: [
+      'One poller for all local nodes of a LAN endpoint that wants to be paired (a device with a printed code). `polling` invokes',
+      '`POST /v1/waitForPairing`: 204 polls again at once, 200 queues the actions, 503 or no answer goes to `backingOff` (named delay',
+      '`backoff`, doubled up to its maximum), and 400 (long polling not available), 401 (off-LAN) and 404 (not implemented) stop for',
+      'good. `handling` takes the actions one by one in their order: `sendNodeDescription` makes the next poll carry that node',
+      "'s descriptions, `requestPairing` invokes `pair` with the node's code (`pairing`; without a code the next poll carries",
+      '`NoValidTokenOnPairingClient`), the others are only announced. It keeps polling after a pairing; STOP during a pairing waits',
+      'for it.',
+    ].join(' '),
+  },
+  {
+    name: 'prepared-pairing',
+    title: 'S2 Connect prepared pairing (LAN server, one client node)',
+    source: 'src/connect/machines/prepared-pairing.ts',
+    machine: preparedPairingMachine,
+    summary: [
+      'One actor per client node that polls this server. From `idle` the server may ask for its descriptions (`describing`, until',
+      "they come or named delay `answer`), a pairing may be prepared (`prepared`: by the client's `preparePairing` or the server's",
+      "action, for `prepare` = 15 min, CANCEL ⇒ `cancelled`), and once the user typed the client's code the client is told to call",
+      '`requestPairing` (`requested`): only then is that code accepted, for one pairing on the chosen node, until `offer`. The',
+      "outcome of that node's pairing attempt ends it in `paired` or `failed` (so does the client reporting",
+      '`NoValidTokenOnPairingClient`); a client that stops polling is `gone`, failing a requested pairing.',
     ].join(' '),
   },
 ];

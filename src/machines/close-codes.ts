@@ -27,5 +27,13 @@ export const CloseCode = {
   NO_COMMON_VERSION: 4001,
   /** A PERMANENT_ERROR ended the session (R18): the peer answered one of our messages so, or our handler answered one of the peer's so. */
   PERMANENT_ERROR: 4002,
+  /**
+   * The peer sent more than its receive budget allows (bytes or messages per second, beyond the
+   * burst): it floods, and would take the event loop from every other session. Not 1008: that
+   * code already means "you do not read" (send buffer overflow) here, and a peer, a log or an RM's
+   * reconnect policy should tell "you send too much" apart without parsing the reason, which names
+   * the budget and its numbers. The 4000 range is where the other S2-specific endings live.
+   */
+  BUDGET_EXCEEDED: 4003,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

@@ -6,10 +6,24 @@ import { messageSpec, type IdentifiedMessage } from '../typebox/registry.js';
 import type { SessionRole } from './types.js';
 import { instructionMachine } from './instruction.js';
 
+/** How many finished instructions an activation keeps by default ({@link ControlTypeInput.instructionHistory}). */
+export const INSTRUCTION_HISTORY_DEFAULT = 100;
+
 export interface ControlTypeInput {
   readonly role: SessionRole;
   /** Milliseconds since the epoch, from the session's injected clock. */
   readonly now: () => number;
+  /**
+   * How many finished instructions stay in `instructions` (their final status readable), newest
+   * kept; default `INSTRUCTION_HISTORY_DEFAULT` (100). Older ones are forgotten but for their id.
+   */
+  readonly instructionHistory?: number | undefined;
+  /**
+   * The session's used instruction ids (lowercase, R42): it outlives this activation and holds
+   * the ids of forgotten instructions, so a reused id or a status for a forgotten instruction is
+   * still recognised. Read only; the session adds to it.
+   */
+  readonly usedIds?: Pick<ReadonlySet<string>, 'has'> | undefined;
 }
 
 /** What the control type knows of one instruction (as its instruction actor reports it). */
@@ -22,8 +36,24 @@ export interface InstructionRecord {
 
 export interface ControlTypeContext extends ControlTypeInput {
   readonly knowledge: unknown;
-  /** Every instruction of this activation by id (R42: ids are unique within the session). */
+  /**
+   * The instructions of this activation by lowercase id: every open one, and the latest
+   * `instructionHistory` finished ones. Mutated in place (like the session's `pending`): copying
+   * it on every instruction and status cost O(instructions) each, so a long session slowed down
+   * with every instruction it had given (issue 15).
+   */
   readonly instructions: ReadonlyMap<string, InstructionRecord>;
+  /** The ids of the finished instructions still in `instructions`, the oldest first (at most `instructionHistory`). */
+  readonly finished: ReadonlySet<string>;
+  /**
+   * The actor of each open instruction (lowercase id → its child's id, `instruction:<slot>`).
+   * Slots are reused once an instruction is final: XState memoises, per state node and for the
+   * life of the process, the transitions for every event type it meets, and a finished child
+   * sends `xstate.done.actor.<its id>`; one id per instruction made that cache grow for ever.
+   */
+  readonly actors: ReadonlyMap<string, string>;
+  /** Slots of finished instructions, free for the next ones. */
+  readonly freeSlots: readonly number[];
 }
 
 export type ControlTypeEvent =
@@ -37,11 +67,16 @@ export type ControlTypeEvent =
 // Declared in types.ts (no XState there, so the public declarations never load xstate's).
 export type { ControlTypeNotice, ControlTypeReply } from './types.js';
 
-const instructionActorId = (id: string) => `instruction:${id.toLowerCase()}`;
+/** The activation's own map, which its actions update in place (see {@link ControlTypeContext.instructions}). */
+const instructionsOf = (context: ControlTypeContext) => context.instructions as Map<string, InstructionRecord>;
 const RM_OBJECTS_OWNER: Record<SessionRole, string> = {
   CEM: 'the CEM revokes only its instructions',
   RM: 'the RM revokes only its own descriptions and constraints',
 };
+
+/** The reason for naming an instruction that is no longer open and no longer remembered. */
+const forgotten = (id: string, finalRules: string) =>
+  `instruction ${id} is not open in this activation: it reached a final status (${finalRules}), or belonged to a control type since deactivated (R40)`;
 
 /**
  * Why a message of this control type may not be accepted now, or undefined. Shared by the
@@ -50,14 +85,16 @@ const RM_OBJECTS_OWNER: Record<SessionRole, string> = {
  */
 export function controlTypeRefusal(
   rules: ControlTypeRules<unknown>,
-  ctx: Pick<ControlTypeContext, 'knowledge' | 'instructions'>,
+  ctx: Pick<ControlTypeContext, 'knowledge' | 'instructions' | 'usedIds'>,
   message: IdentifiedMessage,
   sender: SessionRole,
 ): string | undefined {
   const k = ctx.knowledge;
   const type = message.message_type;
   if (type === 'InstructionStatusUpdate') {
-    const record = ctx.instructions.get(message.instruction_id.toLowerCase());
+    const key = message.instruction_id.toLowerCase();
+    const record = ctx.instructions.get(key);
+    if (!record && ctx.usedIds?.has(key)) return forgotten(message.instruction_id, 'R44, R46');
     if (!record) return `unknown instruction_id ${message.instruction_id}: no instruction with that id in this session (R45)`;
     if (record.status && FINAL_STATUSES.has(record.status))
       return `instruction ${message.instruction_id} is already final (${record.status}) (R44, R46)`;
@@ -70,7 +107,9 @@ export function controlTypeRefusal(
     const isInstruction = rules.instructions.has(objectType);
     if (isInstruction !== (sender === 'CEM')) return `${sender} cannot revoke a ${objectType}: ${RM_OBJECTS_OWNER[sender]} (R55)`;
     if (isInstruction) {
-      const record = ctx.instructions.get(message.object_id.toLowerCase());
+      const key = message.object_id.toLowerCase();
+      const record = ctx.instructions.get(key);
+      if (!record && ctx.usedIds?.has(key)) return forgotten(message.object_id, 'R54');
       if (!record || record.messageType !== objectType) return `no ${objectType} with id ${message.object_id} in this session (R54)`;
       if (record.status && FINAL_STATUSES.has(record.status))
         return `${objectType} ${message.object_id} is already final (${record.status}) (R54)`;
@@ -84,7 +123,8 @@ export function controlTypeRefusal(
   if (rules.instructions.has(type)) {
     if (!rules.described(k)) return `${type} before the RM described its flexibility (R39)`;
     const id = (message as { id: string }).id;
-    if (ctx.instructions.has(id.toLowerCase())) return `instruction id ${id} was already used in this session (R42)`;
+    const key = id.toLowerCase();
+    if (ctx.instructions.has(key) || ctx.usedIds?.has(key)) return `instruction id ${id} was already used in this session (R42)`;
   }
   return rules.refusal(k, message);
 }
@@ -129,20 +169,21 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
           const key = m.object_id.toLowerCase();
           const record = context.instructions.get(key);
           if (record) {
-            const instructions = new Map(context.instructions);
-            instructions.set(key, { ...record, revoked: true });
-            enqueue.assign({ instructions });
-            enqueue.sendTo(instructionActorId(m.object_id), { type: 'revoke' });
+            instructionsOf(context).set(key, { ...record, revoked: true });
+            const actor = context.actors.get(key);
+            if (actor) enqueue.sendTo(actor, { type: 'revoke' });
           }
         }
         if (isInstruction(m)) {
           const id = (m as { id: string }).id;
           const executionMs = Date.parse((m as { execution_time: string }).execution_time);
-          const instructions = new Map(context.instructions);
-          instructions.set(id.toLowerCase(), { messageType: m.message_type, status: undefined, revoked: false });
-          enqueue.assign({ instructions });
+          const key = id.toLowerCase();
+          instructionsOf(context).set(key, { messageType: m.message_type, status: undefined, revoked: false });
+          const free = context.freeSlots as number[];
+          const actor = `instruction:${free.pop() ?? context.actors.size}`;
+          (context.actors as Map<string, string>).set(key, actor);
           enqueue.spawnChild('instruction', {
-            id: instructionActorId(id),
+            id: actor,
             input: { instructionId: id, messageType: m.message_type, role: context.role, executionMs, now: context.now },
           });
         }
@@ -159,19 +200,41 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
         }
       }),
       /** InstructionStatusUpdates go to their instruction's statechart, which judges R46. */
-      forwardStatus: enqueueActions(({ event, enqueue }) => {
+      forwardStatus: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'ct.message' || event.message.message_type !== 'InstructionStatusUpdate') return;
         const m = event.message;
-        enqueue.sendTo(instructionActorId(m.instruction_id), { type: `status.${m.status_type}`, direction: event.direction, message: m });
+        const actor = context.actors.get(m.instruction_id.toLowerCase());
+        if (actor) enqueue.sendTo(actor, { type: `status.${m.status_type}`, direction: event.direction, message: m });
       }),
+      /**
+       * A status the instruction's statechart took. A final one ends the instruction (R44): its
+       * actor is stopped, and its record stays only among the latest `instructionHistory` finished
+       * ones; after that only the session's used ids remember it (R42).
+       */
       recordStatus: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'instruction.status') return;
         const key = event.instructionId.toLowerCase();
         const old = context.instructions.get(key);
         if (!old) return;
-        const instructions = new Map(context.instructions);
+        const instructions = instructionsOf(context);
         instructions.set(key, { ...old, status: event.status });
-        enqueue.assign({ instructions });
+        if (event.status && FINAL_STATUSES.has(event.status)) {
+          const actors = context.actors as Map<string, string>;
+          const actor = actors.get(key);
+          if (actor) {
+            enqueue.stopChild(actor);
+            actors.delete(key);
+            (context.freeSlots as number[]).push(Number(actor.slice('instruction:'.length)));
+          }
+          const finished = context.finished as Set<string>;
+          finished.add(key);
+          const keep = context.instructionHistory ?? INSTRUCTION_HISTORY_DEFAULT;
+          for (const oldest of finished) {
+            if (finished.size <= keep) break;
+            finished.delete(oldest);
+            instructions.delete(oldest);
+          }
+        }
         enqueue.sendParent({ type: 'ct.notice', notice: { kind: 'status', instructionId: event.instructionId, status: event.status } });
       }),
       relayAccepted: enqueueActions(({ event, enqueue }) => {
@@ -187,7 +250,14 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
     },
   }).createMachine({
     id: rules.area,
-    context: ({ input }) => ({ ...input, knowledge: rules.empty(), instructions: new Map() }),
+    context: ({ input }) => ({
+      ...input,
+      knowledge: rules.empty(),
+      instructions: new Map(),
+      finished: new Set(),
+      actors: new Map(),
+      freeSlots: [],
+    }),
     initial: 'awaitingDescription',
     on: {
       'instruction.status': { actions: 'recordStatus' },

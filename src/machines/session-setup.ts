@@ -6,6 +6,7 @@ import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageOf
 import { CloseCode } from './close-codes.js';
 import type { InboundEvent, SessionRole, SessionEmitted, SessionEvent } from './events.js';
 import { CONTROL_TYPE_MACHINES } from './control-types.js';
+import { IdSet } from './id-set.js';
 import { refusal, type Phase } from './permissions.js';
 import type { ControlTypePolicy, RmDetailsInput } from './types.js';
 
@@ -36,6 +37,8 @@ export interface SessionInput {
   readonly details?: RmDetailsInput;
   /** CEM: which control type to select. */
   readonly policy?: ControlTypePolicy;
+  /** Finished instructions each activation keeps readable (default INSTRUCTION_HISTORY_DEFAULT in control-type.ts). */
+  readonly instructionHistory?: number;
 }
 
 export interface SessionContext extends SessionInput {
@@ -58,9 +61,9 @@ export interface SessionContext extends SessionInput {
   /**
    * Every instruction id seen in this session, lowercase (R42: unique for at least the session,
    * across control-type switches — an activation's own memory ends with it). Mutable for the same
-   * reason as `pending`.
+   * reason as `pending`; compact, as it keeps one entry per instruction for the whole session.
    */
-  readonly instructionIds: Set<string>;
+  readonly instructionIds: IdSet;
   readonly closeCode: number | undefined;
   readonly closeReason: string | undefined;
 }
@@ -405,7 +408,7 @@ export function initialContext(input: SessionInput): SessionContext {
     rmDetails: undefined,
     pendingSelection: undefined,
     pending: new Map(),
-    instructionIds: new Set(),
+    instructionIds: new IdSet(),
     closeCode: undefined,
     closeReason: undefined,
   };
@@ -437,7 +440,12 @@ export function activeState(short: string, peerTypes: readonly string[]) {
     invoke: {
       id: 'controlType',
       src: `ct.${short}` as ControlTypeActor,
-      input: ({ context }: { context: SessionContext }) => ({ role: context.role, now: context.deps.now }),
+      input: ({ context }: { context: SessionContext }) => ({
+        role: context.role,
+        now: context.deps.now,
+        instructionHistory: context.instructionHistory,
+        usedIds: context.instructionIds,
+      }),
     },
     on: Object.fromEntries([`s2.${short}.*`, ...peerTypes].map((t) => [t, handle])),
   } as const;

@@ -103,7 +103,11 @@ interface LiveHandle extends InstructionHandle<CemInstruction> {
   end(status: FinalStatus): void;
 }
 
-function makeHandle(session: S2Session, message: CemInstruction): LiveHandle {
+/**
+ * A handle following `message`. `forget` runs when no status can come any more: a final status
+ * arrived, or the RM refused the message itself.
+ */
+function makeHandle(session: S2Session, message: CemInstruction, forget: () => void): LiveHandle {
   let status: InstructionStatus | undefined;
   let resolveFinal!: (s: FinalStatus) => void;
   let done = false;
@@ -116,7 +120,10 @@ function makeHandle(session: S2Session, message: CemInstruction): LiveHandle {
   const sent = session.send(message);
   void sent.then((r) => {
     // An instruction the RM did not accept at reception level never gets a status (R16, R49).
-    if (r.status !== 'OK') end('VOID');
+    // After a TIMEOUT it may still have arrived: statuses keep reaching the handle until a final one.
+    if (r.status === 'OK') return;
+    end('VOID');
+    if (r.status !== 'TIMEOUT') forget();
   });
   return {
     id: message.id,
@@ -127,7 +134,10 @@ function makeHandle(session: S2Session, message: CemInstruction): LiveHandle {
     revoke: () => session.send({ message_type: 'RevokeObject', object_type: message.message_type as never, object_id: message.id }),
     update(s) {
       status = s;
-      if (s && FINAL_STATUSES.has(s)) end(s as FinalStatus);
+      if (s && FINAL_STATUSES.has(s)) {
+        end(s as FinalStatus);
+        forget();
+      }
     },
     end,
   };
@@ -137,6 +147,8 @@ function makeHandle(session: S2Session, message: CemInstruction): LiveHandle {
 export function attachCemControlTypes(session: S2Session, handlers: CemControlTypes): void {
   type Ctx = CemControlContext<ControlTypeShort> & { active: boolean };
   let current: { short: ControlTypeShort; handler: CemControlTypeHandler<ControlTypeShort>; ctx: Ctx } | undefined;
+  // Open instructions only: a handle leaves at its final status (the application keeps its own
+  // reference), so a long session holds nothing per finished instruction here (issue 15).
   const handles = new Map<string, LiveHandle>();
 
   // Application hooks: a throw or a rejection is the application's fault, raised as its error.
@@ -155,8 +167,9 @@ export function attachCemControlTypes(session: S2Session, handlers: CemControlTy
     ctx.active = false;
     current = undefined;
     // Q12, R40: open instructions lose their meaning with the control type.
-    for (const h of handles.values()) h.end('VOID');
+    const open = [...handles.values()];
     handles.clear();
+    for (const h of open) h.end('VOID');
     if (handler.deactivate) hook(`${short} deactivate`, () => handler.deactivate!(ctx));
   };
 
@@ -176,8 +189,11 @@ export function attachCemControlTypes(session: S2Session, handlers: CemControlTy
           execution_time: input.execution_time ?? session.now().toISOString(),
           abnormal_condition: input.abnormal_condition ?? false,
         } as unknown as CemInstruction;
-        const handle = makeHandle(session, message);
-        handles.set(message.id.toLowerCase(), handle);
+        const key = message.id.toLowerCase();
+        const handle = makeHandle(session, message, () => {
+          if (handles.get(key) === handle) handles.delete(key);
+        });
+        handles.set(key, handle);
         return handle as never;
       },
     };

@@ -1,9 +1,11 @@
 import { codecFor } from '../codec/index.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../transport/transport.js';
 import { S2Error } from '../typebox/errors.js';
 import { CONTROL_TYPE_SHORT } from '../typebox/message-spec.js';
 import { showValue, type Problem } from '../typebox/problem.js';
 import { CONTROL_TYPE_OF_SHORT } from '../typebox/registry.js';
 import { ID_MODES, type IdMode } from '../typebox/validators.js';
+import { S2_VERSIONS, isS2Version } from '../typebox/versions.js';
 
 /**
  * Up-front checks of the options of `connectSession`, `createRmClient` and `createCemServer`. A
@@ -44,6 +46,13 @@ function positiveInteger(out: Problem[], o: Fields, key: string): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) out.push(problem(key, 'must be a positive integer', v));
 }
 
+/** A count that may be zero. */
+function count(out: Problem[], o: Fields, key: string): void {
+  const v = o[key];
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) out.push(problem(key, 'must be a whole number ≥ 0', v));
+}
+
 function fn(out: Problem[], o: Fields, key: string): void {
   const v = o[key];
   if (v !== undefined && typeof v !== 'function') out.push(problem(key, 'must be a function', v));
@@ -64,18 +73,23 @@ export function checkSessionOptions(options: unknown): Problem[] {
   if (o.role === undefined) out.push({ path: 'role', message: "is required: 'CEM' or 'RM'" });
   oneOf(out, o, 'ids', ID_MODES);
   oneOf(out, o, 'rules', [true, false]);
-  if (o.versions !== undefined) {
-    if (!Array.isArray(o.versions) || o.versions.length === 0)
-      out.push(problem('versions', 'must be a non-empty array of version strings', o.versions));
+  const versions = o.versions;
+  if (versions !== undefined) {
+    if (!Array.isArray(versions) || versions.length === 0)
+      out.push(problem('versions', `must be a non-empty array of versions (${S2_VERSIONS.join(', ')})`, versions));
     else {
-      o.versions.forEach((v: unknown, i) => {
-        if (typeof v !== 'string' || v === '') out.push(problem(`versions[${i}]`, 'must be a non-empty string', v));
+      // Exact strings, as the Handshake compares them: "0.0.2", "v1" or a range names no version (R27).
+      versions.forEach((v: unknown, i) => {
+        if (!isS2Version(v))
+          out.push(problem(`versions[${i}]`, `must be one of the versions s2-engine speaks: ${S2_VERSIONS.join(', ')}`, v));
+        else if (versions.indexOf(v) !== i) out.push(problem(`versions[${i}]`, 'is listed twice', v));
       });
     }
   }
   duration(out, o, 'handshakeTimeoutMs', 1);
   duration(out, o, 'receptionTimeoutMs', 1);
   duration(out, o, 'closeGraceMs', 0);
+  count(out, o, 'instructionHistory');
   for (const key of ['policy', 'onMessage', 'now', 'newId', 'inspect']) fn(out, o, key);
   const logger = o.logger;
   if (logger !== undefined && logger !== false) {
@@ -122,6 +136,47 @@ function checkTransportOptions(out: Problem[], o: Fields): void {
     });
   }
   oneOf(out, o, 'perMessageDeflate', [true, false]);
+  checkReceiveBudget(out, o);
+}
+
+/**
+ * `receiveBudget`: false, or rates and bursts that are positive numbers. A byte burst below the
+ * frame limit would close every peer that sends a frame the limit allows, so it is refused here.
+ */
+function checkReceiveBudget(out: Problem[], o: Fields): void {
+  const budget = o.receiveBudget;
+  if (budget === undefined || budget === false) return;
+  if (budget === null || typeof budget !== 'object' || Array.isArray(budget)) {
+    out.push(
+      problem(
+        'receiveBudget',
+        'must be false or { bytesPerSecond, burstBytes, initialBytes, messagesPerSecond, burstMessages, now }',
+        budget,
+      ),
+    );
+    return;
+  }
+  const b = budget as Fields;
+  for (const key of ['bytesPerSecond', 'messagesPerSecond']) {
+    const v = b[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0))
+      out.push(problem(`receiveBudget.${key}`, 'must be a positive number', v));
+  }
+  for (const key of ['burstBytes', 'initialBytes', 'burstMessages']) {
+    const v = b[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v <= 0))
+      out.push(problem(`receiveBudget.${key}`, 'must be a positive integer', v));
+  }
+  if (b.now !== undefined && typeof b.now !== 'function') out.push(problem('receiveBudget.now', 'must be a function', b.now));
+  const maxFrameBytes = typeof o.maxFrameBytes === 'number' ? o.maxFrameBytes : DEFAULT_MAX_FRAME_BYTES;
+  if (typeof b.burstBytes === 'number' && b.burstBytes < maxFrameBytes)
+    out.push(
+      problem(
+        'receiveBudget.burstBytes',
+        `must not be below maxFrameBytes (${maxFrameBytes}): a frame the size limit allows would always close the connection`,
+        b.burstBytes,
+      ),
+    );
 }
 
 /** `createRmClient` options: the session's, the WebSocket client's, and the RM's own. */

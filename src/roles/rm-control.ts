@@ -70,6 +70,8 @@ type AnyHandler = RmControlTypeHandler<ControlTypeShort>;
  */
 export function attachRmControlTypes(session: S2Session, handlers: RmControlTypes): void {
   let current: { short: ControlTypeShort; handler: AnyHandler; ctx: RmControlContext<ControlTypeShort> & { active: boolean } } | undefined;
+  // The open instructions (lowercase id → message), for execute and onRevoked: one leaves at its
+  // final status, so a long session holds nothing per finished instruction here (issue 15).
   const instructions = new Map<string, IdentifiedMessage>();
 
   // The library's own statuses (ACCEPTED, REJECTED, REVOKED), past ctx.status's restriction.
@@ -105,8 +107,7 @@ export function attachRmControlTypes(session: S2Session, handlers: RmControlType
   };
   /** Ends an instruction the application failed on, unless it is already final or gone. */
   const settleFailed = (ctx: { readonly active: boolean }, instructionId: string, status: 'REJECTED' | 'ABORTED') => {
-    const now = session.instructionStatus(instructionId);
-    if (!ctx.active || (now !== undefined && FINAL_STATUSES.has(now))) return;
+    if (!ctx.active || !instructions.has(instructionId.toLowerCase())) return;
     void sendStatus(instructionId, status);
   };
   const deactivate = () => {
@@ -205,6 +206,7 @@ export function attachRmControlTypes(session: S2Session, handlers: RmControlType
         return;
       }
       case 'status':
+        if (notice.status && FINAL_STATUSES.has(notice.status)) instructions.delete(notice.instructionId.toLowerCase());
         return;
     }
   });

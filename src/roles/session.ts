@@ -1,10 +1,10 @@
 import { createActor, type Actor } from 'xstate';
-import { codecFor, type CodecOptions } from '../codec/index.js';
+import { codecFor, type Codec, type CodecOptions } from '../codec/index.js';
 import { cemSessionMachine } from '../machines/cem-session.js';
 import { CloseCode } from '../machines/close-codes.js';
 import type { SessionEmitted } from '../machines/events.js';
 import { refusal } from '../machines/permissions.js';
-import { controlTypeRefusal, type ControlTypeContext } from '../machines/control-type.js';
+import { controlTypeRefusal, INSTRUCTION_HISTORY_DEFAULT, type ControlTypeContext } from '../machines/control-type.js';
 import { CONTROL_TYPE_RULES } from '../machines/control-types.js';
 import { statusTransitionRefusal } from '../rules/instruction-status.js';
 import { rmSessionMachine } from '../machines/rm-session.js';
@@ -13,7 +13,6 @@ import { concernsControlType, instructionIdOf, type SessionContext, type Session
 // file's declarations never import xstate, whose own do not compile under exactOptionalPropertyTypes
 // with skipLibCheck false (statelyai/xstate#4613).
 import {
-  S2_VERSION,
   type ControlTypeNotice,
   type ControlTypePolicy,
   type ReportKind,
@@ -25,6 +24,7 @@ import type { ControlType, InstructionStatus, ReceptionStatusValues, SessionRequ
 import type { ResourceManagerDetails } from '../typebox/common/resource-manager-details.js';
 import { S2Error } from '../typebox/errors.js';
 import { messageSpec, type IdentifiedMessage, type S2Message } from '../typebox/registry.js';
+import { DEFAULT_VERSIONS, isS2Version, type S2Version } from '../typebox/versions.js';
 import type { Transport } from '../transport/transport.js';
 import { newUuid } from './ids.js';
 import { resolveLogger, type Logger } from './logger.js';
@@ -40,6 +40,14 @@ export const SESSION_DEFAULTS = {
   receptionTimeoutMs: 5_000,
   /** Time the peer gets to close after our SessionRequest, and the transport to confirm a close. */
   closeGraceMs: 2_000,
+  /** Finished instructions whose final status stays readable (`instructionStatus`); older ones keep only their id (R42). */
+  instructionHistory: INSTRUCTION_HISTORY_DEFAULT,
+  /**
+   * S2 JSON versions offered, most preferred first, by role (`DEFAULT_VERSIONS`): a CEM both, newest
+   * preferred; an RM 0.0.2-beta only, so that an RM written before 1.0.0-beta keeps the version it
+   * was written for. An RM written for 1.0.0-beta says `versions: ['1.0.0-beta']` (or both).
+   */
+  versions: DEFAULT_VERSIONS,
 } as const;
 
 /** What `send` resolves with: the peer's ReceptionStatus, or why there is none. */
@@ -69,9 +77,15 @@ export type MessageHandler = (message: IdentifiedMessage, session: S2Session) =>
  * Options of one session. Every optional field also accepts `undefined`, which means the same as
  * leaving it out (so `{ logger: config.logger }` works under `exactOptionalPropertyTypes`).
  */
-export interface SessionOptions extends CodecOptions {
+export interface SessionOptions extends Omit<CodecOptions, 'version' | 'ceilings'> {
   readonly role: SessionRole;
-  /** Protocol versions offered, most preferred first. Default ['0.0.2-beta']. */
+  /**
+   * S2 JSON versions offered (RM) or accepted (CEM), most preferred first; each one of
+   * `S2_VERSIONS` (anything else is an options error). Default {@link SESSION_DEFAULTS}.versions:
+   * both for a CEM (it selects the first of its own list that the RM also offers), 0.0.2-beta for
+   * an RM. Every frame after the handshake is decoded and encoded with the selected version's
+   * message set (see {@link S2Session.version}).
+   */
   readonly versions?: readonly string[] | undefined;
   /** Time from connection to a finished handshake, default {@link SESSION_DEFAULTS}.handshakeTimeoutMs. */
   readonly handshakeTimeoutMs?: number | undefined;
@@ -79,6 +93,14 @@ export interface SessionOptions extends CodecOptions {
   readonly receptionTimeoutMs?: number | undefined;
   /** Time the peer gets to close after our SessionRequest, default {@link SESSION_DEFAULTS}.closeGraceMs. */
   readonly closeGraceMs?: number | undefined;
+  /**
+   * How many finished instructions of the active control type stay readable through
+   * {@link S2Session.instructionStatus} (and in its statechart's context), newest kept; default
+   * {@link SESSION_DEFAULTS}.instructionHistory, 0 keeps none. Beyond that a finished instruction
+   * leaves only its id, which stays used for the whole session (R42): memory and time per
+   * instruction stay flat however long the session runs.
+   */
+  readonly instructionHistory?: number | undefined;
   /** RM: the details announced after the handshake (message_id is filled in). */
   readonly details?: RmDetailsInput | undefined;
   /** CEM: which control type to select from the RM's offer. */
@@ -178,7 +200,9 @@ export class S2Session {
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private readonly actor: Actor<SessionMachine>;
-  private readonly codec;
+  /** The codec of versions[0] until the handshake selects a version, then that version's (see `onEmitted`). */
+  private codec: Codec;
+  private readonly codecOptions: CodecOptions;
   private readonly logger: Logger;
   private readonly newId: () => string;
   private readonly listeners = new Map<keyof SessionEvents, Set<Listener<never>>>();
@@ -203,19 +227,26 @@ export class S2Session {
     this.peer = transport.peer;
     this.logger = resolveLogger(options.logger);
     this.newId = options.newId ?? newUuid;
-    this.codec = codecFor({
+    const versions = options.versions ?? SESSION_DEFAULTS.versions[options.role];
+    this.codecOptions = {
       ...(options.ids ? { ids: options.ids } : {}),
       ...(options.rules === undefined ? {} : { rules: options.rules }),
-    });
+      // A peer's frame above its type's size ceiling is refused before it is parsed (INVALID_MESSAGE).
+      ceilings: true,
+    };
+    // Handshake and HandshakeResponse are the same in every version: until one is selected, the
+    // codec of the most preferred one reads and writes them.
+    this.codec = this.codecOf(versions[0]);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     if (options.onMessage) this.handlers.push(options.onMessage);
     const input: SessionInput = {
       role: options.role,
       deps: { newId: this.newId, now: options.now ?? Date.now },
-      versions: options.versions ?? [S2_VERSION],
+      versions,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? SESSION_DEFAULTS.handshakeTimeoutMs,
       receptionTimeoutMs: options.receptionTimeoutMs ?? SESSION_DEFAULTS.receptionTimeoutMs,
       closeGraceMs: options.closeGraceMs ?? SESSION_DEFAULTS.closeGraceMs,
+      instructionHistory: options.instructionHistory ?? SESSION_DEFAULTS.instructionHistory,
       ...(options.details ? { details: options.details } : {}),
       ...(options.policy ? { policy: options.policy } : {}),
     };
@@ -247,9 +278,14 @@ export class S2Session {
   private get context(): SessionContext {
     return this.actor.getSnapshot().context;
   }
-  /** The negotiated protocol version, once the handshake is done. */
-  get version(): string | undefined {
-    return this.context.version;
+  /**
+   * The negotiated S2 JSON version (one of `S2_VERSIONS`), once the handshake is done; from then on
+   * every frame is decoded and encoded with that version's message set, so a message of the other
+   * version is refused at the edge (INVALID_MESSAGE received, S2Error INVALID_OUTGOING_MESSAGE sent).
+   */
+  get version(): S2Version | undefined {
+    const v = this.context.version;
+    return isS2Version(v) ? v : undefined;
   }
   /** The selected control type (NO_SELECTION until one is active). */
   get controlType(): ControlType {
@@ -332,6 +368,11 @@ export class S2Session {
     return undefined;
   }
 
+  /** The codec of one version, with this session's options (compiled once per process and option set). */
+  private codecOf(version: string | undefined): Codec {
+    return codecFor({ ...this.codecOptions, ...(isS2Version(version) ? { version } : {}) });
+  }
+
   /** The active control type's knowledge and instructions, when it has an activation actor. */
   private controlTypeContext(): ControlTypeContext | undefined {
     const child = this.actor.getSnapshot().children['controlType' as never] as
@@ -339,7 +380,10 @@ export class S2Session {
     return child?.getSnapshot().context;
   }
 
-  /** The last status the RM reported for an instruction of the active control type (undefined: none yet or unknown). */
+  /**
+   * The last status the RM reported for an instruction of the active control type (undefined: none
+   * yet, unknown, or finished longer ago than the `instructionHistory` latest).
+   */
   instructionStatus(instructionId: string): InstructionStatus | undefined {
     return this.controlTypeContext()?.instructions.get(instructionId.toLowerCase())?.status;
   }
@@ -559,6 +603,8 @@ export class S2Session {
         this.emitEvent('report', { kind: e.kind, detail: e.detail });
         break;
       case 'handshake':
+        // The version is settled: every later frame is read and written with its message set.
+        this.codec = this.codecOf(e.version);
         this.emitEvent('handshake', { version: e.version });
         break;
       case 'details':

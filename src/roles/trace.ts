@@ -11,7 +11,8 @@ function jsonLine(value: object): string {
 
 /**
  * Writes a session's life as JSON lines (docs/design.md §The `s2` command): one line per message sent
- * or received, per state change and for the close. Returns a function that stops tracing.
+ * or received, per state change, one when the handshake completes (`event: 'handshake'` with the
+ * selected S2 `version`) and one for the close. Returns a function that stops tracing.
  * Frames that did not decode are traced with their raw text (`frame`) instead of `message`.
  * Peer-supplied strings keep their exact value, but every control, line-separator and bidi
  * character is written as a JSON escape, so that one entry is always one line.
@@ -23,6 +24,8 @@ export function traceSession(session: S2Session, write: (line: string) => void, 
     session.on('sent', ({ message }) => line({ event: 'send', message })),
     session.on('received', ({ frame, message }) => line(message ? { event: 'recv', message } : { event: 'recv', frame })),
     session.on('state', ({ state }) => line({ event: 'state', state })),
+    // The S2 version selected at the handshake: every later message is of that version's set.
+    session.on('handshake', ({ version }) => line({ event: 'handshake', version })),
     session.on('close', ({ code, reason }) => line({ event: 'close', code, reason })),
   ];
   return () => offs.forEach((off) => off());

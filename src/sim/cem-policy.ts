@@ -7,12 +7,14 @@ import type {
   InstructionInput,
 } from '../roles/cem-control.js';
 import { newUuid } from '../roles/ids.js';
-import type { DDBCActuatorStatus, DDBCSystemDescription } from '../typebox/ddbc/index.js';
+import type { DDBCActuatorStatus } from '../typebox/ddbc/index.js';
+import type { NumberRange } from '../typebox/common/primitives.js';
+import type { MessageOf } from '../typebox/registry.js';
 import type { FRBCActuatorStatus, FRBCSystemDescription } from '../typebox/frbc/index.js';
 import type { OMBCStatus, OMBCSystemDescription } from '../typebox/ombc/index.js';
 import type { PPBCPowerProfileDefinition, PPBCPowerSequenceContainerStatus } from '../typebox/ppbc/index.js';
 import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
-import { chooseDdbc, chooseFrbc, chooseOmbc, choosePebc, choosePpbc, key, type ModeChoice } from './choose.js';
+import { chooseDdbc, chooseFrbc, chooseOmbc, choosePebc, choosePpbc, demandOf, key, presentDemandRate, type ModeChoice } from './choose.js';
 import { priceLevel, simulatedPrice, type PriceLevel } from './price.js';
 
 export interface CemPolicyOptions {
@@ -213,9 +215,11 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     },
   };
 
-  // DDBC: decide once per description, when the first actuator's status is known.
+  // DDBC: decide once per description and present demand, when the first actuator's status is known.
   interface DdbcState {
-    description?: DDBCSystemDescription;
+    description?: MessageOf<'DDBC.SystemDescription'>;
+    /** The latest present demand (R112): a 0.0.2-beta description's, or a 1.0.0-beta DDBC.PresentDemandStatus's. */
+    demand?: NumberRange | undefined;
     statuses: Map<string, DDBCActuatorStatus>;
     timers: Map<string, number>;
     decided?: string;
@@ -226,11 +230,14 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     const s = ddbc(ctx);
     const d = s.description;
     const a = d?.actuators[0];
-    if (!d || !a || s.decided === key(d.message_id)) return;
+    // 1.0.0-beta: the description carries no demand; wait for the RM's DDBC.PresentDemandStatus.
+    if (!d || !a || !s.demand) return;
+    const demand = demandOf(s.demand);
+    const decision = `${key(d.message_id)}/${demand}`;
+    if (s.decided === decision) return;
     const st = s.statuses.get(key(a.id));
     if (!st || !a.operation_modes.some((m) => key(m.Id) === key(st.active_operation_mode_id))) return;
-    s.decided = key(d.message_id);
-    const demand = (d.present_demand_rate.start_of_range + d.present_demand_rate.end_of_range) / 2;
+    s.decided = decision;
     const c = chooseDdbc(a, st.active_operation_mode_id, demand, timerLookup(s.timers, `${key(a.id)}/`), ctx.session.now().getTime());
     give(
       ctx,
@@ -241,7 +248,13 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
   }
   const DDBC: CemControlTypeHandler<'DDBC'> = {
     'DDBC.SystemDescription'(m, ctx) {
-      ddbc(ctx).description = m;
+      const s = ddbc(ctx);
+      s.description = m;
+      s.demand = presentDemandRate(m) ?? s.demand;
+      decideDdbc(ctx);
+    },
+    'DDBC.PresentDemandStatus'(m, ctx) {
+      ddbc(ctx).demand = m.present_demand_rate;
       decideDdbc(ctx);
     },
     'DDBC.ActuatorStatus'(m, ctx) {

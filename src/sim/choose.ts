@@ -1,9 +1,11 @@
 import type { Transition } from '../typebox/common/operation-mode.js';
+import type { NumberRange } from '../typebox/common/primitives.js';
 import type { DDBCActuatorDescription } from '../typebox/ddbc/system-description.js';
 import type { FRBCActuatorDescription, FRBCOperationModeElement, FRBCStorageDescription } from '../typebox/frbc/system-description.js';
 import type { OMBCSystemDescription } from '../typebox/ombc/system-description.js';
 import type { PEBCPowerConstraints } from '../typebox/pebc/power-constraints.js';
 import type { PPBCPowerProfileDefinition, PPBCPowerSequenceContainerStatus } from '../typebox/ppbc/index.js';
+import type { MessageOf } from '../typebox/registry.js';
 import type { PriceLevel } from './price.js';
 
 /*
@@ -131,7 +133,23 @@ export function chooseOmbc(
 }
 
 /**
- * DDBC: meet the present demand (midpoint of present_demand_rate) with a reachable mode of the
+ * DDBC: the present demand rate a message reports (R112), whichever version the session speaks: a
+ * DDBC.PresentDemandStatus (1.0.0-beta) or a 0.0.2-beta DDBC.SystemDescription carries it; a
+ * 1.0.0-beta description does not (undefined).
+ */
+export function presentDemandRate(
+  message: MessageOf<'DDBC.SystemDescription'> | MessageOf<'DDBC.PresentDemandStatus'>,
+): NumberRange | undefined {
+  return 'present_demand_rate' in message ? message.present_demand_rate : undefined;
+}
+
+/** The demand to meet: the midpoint of a present demand rate (the schema gives its ends no order). */
+export function demandOf(range: NumberRange): number {
+  return (range.start_of_range + range.end_of_range) / 2;
+}
+
+/**
+ * DDBC: meet the present demand (midpoint of present_demand_rate, {@link demandOf}) with a reachable mode of the
  * actuator whose supply range holds it, at the factor that supplies exactly that (R67); else the
  * reachable mode whose supply comes closest.
  */

@@ -57,6 +57,12 @@ export function positive(value: number | undefined, fallback: number, name: stri
 }
 
 /**
+ * How many finished instruction ids a device remembers per activation (see `DeviceRuntime.finished`):
+ * far more than a device ever has open at once, few enough to be nothing in a long session.
+ */
+export const FINISHED_KEPT = 64;
+
+/**
  * The running part of a simulated device for one activation: the tick, a clock, and sends that
  * never throw into a timer callback. Everything stops when the control type is deactivated, the
  * session closes, or the device is stopped — after that nothing is sent and no timer is left.
@@ -68,7 +74,13 @@ export class DeviceRuntime<A extends ControlTypeShort> {
   private handle: unknown;
   private ctx: RmControlContext<A> | undefined;
   private lastTickMs = 0;
-  /** Instructions that reached a final status (or were revoked): nothing more is said about them. */
+  /**
+   * Instructions that reached a final status (or were revoked): nothing more is said about them.
+   * Only the last FINISHED_KEPT, oldest first out: a device still refers only to the few
+   * instructions it is carrying out (one per actuator, container or envelope), so a late status
+   * can only be about a recent one, and an activation that runs for days (tens of thousands of
+   * instructions) must not keep every id it ever finished (issue 15, the soak's heap slope).
+   */
   private readonly finished = new Set<string>();
   /** The send queue (see `send`). */
   private queue: Promise<void> = Promise.resolve();
@@ -142,7 +154,7 @@ export class DeviceRuntime<A extends ControlTypeShort> {
   status(instructionId: string, status: ExecutionStatus): void {
     const id = instructionId.toLowerCase();
     if (!this.running || this.finished.has(id)) return;
-    if (status === 'SUCCEEDED' || status === 'ABORTED') this.finished.add(id);
+    if (status === 'SUCCEEDED' || status === 'ABORTED') this.finish(id);
     this.later(`status ${status}`, (ctx) => void ctx.status(instructionId, status));
   }
 
@@ -157,7 +169,14 @@ export class DeviceRuntime<A extends ControlTypeShort> {
 
   /** Marks an instruction revoked: the library answers REVOKED, the device says nothing more about it. */
   revoked(instructionId: string): void {
-    this.finished.add(instructionId.toLowerCase());
+    this.finish(instructionId.toLowerCase());
+  }
+
+  /** Remembers a finished id, forgetting the oldest beyond FINISHED_KEPT (a Set iterates in insertion order). */
+  private finish(id: string): void {
+    this.finished.delete(id);
+    this.finished.add(id);
+    if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.values().next().value!);
   }
 
   /** Whether the instruction already reached a final status. */

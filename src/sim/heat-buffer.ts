@@ -1,18 +1,24 @@
 import type { RmControlTypeHandler } from '../roles/rm-control.js';
 import { newUuid } from '../roles/ids.js';
+import type { Outgoing } from '../roles/session.js';
 import type { Timer, Transition } from '../typebox/common/operation-mode.js';
-import type {
-  DDBCAverageDemandRateForecastElement,
-  DDBCInstruction,
-  DDBCOperationMode,
-  DDBCSystemDescription,
-} from '../typebox/ddbc/index.js';
+import type { NumberRange } from '../typebox/common/primitives.js';
+import type { DDBCAverageDemandRateForecastElement, DDBCInstruction, DDBCOperationMode } from '../typebox/ddbc/index.js';
+import type { MessageOf } from '../typebox/registry.js';
 import { DeviceRuntime, positive, scaled, type SimOptions, type SimulatedDevice } from './device.js';
 import { ModeGraph, atFactor } from './mode-graph.js';
 
 export interface HeatBufferOptions extends SimOptions {
   /** Heat demand of the house, W thermal. Default 4000. */
   readonly demandW?: number;
+  /**
+   * Heat demand of the house at a moment (the device's clock), W thermal, when it varies; overrides
+   * `demandW` (a value that is not a finite number ≥ 0 counts as `demandW`). When it has moved by
+   * more than 5 % (at least 50 W) from the demand last reported, the RM reports it again (R112):
+   * a DDBC.PresentDemandStatus under S2 JSON 1.0.0-beta, a new DDBC.SystemDescription (R72)
+   * under 0.0.2-beta, where the description carries the present demand.
+   */
+  readonly demand?: (now: Date) => number;
   /** Buffer volume, litres of water. Default 300. */
   readonly litres?: number;
   /** Buffer temperature at creation, °C. Default 45; the buffer keeps itself between 35 and 60 °C (R48, R66). */
@@ -40,6 +46,10 @@ const DAILY = [
  * `demandW` (present_demand_rate); the RM forecasts it for 24 h (AverageDemandRateForecast, as
  * `provides_average_demand_rate_forecast` is true, R86). Minimum on/off timers guard the
  * transitions (R64). The buffer protects itself: off above 60 °C, low below 35 °C (R66).
+ *
+ * It speaks the version its session selected (`session.version`): under 0.0.2-beta the present
+ * demand is part of the description; under 1.0.0-beta the description has none and a
+ * DDBC.PresentDemandStatus follows it, and another one whenever the demand changes (R112).
  */
 export function createHeatBuffer(options: HeatBufferOptions = {}): SimulatedDevice<'DDBC'> {
   const rt = new DeviceRuntime<'DDBC'>('heat buffer', options);
@@ -48,6 +58,15 @@ export function createHeatBuffer(options: HeatBufferOptions = {}): SimulatedDevi
   const minOnMs = positive(options.minOnMs, 10 * 60_000, 'minOnMs');
   const minOffMs = positive(options.minOffMs, 5 * 60_000, 'minOffMs');
   let tempC = Math.min(MAX_C, Math.max(MIN_C, options.initialTempC ?? 45));
+  /** The house's demand now, W thermal. */
+  const demandAt = (now: Date): number => {
+    const w = options.demand?.(now);
+    return typeof w === 'number' && Number.isFinite(w) && w >= 0 ? w : demandW;
+  };
+  /** The activation speaks S2 JSON 1.0.0-beta (DDBC.PresentDemandStatus), set in `activate`. */
+  let v1 = false;
+  /** The demand last reported to the CEM, W thermal. */
+  let reportedW = demandW;
 
   const ids = { actuator: newUuid(), off: newUuid(), low: newUuid(), high: newUuid(), minOn: newUuid(), minOff: newUuid() };
   const COP = 3.5;
@@ -86,26 +105,45 @@ export function createHeatBuffer(options: HeatBufferOptions = {}): SimulatedDevi
   const graph = new ModeGraph(ids.off, 0, transitions, timers);
   const modeOf = (id: string) => modes.find((m) => m.Id === id);
 
-  const description = (): Omit<DDBCSystemDescription, 'message_id'> => ({
-    message_type: 'DDBC.SystemDescription',
-    valid_from: rt.now().toISOString(),
-    actuators: [
+  const demandRange = (w: number): NumberRange => ({ start_of_range: Math.round(w * 0.9), end_of_range: Math.round(w * 1.1) });
+  /** The description in the session's version: 0.0.2-beta's carries the present demand, 1.0.0-beta's does not. */
+  const description = (): Outgoing<MessageOf<'DDBC.SystemDescription'>> => {
+    const valid_from = rt.now().toISOString();
+    const actuators = [
       {
         id: ids.actuator,
         diagnostic_label: 'heat pump compressor',
-        supported_commodites: ['ELECTRICITY'],
+        supported_commodites: ['ELECTRICITY' as const],
         operation_modes: modes,
         transitions,
         timers,
       },
-    ],
-    present_demand_rate: { start_of_range: Math.round(demandW * 0.9), end_of_range: Math.round(demandW * 1.1) },
-    provides_average_demand_rate_forecast: true,
-  });
+    ];
+    return v1
+      ? { message_type: 'DDBC.SystemDescription', valid_from, actuators, provides_average_demand_rate_forecast: true }
+      : {
+          message_type: 'DDBC.SystemDescription',
+          valid_from,
+          actuators,
+          present_demand_rate: demandRange(reportedW),
+          provides_average_demand_rate_forecast: true,
+        };
+  };
+  /** R112: the present demand, 1.0.0-beta only (0.0.2-beta has no such message). */
+  const sendPresentDemand = () => rt.send({ message_type: 'DDBC.PresentDemandStatus', present_demand_rate: demandRange(reportedW) });
+  /** A changed demand is reported in the way the session's version has for it (R112; R72 under 0.0.2-beta). */
+  const reportDemand = (w: number) => {
+    if (Math.abs(w - reportedW) <= Math.max(50, reportedW * 0.05)) return;
+    reportedW = w;
+    if (v1) sendPresentDemand();
+    else rt.send(description());
+  };
   const forecast = () => {
     const now = rt.now();
     const elements: DDBCAverageDemandRateForecastElement[] = DAILY.map((_, i) => {
-      const expected = Math.round(demandW * DAILY[(now.getUTCHours() + i) % 24]!);
+      const expected = Math.round(
+        options.demand ? demandAt(new Date(now.getTime() + i * scaled(HOUR, rt.speed))) : demandW * DAILY[(now.getUTCHours() + i) % 24]!,
+      );
       // R110: the bands nest around the expected rate.
       return {
         duration: scaled(HOUR, rt.speed),
@@ -140,9 +178,13 @@ export function createHeatBuffer(options: HeatBufferOptions = {}): SimulatedDevi
 
   const handler: RmControlTypeHandler<'DDBC'> = {
     activate(ctx) {
+      v1 = ctx.session.version === '1.0.0-beta';
+      reportedW = demandAt(ctx.session.now());
       rt.start(ctx, tick);
       // R86: the description, then the actuator status; the forecast because we said we provide it.
       rt.send(description());
+      // R39, R112: under 1.0.0-beta the present demand follows the description it refers to.
+      if (v1) sendPresentDemand();
       for (const run of graph.timerRuns(rt.now())) sendTimer(run.timerId, run.finishedAt);
       sendActuatorStatus();
       forecast();
@@ -174,7 +216,9 @@ export function createHeatBuffer(options: HeatBufferOptions = {}): SimulatedDevi
   function tick(elapsedMs: number): void {
     const active = modeOf(graph.active)!;
     const supplyW = atFactor(active.supply_range, graph.factor);
-    tempC += ((supplyW - demandW) * (elapsedMs / 1000) * rt.speed) / (litres * WATER_J_PER_LITRE_K);
+    const houseW = demandAt(rt.now());
+    reportDemand(houseW);
+    tempC += ((supplyW - houseW) * (elapsedMs / 1000) * rt.speed) / (litres * WATER_J_PER_LITRE_K);
     // The buffer guards itself (R48, R66): the RM may switch without an instruction, even where a timer blocks.
     const own = (to: string, factor: number) =>
       switchTo(

@@ -16,6 +16,7 @@ import type { ReceptionStatusValues } from '../typebox/common/enums.js';
 import type { Problem } from '../typebox/problem.js';
 import type { IdentifiedMessage, S2Message } from '../typebox/registry.js';
 import type { ControlTypeShort } from '../typebox/message-spec.js';
+import type { S2Version } from '../typebox/versions.js';
 import type { Frame, Link, LogLine } from './link.js';
 import { brokenFrames, newId, receptionStatus, sessionRequest } from './payloads/common.js';
 import type { Scenario } from './scenarios.js';
@@ -41,7 +42,10 @@ export class ScenarioSkip extends Error {}
 
 /** Shared by the scenarios of one run. */
 export interface RunContext {
+  /** The codec of {@link RunContext.version}'s message set. */
   readonly codec: Codec;
+  /** The S2 JSON version the kit speaks: offered as an RM, selected as a CEM. */
+  readonly version: S2Version;
   /** How long to wait for an answer, a message or a close. */
   readonly timeoutMs: number;
   /** How long "nothing happens" is watched (R39). */

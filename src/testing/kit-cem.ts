@@ -28,7 +28,6 @@ import {
   newId,
   powerMeasurement,
   revokeObject,
-  S2_VERSION,
   selectControlType,
   sessionRequest,
   UNOFFERED_VERSION,
@@ -73,9 +72,13 @@ export class KitCem extends KitBase {
     if (!f) this.fail(['R22'], `the RM's Handshake, its first message, within ${this.ctx.timeoutMs} ms of the connection`);
   }
 
+  /**
+   * The version the kit selects: its own when the RM offers it; otherwise (an RM that does not, seen
+   * in the discovery, which then ends the run when a version was asked for) the RM's first.
+   */
   private get version(): string {
     const theirs = this.rmHandshake?.supported_protocol_versions ?? [];
-    return theirs.includes(S2_VERSION) ? S2_VERSION : (theirs[0] ?? S2_VERSION);
+    return theirs.includes(this.ctx.version) ? this.ctx.version : (theirs[0] ?? this.ctx.version);
   }
 
   private get type(): ControlTypeShort {
@@ -198,11 +201,11 @@ export class KitCem extends KitBase {
     if (await this.runShared(event)) return;
     switch (event) {
       case 'CEM_HANDSHAKE':
-        return this.expectAnswer(this.send(handshake('CEM')), 'OK', ['R11', 'R23']);
+        return this.expectAnswer(this.send(handshake('CEM', [this.ctx.version])), 'OK', ['R11', 'R23']);
       case 'CEM_HANDSHAKE_AGAIN':
-        return this.expectAnswer(this.send(handshake('CEM'), 'a second CEM Handshake'), 'INVALID_CONTENT', ['R30']);
+        return this.expectAnswer(this.send(handshake('CEM', [this.ctx.version]), 'a second CEM Handshake'), 'INVALID_CONTENT', ['R30']);
       case 'CEM_HANDSHAKE_WRONG_ROLE':
-        await this.expectAnswer(this.send(handshake('RM'), 'a Handshake with role RM'), 'INVALID_CONTENT', ['R24']);
+        await this.expectAnswer(this.send(handshake('RM', [this.ctx.version]), 'a Handshake with role RM'), 'INVALID_CONTENT', ['R24']);
         return this.expectClosed(['R24'], 'a session needs one CEM and one RM');
       case 'EARLY_MESSAGE':
         return this.expectAnswer(

@@ -27,7 +27,6 @@ import {
   powerMeasurement,
   revokeObject,
   rmDetails,
-  S2_VERSION,
   selectControlType,
   UNOFFERED_VERSION,
 } from './payloads/common.js';
@@ -68,7 +67,8 @@ interface Activation {
 
 export class KitRm extends KitBase {
   readonly kitRole = 'RM' as const;
-  private kitVersions: readonly string[] = [S2_VERSION];
+  /** What the kit's Handshake offers: the run's version only (R25), so that the CEM must select it. */
+  private kitVersions: readonly string[] = [this.ctx.version];
   private kitHandshakeSent = false;
   private cemHandshake: MessageOf<'Handshake'> | undefined;
   private handshakeResponse: MessageOf<'HandshakeResponse'> | undefined;
@@ -93,7 +93,7 @@ export class KitRm extends KitBase {
   }
 
   private set(short: ControlTypeShort): RmMessageSet {
-    return rmMessageSet(short, this.salt, Date.now());
+    return rmMessageSet(short, this.salt, Date.now(), this.ctx.version);
   }
 
   private get activation(): Activation {
@@ -208,12 +208,14 @@ export class KitRm extends KitBase {
       case 'RM_HANDSHAKE':
         return this.rmHandshake();
       case 'RM_HANDSHAKE_AGAIN':
-        return this.expectAnswer(this.send(handshake('RM'), 'a second RM Handshake'), 'INVALID_CONTENT', ['R30']);
+        return this.expectAnswer(this.send(handshake('RM', this.kitVersions), 'a second RM Handshake'), 'INVALID_CONTENT', ['R30']);
       case 'RM_HANDSHAKE_NO_COMMON_VERSION':
         return this.noCommonVersion();
       case 'RM_HANDSHAKE_WRONG_ROLE':
         this.kitHandshakeSent = true;
-        await this.expectAnswer(this.send(handshake('CEM'), 'a Handshake with role CEM from the RM'), 'INVALID_CONTENT', ['R24']);
+        await this.expectAnswer(this.send(handshake('CEM', this.kitVersions), 'a Handshake with role CEM from the RM'), 'INVALID_CONTENT', [
+          'R24',
+        ]);
         return this.expectClosed(['R24'], 'a session needs one CEM and one RM');
       case 'EARLY_MESSAGE':
         return this.expectAnswer(this.send(powerMeasurement(Date.now()), 'a PowerMeasurement before the RM Handshake'), 'INVALID_CONTENT', [

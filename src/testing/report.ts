@@ -49,7 +49,7 @@ export function formatSummary(report: ConformanceReport): string {
   const c = report.counts;
   const verdict = c.failed === 0 && c.errors === 0 ? 'CONFORMANT' : 'NOT CONFORMANT';
   return (
-    `${c.total} scenarios against the ${report.role} at ${report.target} (${groupCounts(report.results)}): ` +
+    `${c.total} scenarios against the ${report.role} at ${report.target} in S2 ${report.version} (${groupCounts(report.results)}): ` +
     `${c.passed} passed, ${c.failed} failed, ${c.skipped} not applicable, ${c.errors} errors in ${(report.durationMs / 1000).toFixed(1)} s — ${verdict}`
   );
 }
@@ -101,7 +101,7 @@ export function toJUnitXml(report: ConformanceReport): string {
   const c = report.counts;
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${xmlEscape(`s2 conformance: ${report.role} at ${report.target}`)}" tests="${c.total}" failures="${c.failed}" errors="${c.errors}" skipped="${c.skipped}" time="${seconds(report.durationMs)}">`,
+    `<testsuites name="${xmlEscape(`s2 conformance: ${report.role} at ${report.target} in S2 ${report.version}`)}" tests="${c.total}" failures="${c.failed}" errors="${c.errors}" skipped="${c.skipped}" time="${seconds(report.durationMs)}">`,
   ];
   for (const [name, results] of suites) {
     const n = (o: Outcome) => results.filter((r) => r.outcome === o).length;

@@ -4,8 +4,10 @@ import type { IdMode } from '../typebox/validators.js';
  * one scenario at a time, and collects a result per scenario.
  */
 import { codecFor } from '../codec/index.js';
+import { S2_VERSION } from '../machines/session-setup.js';
 import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
 import { shortOfControlType } from '../typebox/registry.js';
+import { S2_VERSIONS, isS2Version, type S2Version } from '../typebox/versions.js';
 import { dialer, listener, type Connector } from './connector.js';
 import { KitCem } from './kit-cem.js';
 import { ScenarioSkip, StepFailure, type Failure, type KitBase, type RunContext } from './kit-base.js';
@@ -22,6 +24,14 @@ export interface ConformanceOptions {
   readonly listen?: { readonly port: number; readonly host?: string };
   /** Test only this control type (RM: NOT_CONTROLABLE = session scenarios only). Default: all the RM offers / all five. */
   readonly controlType?: ControlTypeShort | 'NOT_CONTROLABLE';
+  /**
+   * The S2 JSON version the kit speaks, one of `S2_VERSIONS`: as an RM it offers only this one in
+   * its Handshake (so a CEM under test must select it), as a CEM it selects it (the RM under test
+   * must offer it: if it does not, the run ends after the discovery with an error); every frame is
+   * judged against that version's message set, and the kit's DDBC payloads are of that version.
+   * Default `'0.0.2-beta'`. Run the kit once per version to test an implementation of both.
+   */
+  readonly version?: S2Version | undefined;
   /** Judge the peer's ID fields as canonical UUIDs (R3) instead of the schema's pattern. Default 'schema'. */
   readonly ids?: IdMode | undefined;
   /** Wait this long for an answer, a message or a close. Default 5000 ms. */
@@ -60,6 +70,8 @@ export interface ConformanceReport {
   readonly role: TestedRole;
   readonly target: string;
   readonly mode: 'dial' | 'listen';
+  /** The S2 JSON version the run spoke. */
+  readonly version: S2Version;
   /** What the RM offered (RM under test). */
   readonly offer?: RmOffer;
   readonly results: readonly ScenarioResult[];
@@ -83,10 +95,14 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     throw new TypeError('a CEM is tested by dialling it (url): the kit plays an RM, which is the client');
   if (options.role === 'CEM' && options.controlType === 'NOT_CONTROLABLE')
     throw new TypeError('NOT_CONTROLABLE has no CEM scenarios; pick FRBC, PPBC, OMBC, PEBC or DDBC');
+  if (options.version !== undefined && !isS2Version(options.version))
+    throw new TypeError(`version must be one of ${S2_VERSIONS.join(', ')}, got ${JSON.stringify(options.version)}`);
+  const version: S2Version = options.version ?? S2_VERSION;
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 5_000;
   const ctx: RunContext = {
-    codec: codecFor({ ids: options.ids ?? 'schema' }),
+    codec: codecFor({ ids: options.ids ?? 'schema', version }),
+    version,
     timeoutMs,
     quietMs: options.quietMs ?? 300,
     leadMs: options.leadMs ?? 3_600_000,
@@ -109,6 +125,12 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     if (options.role === 'RM') {
       const { result, kit } = await runOne(RM_DISCOVERY, connector, ctx, connectTimeoutMs);
       const offered = (kit as KitCem | undefined)?.details?.available_control_types;
+      const versions = (kit as KitCem | undefined)?.rmHandshake?.supported_protocol_versions;
+      // Asked for a version the RM does not speak: nothing of that version can be tested.
+      if (options.version !== undefined && versions && !versions.includes(version)) {
+        record({ ...result, outcome: 'error', note: `the RM does not offer S2 ${version} (it offers ${versions.join(', ')})` });
+        return report();
+      }
       const types = (offered ?? []).flatMap((ct) => shortOfControlType(ct) ?? []);
       offer = { types, notControllable: offered?.includes('NOT_CONTROLABLE') ?? false };
       const wanted = options.controlType;
@@ -140,6 +162,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       role: options.role,
       target: connector.url,
       mode: connector.mode,
+      version,
       ...(offer ? { offer } : {}),
       results,
       counts: { total: results.length, passed: count('pass'), failed: count('fail'), skipped: count('skip'), errors: count('error') },

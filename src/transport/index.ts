@@ -14,6 +14,14 @@ export {
   type Transport,
   type TransportHandlers,
 } from './transport.js';
+export {
+  DEFAULT_RECEIVE_BURST_MESSAGES,
+  DEFAULT_RECEIVE_BYTES_PER_SECOND,
+  DEFAULT_RECEIVE_INITIAL_BYTES,
+  DEFAULT_RECEIVE_MESSAGES_PER_SECOND,
+  RECEIVE_BURST_HEADROOM_BYTES,
+  type ReceiveBudgetOptions,
+} from './budget.js';
 export { createMemoryPair, type MemoryPairNames } from './memory.js';
 export {
   createWsServer,

@@ -13,6 +13,7 @@ import {
   defaultPongTimeoutMs,
   type Transport,
 } from './transport.js';
+import { resolveReceiveBudget, type ReceiveBudgetOptions } from './budget.js';
 import { formatPeer, wrapWebSocket, type WsLimits } from './ws-transport.js';
 
 /** What the server knows about a new connection beyond the transport itself. */
@@ -78,6 +79,15 @@ export interface WsServerOptions {
    * after its last pong: 60 s by default.
    */
   readonly pongTimeoutMs?: number | undefined;
+  /**
+   * Per-connection receive budget: sustained bytes and messages per second, each with a burst
+   * (token buckets). A peer that sends more is closed with 4003 (BUDGET_EXCEEDED) and a reason
+   * naming the budget and its numbers, before its frame is decoded. Defaults: 1 MiB/s with a burst
+   * of `maxFrameBytes` + 1 MiB, of which 1 MiB is available at once on a new connection; 200
+   * messages/s with a burst of 1,000. A normal device stays far below. `false` turns it off
+   * (benchmarks that flood on purpose).
+   */
+  readonly receiveBudget?: ReceiveBudgetOptions | false | undefined;
   /** Default {@link DEFAULT_SEND_HIGH_WATER_MARK}; exceeded ⇒ close 1008. */
   readonly sendHighWaterMark?: number | undefined;
   /** Wait for the peer's close frame at most this long, default {@link DEFAULT_CLOSE_TIMEOUT_MS}. */
@@ -163,15 +173,17 @@ function pathOf(req: http.IncomingMessage): string | undefined {
  */
 export async function createWsServer(options: WsServerOptions): Promise<WsServer> {
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const limits: WsLimits = {
     heartbeatMs,
     pongTimeoutMs: options.pongTimeoutMs ?? defaultPongTimeoutMs(heartbeatMs),
     sendHighWaterMark: options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK,
     closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
+    receiveBudget: resolveReceiveBudget(options.receiveBudget, maxFrameBytes),
   };
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    maxPayload: maxFrameBytes,
     perMessageDeflate: options.perMessageDeflate ?? false,
   });
   const transports = new Set<{ transport: Transport; ws: WebSocket }>();

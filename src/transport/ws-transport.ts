@@ -1,4 +1,6 @@
 import { WebSocket, type RawData } from 'ws';
+import { S2Error } from '../typebox/errors.js';
+import { ReceiveBudget, type ResolvedReceiveBudget } from './budget.js';
 import { HandlerGate } from './handler-gate.js';
 import { CloseCode, truncateCloseReason, type Transport, type TransportHandlers } from './transport.js';
 
@@ -10,6 +12,8 @@ export interface WsLimits {
   readonly pongTimeoutMs: number;
   readonly sendHighWaterMark: number;
   readonly closeTimeoutMs: number;
+  /** Undefined: no receive budget (`receiveBudget: false`). */
+  readonly receiveBudget?: ResolvedReceiveBudget | undefined;
 }
 
 /**
@@ -36,6 +40,12 @@ function isSendableCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
 
+/** The size of a `ws` message in bytes, without copying it. */
+function rawByteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
+}
+
 /** A `ws` message as text, whatever shape `ws` hands it over in. */
 export function rawToString(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
@@ -59,11 +69,13 @@ class WsTransport implements Transport {
   /** Armed while a ping is unanswered; firing means the peer is gone. */
   #pongTimer: NodeJS.Timeout | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
+  readonly #budget: ReceiveBudget | undefined;
 
   constructor(ws: WebSocket, peer: string, limits: WsLimits) {
     this.peer = peer;
     this.#ws = ws;
     this.#limits = limits;
+    this.#budget = limits.receiveBudget === undefined ? undefined : new ReceiveBudget(limits.receiveBudget);
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     // Any pong counts (RFC 6455 allows unsolicited ones): the peer is there and reading.
     ws.on('pong', () => this.#clearPongTimer());
@@ -135,7 +147,36 @@ class WsTransport implements Transport {
       this.#end(CloseCode.UNSUPPORTED_DATA, 'binary frames are not supported', false);
       return;
     }
+    // Before decoding: the point is that a flood never reaches JSON.parse and the schema.
+    const verdict = this.#budget?.take(rawByteLength(data));
+    if (verdict !== undefined) {
+      this.#closeFlooder(verdict.reason, verdict.detail);
+      return;
+    }
     this.#gate.text(rawToString(data));
+  }
+
+  /**
+   * Closes a peer over its receive budget (4003). The close frame tells it why. Unlike an ordinary
+   * close we stop parsing at once: a flooder keeps sending, and `ws` would unmask, UTF-8-check and
+   * assemble every frame until the peer's close frame came, up to `closeTimeoutMs`. What arrives
+   * from now on is read and dropped unparsed (read, not left unread: closing a socket with unread
+   * data sends a TCP reset, which can destroy our close frame before the peer reads it), and the
+   * socket is ended after the close frame. A cooperating peer then closes its side at once; one
+   * that does not is cut off by the close timer.
+   */
+  #closeFlooder(reason: string, detail: string): void {
+    if (this.#localClose !== undefined || this.#ws.readyState >= WebSocket.CLOSING) return;
+    this.#gate.error(
+      new S2Error('BUDGET_EXCEEDED', `receive budget exceeded by ${this.peer}: ${detail}`, { closeCode: CloseCode.BUDGET_EXCEEDED }),
+    );
+    this.#end(CloseCode.BUDGET_EXCEEDED, reason, false);
+    // `ws` keeps its socket in `_socket`; its frame parser is the socket's 'data' listener.
+    const socket = (this.#ws as unknown as { _socket?: NodeJS.ReadableStream & { end(): void } })._socket;
+    if (socket === undefined) return;
+    socket.removeAllListeners('data');
+    socket.on('data', () => undefined);
+    socket.end();
   }
 
   #onError(err: Error & { code?: string }): void {

@@ -11,6 +11,8 @@ export type S2ErrorCode =
   | 'INVALID_OPTIONS'
   /** A WebSocket connection could not be opened (refused, TLS, HTTP 401 …). */
   | 'TRANSPORT_CONNECT_FAILED'
+  /** A peer sent more than its receive budget (bytes or messages per second): the connection was closed with 4003. */
+  | 'BUDGET_EXCEEDED'
   /** An S2 Connect pairing, session-initiation or unpairing step failed; `S2ConnectError.errorMessage` says which. */
   | 'S2_CONNECT'
   /** An optional package a feature needs is not installed (`@hpcc-js/wasm-graphviz` to draw statecharts). */

@@ -22,8 +22,10 @@ export function showValue(value: unknown): string {
   let text: string;
   try {
     // JSON.stringify gives undefined for undefined, a function and a symbol: say what they are.
+    // A long string is cut first (same result): stringifying a 4 MiB frame only to keep 80 characters took ~20 ms.
     text =
-      JSON.stringify(value) ?? (typeof value === 'function' ? '[a function]' : typeof value === 'symbol' ? value.toString() : 'undefined');
+      JSON.stringify(typeof value === 'string' && value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) : value) ??
+      (typeof value === 'function' ? '[a function]' : typeof value === 'symbol' ? value.toString() : 'undefined');
   } catch {
     // Too deep for JSON.stringify (a hostile frame); String() of a nested array recurses too.
     text = Array.isArray(value)

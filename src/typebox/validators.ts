@@ -64,6 +64,19 @@ export class SchemaValidators {
 
   constructor(private readonly ids: IdMode = 'schema') {}
 
+  private static readonly sharedByMode = new Map<IdMode, SchemaValidators>();
+
+  /**
+   * The process-wide instance for an ID mode. Codecs share it, so a schema object is compiled once
+   * however many codecs check it: the message sets of the S2 JSON versions hold the same schema
+   * objects wherever the versions agree, and a second version's codec compiles only what differs.
+   */
+  static shared(ids: IdMode = 'schema'): SchemaValidators {
+    let v = SchemaValidators.sharedByMode.get(ids);
+    if (!v) SchemaValidators.sharedByMode.set(ids, (v = new SchemaValidators(ids)));
+    return v;
+  }
+
   private compile(cache: Map<TSchema, ValidateFunction>, ajv: Ajv, schema: TSchema) {
     let fn = cache.get(schema);
     if (!fn) {

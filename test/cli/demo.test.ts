@@ -43,13 +43,16 @@ function run(command: string, args: readonly string[], timeoutMs = 20_000): Prom
 }
 
 /** The summary table's rows: role, last state, refused count. */
-function summaryRows(stdout: string): Array<{ role: string; state: string; refused: number }> {
+function summaryRows(stdout: string): Array<{ role: string; version: string; state: string; refused: number }> {
   const summary = stdout.slice(stdout.lastIndexOf('\nSummary\n'));
-  return [...summary.matchAll(/^(CEM|RM)\s+.*?\s(connected\.\S+|handshake|\S+)\s+(\d+)\s+(\d+)\s+(\d+)$/gm)].map((m) => ({
-    role: m[1] as string,
-    state: m[2] as string,
-    refused: Number(m[5]),
-  }));
+  return [...summary.matchAll(/^(CEM|RM)\s+.*?\s(\d+\.\d+\.\d+-\S+|-)\s+(connected\.\S+|handshake|\S+)\s+(\d+)\s+(\d+)\s+(\d+)$/gm)].map(
+    (m) => ({
+      role: m[1] as string,
+      version: m[2] as string,
+      state: m[3] as string,
+      refused: Number(m[6]),
+    }),
+  );
 }
 
 describe('s2 demo (the built CLI)', () => {
@@ -90,6 +93,21 @@ describe('s2 demo (the built CLI)', () => {
     ).toBe(true);
   });
 
+  it('[R26, R27] runs devices on each S2 version, says which at the start, at every handshake and in the summary', () => {
+    expect(demo.stdout).toContain(
+      's2 demo: the CEM speaks S2 1.0.0-beta, 0.0.2-beta; the devices: FRBC 0.0.2-beta, PPBC 0.0.2-beta, OMBC 0.0.2-beta, PEBC 1.0.0-beta, DDBC 1.0.0-beta',
+    );
+    expect(demo.stdout.match(/✓ handshake: S2 1\.0\.0-beta/g)).toHaveLength(4);
+    expect(demo.stdout.match(/✓ handshake: S2 0\.0\.2-beta/g)).toHaveLength(6);
+    const rows = summaryRows(demo.stdout);
+    const versionOf = (type: string) => rows.filter((r) => r.state === `connected.active.${type}`).map((r) => r.version);
+    for (const t of ['PEBC', 'DDBC']) expect(versionOf(t), t).toEqual(['1.0.0-beta', '1.0.0-beta']);
+    for (const t of ['FRBC', 'PPBC', 'OMBC']) expect(versionOf(t), t).toEqual(['0.0.2-beta', '0.0.2-beta']);
+    // DDBC in 1.0.0-beta: the heat buffer sends its present demand in DDBC.PresentDemandStatus.
+    expect(demo.stdout).toMatch(/RM .*→ DDBC\.PresentDemandStatus/);
+    expect(demo.stdout).toMatch(/S2 versions: 4 on 1\.0\.0-beta, 6 on 0\.0\.2-beta\)\.$/m);
+  });
+
   it('[R11, R16, R44] the summary says "No protocol errors" and counts at least one SUCCEEDED instruction', () => {
     expect(demo.stdout).toMatch(/^No protocol errors \(10 sessions; /m);
     expect(demo.stdout).not.toMatch(/protocol error\(s\)/);
@@ -114,14 +132,15 @@ describe('s2 demo (the built CLI)', () => {
           message?: { message_type?: string };
           state?: string;
           code?: number;
+          version?: string;
         },
     );
     for (const e of entries) {
       expect(Number.isNaN(Date.parse(e.ts)), `ts of ${JSON.stringify(e)}`).toBe(false);
       expect(['CEM', 'RM']).toContain(e.role);
-      expect(['send', 'recv', 'state', 'close']).toContain(e.event);
+      expect(['send', 'recv', 'state', 'handshake', 'close']).toContain(e.event);
     }
-    expect(new Set(entries.map((e) => e.event))).toEqual(new Set(['send', 'recv', 'state', 'close']));
+    expect(new Set(entries.map((e) => e.event))).toEqual(new Set(['send', 'recv', 'state', 'handshake', 'close']));
     expect(new Set(entries.map((e) => e.session)).size).toBe(10);
     const sends = entries.filter((e) => e.event === 'send');
     expect(sends.every((e) => typeof e.message?.message_type === 'string')).toBe(true);
@@ -137,6 +156,11 @@ describe('s2 demo (the built CLI)', () => {
       ).toBe(true);
     }
     expect(entries.filter((e) => e.event === 'close')).toHaveLength(10);
+    // Each session traces the version it selected: DDBC and PEBC in 1.0.0-beta, the others in 0.0.2-beta.
+    const handshakes = entries.filter((e) => e.event === 'handshake');
+    expect(handshakes).toHaveLength(10);
+    expect(handshakes.filter((e) => e.version === '1.0.0-beta')).toHaveLength(4);
+    expect(handshakes.filter((e) => e.version === '0.0.2-beta')).toHaveLength(6);
     // R22, R28: every session's first message is its Handshake, and each RM announces its details only after it.
     const bySession = new Map<string, typeof sends>();
     for (const e of sends) bySession.set(e.session, [...(bySession.get(e.session) ?? []), e]);

@@ -14,7 +14,8 @@ import { createRawServer, RawPeer } from '../support/raw-ws-peer.js';
 killCliProcessesAfterEach();
 
 const NEWLINE_ID = 'ab\ncd';
-const BIG_ID = 'a'.repeat(2 * 1024 * 1024);
+// Under the 1 MiB a new connection may send before its receive budget closes it (4003, tested below).
+const BIG_ID = 'a'.repeat(768 * 1024);
 
 /** Runs `s2 validate …` in-process on one message; returns the exit code, the verdict and stderr. */
 async function validate(args: string[], message: unknown): Promise<{ code: number; record: ValidateRecord | undefined; stderr: string }> {
@@ -34,7 +35,7 @@ async function validate(args: string[], message: unknown): Promise<{ code: numbe
 const isStatus = (m: Record<string, unknown>) => m.message_type === 'ReceptionStatus';
 
 describe('s2 cem / s2 rm --ids', () => {
-  it('[R3][R20] s2 cem defaults to strict: a message_id with a newline or of 2 MiB is INVALID_DATA with the nil subject', async () => {
+  it('[R3][R20] s2 cem defaults to strict: a message_id with a newline or of 768 KiB is INVALID_DATA with the nil subject; 2 MiB at once is over the receive budget (4003)', async () => {
     const cem = runS2(['cem', '--port', '0', '--quiet']);
     const [url] = await cem.waitFor(/ws:\/\/127\.0\.0\.1:\d+/);
     for (const id of [NEWLINE_ID, BIG_ID]) {
@@ -45,6 +46,10 @@ describe('s2 cem / s2 rm --ids', () => {
       expect(JSON.stringify(status).length).toBeLessThan(600);
       await peer.close();
     }
+    const greedy = await RawPeer.connect(url);
+    greedy.send({ ...handshake('RM'), message_id: 'a'.repeat(2 * 1024 * 1024) });
+    expect((await greedy.closed).code).toBe(4003);
+    expect(greedy.all('ReceptionStatus')).toHaveLength(0);
     cem.child.kill('SIGTERM');
     expect(await cem.exited).toBe(0);
   });

@@ -229,12 +229,86 @@ describe('s2 validate — rules and id mode', () => {
   });
 });
 
+describe('s2 validate --version', () => {
+  const presentDemand = JSON.stringify({
+    message_type: 'DDBC.PresentDemandStatus',
+    message_id: uuid(20),
+    present_demand_rate: { start_of_range: 3000, end_of_range: 3500 },
+  });
+  const description = (fields: Record<string, unknown>) =>
+    JSON.stringify({
+      message_type: 'DDBC.SystemDescription',
+      message_id: uuid(21),
+      valid_from: '2025-01-01T12:00:00Z',
+      actuators: [
+        {
+          id: uuid(22),
+          supported_commodites: ['HEAT'],
+          operation_modes: [
+            {
+              Id: uuid(23),
+              power_ranges: [{ start_of_range: 0, end_of_range: 2000, commodity_quantity: 'ELECTRIC.POWER.L1' }],
+              supply_range: { start_of_range: 0, end_of_range: 6000 },
+              abnormal_condition_only: false,
+            },
+          ],
+          transitions: [],
+          timers: [],
+        },
+      ],
+      provides_average_demand_rate_forecast: false,
+      ...fields,
+    });
+  const v0Description = description({ present_demand_rate: { start_of_range: 3000, end_of_range: 3500 } });
+  const v1Description = description({});
+  const input = `${presentDemand}\n${v0Description}\n${v1Description}\n${instruction()}\n`;
+
+  it('[R1] 1.0.0-beta: DDBC.PresentDemandStatus and the description without present_demand_rate are valid; a 0.0.2-beta description is not (exit 1)', async () => {
+    const r = await validate(['--version', '1.0.0-beta', '-'], input);
+    expect(r.code).toBe(1);
+    expect(r.records.map((x) => [x.line, x.status])).toEqual([
+      [1, 'OK'],
+      [2, 'INVALID_MESSAGE'],
+      [3, 'OK'],
+      [4, 'OK'],
+    ]);
+    expect(r.records[1]!.problems[0]!.path).toBe('$.present_demand_rate');
+    expect(r.records[1]!.problems[0]!.message).toMatch(/unknown field 'present_demand_rate'/);
+  });
+
+  it('[R1] 0.0.2-beta (the default, and named): DDBC.PresentDemandStatus is an unknown message_type there, and the description needs present_demand_rate', async () => {
+    for (const args of [['-'], ['--version', '0.0.2-beta', '-']]) {
+      const r = await validate(args, input);
+      expect(r.code).toBe(1);
+      expect(r.records.map((x) => [x.line, x.status])).toEqual([
+        [1, 'INVALID_MESSAGE'],
+        [2, 'OK'],
+        [3, 'INVALID_MESSAGE'],
+        [4, 'OK'],
+      ]);
+      expect(r.records[0]!.problems[0]!.message).toBe('unknown message_type in S2 JSON 0.0.2-beta (a message of 1.0.0-beta)');
+      expect(r.records[2]!.problems).toEqual([{ path: '$.present_demand_rate', message: 'required field is missing' }]);
+    }
+  });
+
+  it('--version combines with --schema-only and --ids', async () => {
+    const r = await validate(['--version', '1.0.0-beta', '--schema-only', '--ids', 'uuid', '-'], `${presentDemand}\n`);
+    expect(r.code).toBe(0);
+    expect(r.records).toEqual([{ line: 1, valid: true, status: 'OK', message_type: 'DDBC.PresentDemandStatus', problems: [] }]);
+  });
+});
+
 describe('s2 validate — usage errors (exit 2)', () => {
   it.each([
     [['--nope'], /--nope/],
     [['--ids', 'guid', '-'], /--ids must be 'schema' or 'uuid'/],
     [['--ids'], /--ids/],
     [['a.json', 'b.json'], /at most one FILE/],
+    // Version strings are compared exactly (docs: S2 Connect digest §6): near misses are refused, listing the known ones.
+    [['--version', '0.0.2', '-'], /--version must be one of '1\.0\.0-beta', '0\.0\.2-beta', got '0\.0\.2'/],
+    [['--version', 'v1', '-'], /--version must be one of .*got 'v1'/],
+    [['--version', '>=0.0.2-beta', '-'], /--version must be one of .*got '>=0\.0\.2-beta'/],
+    [['--version'], /--version/],
   ])('%j', async (args, stderr) => {
     const r = await validate(args);
     expect(r.code).toBe(2);
@@ -259,7 +333,7 @@ describe('s2 validate — usage errors (exit 2)', () => {
   it('--help prints the usage with every flag and its default, exit 0', async () => {
     const r = await validate(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--schema-only', '--ids', '--help']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--schema-only', '--ids', '--version', '--help']) expect(r.stdout).toContain(flag);
     expect(r.stdout).toMatch(/default: schema/);
     expect(r.stdout).toMatch(/default: off/);
     expect(r.stdout).toMatch(/no messages/);

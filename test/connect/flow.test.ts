@@ -65,8 +65,9 @@ describe('S2 Connect: RM pairs with a LAN CEM, then connects', () => {
     for (let i = 0; i < 3; i++) {
       const before = (await rmStore.get(RM.id, CEM.id))!.tokens.tokens;
       const { transport, messageVersion } = await connectPaired({ store: rmStore, resolve });
+      // Versions default by role (DEFAULT_VERSIONS): the RM client offers 0.0.2-beta, the CEM speaks both.
       expect(messageVersion).toBe('0.0.2-beta');
-      const rm = connectSession(transport, { role: 'RM', details, handshakeTimeoutMs: 5_000 });
+      const rm = connectSession(transport, { role: 'RM', details, versions: [messageVersion], handshakeTimeoutMs: 5_000 });
       await new Promise<void>((ok) => rm.on('handshake', () => ok()));
       const after = (await rmStore.get(RM.id, CEM.id))!.tokens.tokens;
       expect(after).toHaveLength(1);

@@ -116,7 +116,10 @@ describe('S2 Connect full flows, both directions, LAN, WAN and mixed', () => {
       const ccSide = (await ccNode.store.get(ccId, csId))!;
       expect(csSide.record).toMatchObject({ communicationRole: 'server', localRole: c.cs === 'PS' ? c.ps.role : c.pc.role });
       // Only a CS that was the pairing server heard the other side's versions (in requestPairing).
-      expect(csSide.record.remoteMessageVersions).toEqual(c.cs === 'PS' ? ['0.0.2-beta'] : undefined);
+      // Versions default by role (DEFAULT_VERSIONS): a CEM offers both, newest first; an RM 0.0.2-beta.
+      expect(csSide.record.remoteMessageVersions).toEqual(
+        c.cs === 'PS' ? (c.pc.role === 'CEM' ? ['1.0.0-beta', '0.0.2-beta'] : ['0.0.2-beta']) : undefined,
+      );
       expect(csSide.record.initiateSessionUrl).toBeUndefined();
       expect(ccSide.record).toMatchObject({ communicationRole: 'client', initiateSessionUrl: csNode.server.url });
       // A LAN CS is pinned by its root; a WAN CS is trusted through WebPKI (the test roots in `ca`).

@@ -217,7 +217,7 @@ describe('S2 Connect session-initiation server against hostile clients (digest Â
     const token = s.tokens.get(RM.id)!;
     let answer = await s.post('v1/initiateSession', initiateBody(RM.id, CEM.id, { supportedCommunicationProtocols: ['MQTT'] }), token);
     expect([answer.status, answer.json]).toMatchObject([400, { errorMessage: 'IncompatibleCommunicationProtocols' }]);
-    answer = await s.post('v1/initiateSession', initiateBody(RM.id, CEM.id, { supportedS2MessageVersions: ['1.0.0-beta'] }), token);
+    answer = await s.post('v1/initiateSession', initiateBody(RM.id, CEM.id, { supportedS2MessageVersions: ['0.0.2', 'v1'] }), token);
     expect([answer.status, answer.json]).toMatchObject([400, { errorMessage: 'IncompatibleS2MessageVersions' }]);
     answer = await s.post('v1/initiateSession', initiateBody(RM.id, CEM.id, { supportedS2MessageVersions: 'x' }), token);
     expect([answer.status, answer.json]).toMatchObject([400, { errorMessage: 'ParsingError' }]);

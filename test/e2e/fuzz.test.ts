@@ -20,8 +20,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decode } from '../../src/codec/index.js';
-import { MESSAGES } from '../../src/typebox/registry.js';
+import { decode, sizeCeiling } from '../../src/codec/index.js';
+import { peekMember } from '../../src/codec/codec.js';
+import { MESSAGES, messageSpec } from '../../src/typebox/registry.js';
 import type { S2Session, SessionEvents } from '../../src/roles/session.js';
 import { waitFor } from '../transport/helpers.js';
 import { e2eGuard } from '../support/e2e-guard.js';
@@ -223,6 +224,8 @@ type Expected =
   { readonly kind: 'none' } | { readonly kind: 'nil' } | { readonly kind: 'id'; readonly id: string; readonly unknownType: boolean };
 
 function oracle(text: string): Expected {
+  const over = overCeiling(text);
+  if (over !== undefined) return over;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -236,6 +239,21 @@ function oracle(text: string): Expected {
   if (typeof id === 'string' && READABLE_ID.test(id))
     return { kind: 'id', id, unknownType: typeof obj.message_type !== 'string' || !MESSAGE_TYPES.includes(obj.message_type) };
   return { kind: 'nil' };
+}
+
+/**
+ * Sessions refuse a frame above its type's size ceiling before parsing it, when its type and id can be read off
+ * the text (src/codec/ceilings.ts): INVALID_MESSAGE for that id, whatever else the text holds.
+ */
+function overCeiling(text: string): Expected | undefined {
+  if (!/^\s*\{/.test(text)) return undefined;
+  const type = peekMember(text, 'message_type');
+  const spec = type === undefined ? undefined : messageSpec(type);
+  const ceiling = spec === undefined ? undefined : sizeCeiling(spec);
+  if (ceiling === undefined || text.length <= ceiling) return undefined;
+  if (type === 'ReceptionStatus') return { kind: 'none' };
+  const id = peekMember(text, 'message_id');
+  return id !== undefined && READABLE_ID.test(id) ? { kind: 'id', id, unknownType: false } : undefined;
 }
 
 /** Valid messages that would end the session or change its control type on purpose: made invalid. */

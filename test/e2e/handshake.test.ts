@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/machines/close-codes.js';
 import type { S2Session } from '../../src/roles/session.js';
+import { S2_VERSIONS } from '../../src/typebox/versions.js';
 import { waitFor } from '../transport/helpers.js';
 import { e2eGuard } from '../support/e2e-guard.js';
 import {
@@ -30,7 +31,8 @@ describe('CEM server against a scripted RM', () => {
     // R22/R23: the CEM sends its Handshake on open, without waiting for the RM's.
     const cemHandshake = await peer.message('Handshake');
     expect(peer.inbox[0]).toBe(cemHandshake);
-    expect(cemHandshake).toMatchObject({ role: 'CEM', supported_protocol_versions: [S2_VERSION] });
+    // A CEM speaks both S2 JSON versions, newest first; the RM below offers 0.0.2-beta only and gets it.
+    expect(cemHandshake).toMatchObject({ role: 'CEM', supported_protocol_versions: [...S2_VERSIONS] });
     peer.ack(cemHandshake);
     const session = await server.session();
     expect(session.state).toBe('handshake');

@@ -7,12 +7,15 @@ import { BAD_FRAMES, RM_NAME, runScenario, type Hooks } from './scenario.js';
 const NIL = '00000000-0000-0000-0000-000000000000';
 
 /** Runs the scenario with a collector wired as asked; returns the picture a page would get. */
-async function inspected(wire: { inspect?: boolean; attach?: boolean; sanitize?: Sanitizer } = { inspect: true, attach: true }) {
+async function inspected(
+  wire: { inspect?: boolean; attach?: boolean; sanitize?: Sanitizer; rmVersions?: readonly string[] } = { inspect: true, attach: true },
+) {
   const store = new ViewStore();
   const collector = new Collector({ sanitize: wire.sanitize, limits: DEFAULT_LIMITS, output: (ops) => store.apply(ops), flushMs: 5 });
   const hooks: Hooks = {
     ...(wire.inspect ? { inspect: collector.inspect } : {}),
     ...(wire.attach ? { attach: (s) => collector.attach(s) } : {}),
+    ...(wire.rmVersions ? { rmVersions: wire.rmVersions } : {}),
   };
   const run = await runScenario(hooks);
   collector.flush();
@@ -134,6 +137,18 @@ describe('inspector collector', () => {
     });
     expect(cem.messages.every((m) => m.body.startsWith('(hidden') || m.body.startsWith('('))).toBe(true);
     expect(JSON.stringify(cem)).not.toContain(RM_NAME);
+  });
+
+  it('[R26, R27] shows the version each session selected, from its events and from its actor alone', async () => {
+    for (const wire of [{ attach: true }, { inspect: true }, { attach: true, inspect: true }]) {
+      const v1 = await inspected({ ...wire, rmVersions: ['1.0.0-beta'] });
+      expect([v1.cem.header.version, v1.rm.header.version], JSON.stringify(wire)).toEqual(['1.0.0-beta', '1.0.0-beta']);
+      const both = await inspected({ ...wire, rmVersions: ['0.0.2-beta', '1.0.0-beta'] });
+      // The CEM's preference (1.0.0-beta first) decides among the common versions.
+      expect([both.cem.header.version, both.rm.header.version], JSON.stringify(wire)).toEqual(['1.0.0-beta', '1.0.0-beta']);
+      const old = await inspected({ ...wire, rmVersions: ['0.0.2-beta'] });
+      expect([old.cem.header.version, old.rm.header.version], JSON.stringify(wire)).toEqual(['0.0.2-beta', '0.0.2-beta']);
+    }
   });
 
   it('the hook alone shows the actors; attach alone shows the messages', async () => {

@@ -97,6 +97,11 @@ describeWith(CHROMIUM, 'the inspector page in headless Chromium', () => {
       await page.waitForFunction(() => document.querySelectorAll('#sessions li').length >= 10, undefined, WAIT);
       await expect.poll(() => page.locator('#sessions li[data-role="CEM"]').count()).toBe(5);
       await page.waitForFunction(() => document.querySelector('#connection')?.getAttribute('data-state') === 'open', undefined, WAIT);
+      // Each session shows the S2 version it selected: the demo runs PEBC and DDBC in 1.0.0-beta.
+      await page.waitForFunction(() => document.querySelectorAll('#sessions li[data-version="1.0.0-beta"]').length === 4, undefined, WAIT);
+      await page.waitForFunction(() => document.querySelectorAll('#sessions li[data-version="0.0.2-beta"]').length === 6, undefined, WAIT);
+      const heatBuffer = page.locator('#sessions li[data-role="CEM"][data-version="1.0.0-beta"]', { hasText: /heat buffer/i });
+      expect(await heatBuffer.locator('.version').textContent()).toBe('1.0.0-beta');
 
       // Follow the washing machine's CEM session: its programme gives the most instructions.
       await page.locator('#sessions li[data-role="CEM"]', { hasText: 'Washing machine' }).click();
@@ -117,6 +122,9 @@ describeWith(CHROMIUM, 'the inspector page in headless Chromium', () => {
       ]);
       expect(await page.locator('#chart-session g[id^="state:"]').count()).toBeGreaterThan(8);
       // It advanced from the handshake to the active control type.
+      expect(await page.locator('#facts dt', { hasText: 'protocol version' }).locator('xpath=following-sibling::dd[1]').textContent()).toBe(
+        '0.0.2-beta',
+      );
       const history = await page.$$eval('#history li', (lis) => lis.map((li) => li.textContent));
       expect(history.slice(0, 3)).toEqual(['handshake', 'connected.awaitingDetails', 'connected.active.PPBC']);
       // The control type's own chart, from its activation actor.
@@ -145,10 +153,17 @@ describeWith(CHROMIUM, 'the inspector page in headless Chromium', () => {
         undefined,
         { timeout: 45_000, polling: 'raf' },
       );
-      const shown = await page.$eval('#instructions tbody tr.selected', (tr) => (tr as HTMLElement).dataset.status);
+      // The selected row's status and the chart's active state, read at one instant: the instruction may move on
+      // between two reads on a loaded machine.
       await page.waitForFunction(
-        (status) => document.querySelector(`#chart-instruction g[id="state:instruction.${status}"]`)?.classList.contains('state-active'),
-        shown,
+        () => {
+          const status = document.querySelector<HTMLElement>('#instructions tbody tr.selected')?.dataset.status;
+          if (status === undefined) return false;
+          return (
+            document.querySelector(`#chart-instruction g[id="state:instruction.${status}"]`)?.classList.contains('state-active') === true
+          );
+        },
+        undefined,
         WAIT,
       );
 

@@ -78,6 +78,8 @@ const idsFor = (prefix: string) => {
 export interface Hooks {
   readonly inspect?: (event: InspectionEvent) => void;
   readonly attach?: (session: S2Session) => void;
+  /** The S2 versions the RM offers (default the library's RM default, 0.0.2-beta); the CEM speaks both. */
+  readonly rmVersions?: readonly string[];
 }
 
 export interface ScenarioResult {
@@ -95,7 +97,13 @@ export async function runScenario(hooks: Hooks = {}): Promise<ScenarioResult> {
   const common = { now: () => BASE_MS, ...(hooks.inspect ? { inspect: hooks.inspect } : {}) };
   const cem = new S2Session(cemTap.transport, { role: 'CEM', newId: idsFor('cccccccc'), ...common });
   hooks.attach?.(cem);
-  const rm = new S2Session(rmTap.transport, { role: 'RM', details, newId: idsFor('aaaaaaaa'), ...common });
+  const rm = new S2Session(rmTap.transport, {
+    role: 'RM',
+    details,
+    newId: idsFor('aaaaaaaa'),
+    ...(hooks.rmVersions ? { versions: hooks.rmVersions } : {}),
+    ...common,
+  });
   hooks.attach?.(rm);
   const actuator = description.actuators[0]!;
   attachRmControlTypes(rm, {

@@ -525,9 +525,19 @@ export class InstructionModelRun extends ControlTypeRun {
   constructor(set: ControlTypeMessageSet, role: SessionRole) {
     super(set, role);
     this.unlisten = addInspectionListener((e) => {
+      // Instruction actors are named by a reused slot (`instruction:<n>`); the instruction's id is in their context.
       const actor = e.actorRef as { id?: string } | undefined;
-      if (e.type === '@xstate.snapshot' && this.instruction && actor?.id === `instruction:${this.instruction.id.toLowerCase()}`) {
-        this.snapshot = e.snapshot as { value: unknown; status: string };
+      const snapshot =
+        e.type === '@xstate.snapshot'
+          ? (e.snapshot as { value: unknown; status: string; context?: { instructionId?: unknown } })
+          : undefined;
+      if (
+        snapshot &&
+        this.instruction &&
+        actor?.id?.startsWith('instruction:') &&
+        snapshot.context?.instructionId === this.instruction.id
+      ) {
+        this.snapshot = snapshot;
       }
     });
   }

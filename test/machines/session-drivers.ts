@@ -18,6 +18,7 @@ import type { ControlType, SessionRequestType } from '../../src/typebox/common/e
 import { S2Error } from '../../src/typebox/errors.js';
 import type { ControlTypeShort } from '../../src/typebox/message-spec.js';
 import type { IdentifiedMessage } from '../../src/typebox/registry.js';
+import { SESSION_DEFAULTS } from '../../src/roles/session.js';
 import {
   description,
   handshake,
@@ -269,8 +270,9 @@ export abstract class SessionDriver {
     const h = this.h;
     const leaf = leafOf(snapshot);
     if (this.leaf === '') {
-      // R22: the session's first message is its own Handshake, sent without waiting (R23).
-      h.expectStep('start', [`Handshake(${h.role}, ${JSON.stringify([VERSION])})`]);
+      // R22: the session's first message is its own Handshake, sent without waiting (R23), with the
+      // role's default versions (a CEM both, newest first; an RM 0.0.2-beta, which the CEM then selects).
+      h.expectStep('start', [`Handshake(${h.role}, ${JSON.stringify(SESSION_DEFAULTS.versions[h.role])})`]);
     }
     expect(h.session.state, `real state for model state ${leaf}`).toBe(realPathOf(leaf));
     if (leaf === 'closing') {

@@ -58,8 +58,9 @@ describe('RmClient.nextSession', () => {
   });
 
   it('[R22] reconnect: false — a connection that ends before its handshake rejects with the close code', async () => {
-    // A CEM whose handshake can never finish in time: the RM gives up after 50 ms (close 4000).
-    const cem = await createCemServer({ logger: false, versions: ['9.9.9'] });
+    // A CEM that shares no version with the RM (which offers 0.0.2-beta by default): no handshake
+    // ever finishes (close 4001, or 4000 when the RM's 50 ms run out first).
+    const cem = await createCemServer({ logger: false, versions: ['1.0.0-beta'] });
     servers.push(cem);
     const c = client({ url: cem.url, reconnect: false, handshakeTimeoutMs: 50 });
     await expect(c.nextSession()).rejects.toMatchObject({

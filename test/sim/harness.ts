@@ -14,6 +14,7 @@ import {
 import { createMemoryPair } from '../../src/transport/memory.js';
 import type { ControlTypeShort } from '../../src/typebox/message-spec.js';
 import type { S2Message } from '../../src/typebox/registry.js';
+import type { S2Version } from '../../src/typebox/versions.js';
 
 /** Reports that mean a bug somewhere (the device, the policy or the library). */
 const BAD_REPORTS = new Set(['internal-error', 'handler-error', 'send-failed']);
@@ -35,16 +36,18 @@ export interface Run {
 
 /**
  * A CEM (the policy, or `cemHandlers`) and the device as RM over an in-memory pair, with every
- * refusal, non-OK ReceptionStatus and error report collected.
+ * refusal, non-OK ReceptionStatus and error report collected. The CEM speaks both S2 JSON
+ * versions (its default); the RM offers `rmVersions` (default its own: 0.0.2-beta).
  */
 export function runPair<T extends ControlTypeShort>(
   device: SimulatedDevice<T>,
   policyOptions: CemPolicyOptions = {},
   cemHandlers?: CemControlTypes,
+  rmVersions?: readonly S2Version[],
 ): Run {
   const [a, b] = createMemoryPair();
   const cem = new S2Session(a, { role: 'CEM' });
-  const rm = new S2Session(b, { role: 'RM', details: device.details });
+  const rm = new S2Session(b, { role: 'RM', details: device.details, ...(rmVersions ? { versions: rmVersions } : {}) });
   const problems: string[] = [];
   const rmSent: S2Message[] = [];
   const events: PolicyEvent[] = [];
@@ -137,7 +140,7 @@ export function finalOf(run: Run, messageType: string): string | undefined {
 export function expectUuidClean(run: Run): void {
   expect(run.rmSent.length).toBeGreaterThan(0);
   for (const m of run.rmSent) {
-    const r = decode(JSON.stringify(m), { ids: 'uuid' });
+    const r = decode(JSON.stringify(m), { ids: 'uuid', version: run.rm.version ?? '0.0.2-beta' });
     expect(r.ok, `${m.message_type}: ${r.ok ? '' : r.error.diagnosticLabel}`).toBe(true);
   }
 }

@@ -17,6 +17,10 @@
  *   tank (the kit’s descriptions 1–5, whose ids differ), each mode split into six 10 °C bands in
  *   which heating slows down as the tank gets warmer.
  *
+ * - 1.0.0-beta/ (S2 JSON 1.0.0-beta, where DDBC differs): the kit's DDBC heat pump description
+ *   without present_demand_rate, and the DDBC.PresentDemandStatus that carries that demand instead.
+ *   The other messages are the same in both versions, so the files above serve 1.0.0-beta too.
+ *
  * Deterministic: the builders derive object ids from a salt, message ids are seeded here, the
  * clock is fixed — two runs give the same bytes. The simulated devices (src/sim) are not used:
  * they draw random UUIDs, which would make every regeneration differ.
@@ -31,7 +35,8 @@ import {
   rmMessageSet,
   uuidFor,
 } from '../../src/testing/payloads/index.js';
-import type { IdentifiedMessage, MessageOf, MessageType, S2Message } from '../../src/typebox/registry.js';
+import type { IdentifiedMessage, MessageIn, MessageOf, MessageType, S2Message } from '../../src/typebox/registry.js';
+import type { S2Version } from '../../src/typebox/versions.js';
 
 /** The fixtures' "now": descriptions are valid from an hour before, forecasts start at it. */
 export const FIXTURE_NOW = '2025-01-01T12:00:00.000Z';
@@ -56,6 +61,17 @@ export const FIXTURE_NAMES = [
 ] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 
+/** The folder of the 1.0.0-beta fixtures, below test/fixtures/. */
+export const V1_FIXTURE_FOLDER = '1.0.0-beta';
+/** The 1.0.0-beta fixture files (in {@link V1_FIXTURE_FOLDER}), by name without `.json`. */
+export const V1_FIXTURE_NAMES = ['DDBC.PresentDemandStatus', 'DDBC.SystemDescription'] as const;
+export type V1FixtureName = (typeof V1_FIXTURE_NAMES)[number];
+
+export interface V1FixtureMessages {
+  readonly 'DDBC.PresentDemandStatus': MessageIn<'1.0.0-beta', 'DDBC.PresentDemandStatus'>;
+  readonly 'DDBC.SystemDescription': MessageIn<'1.0.0-beta', 'DDBC.SystemDescription'>;
+}
+
 export interface FixtureMessages {
   readonly 'FRBC.ActuatorStatus': MessageOf<'FRBC.ActuatorStatus'>;
   readonly 'FRBC.Instruction': MessageOf<'FRBC.Instruction'>;
@@ -70,7 +86,7 @@ export interface FixtureMessages {
 }
 
 /** A seeded message id per fixture (the builders draw random ones). */
-const messageId = (name: FixtureName): string => uuidFor(`${SALT}:message:${name}`);
+const messageId = (name: FixtureName | `${typeof V1_FIXTURE_FOLDER}/${V1FixtureName}`): string => uuidFor(`${SALT}:message:${name}`);
 
 /** The message as its type, after checking its message_type (the builders return the union). */
 function as<K extends MessageType>(type: K, m: S2Message | { readonly skip: string } | undefined): MessageOf<K> {
@@ -180,6 +196,29 @@ export function fixtureMessages(): FixtureMessages {
   };
 }
 
+/**
+ * The 1.0.0-beta fixtures: the kit's DDBC heat pump description (a fresh copy per call), its
+ * present demand moved out into a DDBC.PresentDemandStatus as 1.0.0-beta has it.
+ */
+export function v1FixtureMessages(): V1FixtureMessages {
+  const described = as('DDBC.SystemDescription', rmMessageSet('DDBC', SALT, NOW_MS).describe(1));
+  if (!('present_demand_rate' in described)) throw new Error('fixture generator: the kit’s DDBC description has no present_demand_rate');
+  const { present_demand_rate, ...description } = described;
+  return {
+    'DDBC.PresentDemandStatus': {
+      message_type: 'DDBC.PresentDemandStatus',
+      message_id: messageId(`${V1_FIXTURE_FOLDER}/DDBC.PresentDemandStatus`),
+      present_demand_rate,
+    },
+    'DDBC.SystemDescription': { ...description, message_id: messageId(`${V1_FIXTURE_FOLDER}/DDBC.SystemDescription`) },
+  };
+}
+
+/** The S2 JSON version of a fixture file, by its path below test/fixtures/. */
+export function fixtureVersion(file: string): S2Version {
+  return file.startsWith(`${V1_FIXTURE_FOLDER}/`) ? '1.0.0-beta' : '0.0.2-beta';
+}
+
 /** The message with message_type and message_id as its first keys (the builders spread them anywhere), for a reader of the file. */
 function headFirst(m: S2Message): Record<string, unknown> {
   const { message_type, ...rest } = m;
@@ -187,8 +226,16 @@ function headFirst(m: S2Message): Record<string, unknown> {
   return message_id === undefined ? { message_type, ...body } : { message_type, message_id, ...body };
 }
 
-/** The file texts: `<name>.json` → pretty-printed JSON (2 spaces) with a final newline. */
+/**
+ * The file texts: `<name>.json` (and `1.0.0-beta/<name>.json`) → pretty-printed JSON (2 spaces)
+ * with a final newline.
+ */
 export function generateFixtures(): Map<string, string> {
   const messages = fixtureMessages();
-  return new Map(FIXTURE_NAMES.map((name) => [`${name}.json`, `${JSON.stringify(headFirst(messages[name]), null, 2)}\n`]));
+  const v1 = v1FixtureMessages();
+  const text = (m: S2Message): string => `${JSON.stringify(headFirst(m), null, 2)}\n`;
+  return new Map([
+    ...FIXTURE_NAMES.map((name): [string, string] => [`${name}.json`, text(messages[name])]),
+    ...V1_FIXTURE_NAMES.map((name): [string, string] => [`${V1_FIXTURE_FOLDER}/${name}.json`, text(v1[name])]),
+  ]);
 }

@@ -4,10 +4,12 @@
  * and supports exactly the keywords they use; anything else throws, so a schema change that the
  * generator cannot honour fails loudly instead of silently producing wrong cases.
  */
-import { officialSchemas, resolveRefKey, type Json, type JsonObject, type OfficialFile } from './official-schemas.js';
+import { officialFile, officialSchemas, resolveRefKey, type Json, type JsonObject, type OfficialFile } from './official-schemas.js';
 import { type Rng } from './rng.js';
 
 export const ID_KEY = 'schemas/ID.schema.json';
+/** Whether a file key names the ID schema, in any version's set (official-schemas.ts `keyPrefix`). */
+const isIdKey = (key: string | undefined): boolean => key !== undefined && (key === ID_KEY || key.endsWith(`/${ID_KEY}`));
 const ID_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:';
 const HEX = '0123456789abcdef';
 
@@ -51,7 +53,7 @@ export function resolve(node: JsonObject, fileKey: string): Located {
     if (k !== '$ref' && k !== 'description' && k !== 'title') throw new Error(`generator: keyword '${k}' beside $ref in ${fileKey}`);
   }
   const key = resolveRefKey(fileKey, ref);
-  const target = officialSchemas().byKey.get(key);
+  const target = officialFile(key);
   if (!target) throw new Error(`generator: $ref ${ref} in ${fileKey} points to no official file`);
   const inner = resolve(target.schema, key);
   return { node: inner.node, fileKey: inner.fileKey, refKey: inner.refKey ?? key };
@@ -231,7 +233,7 @@ export function generate(rng: Rng, node: JsonObject, fileKey: string, opts: GenO
     case 'string': {
       const pattern = str(s, 'pattern');
       if (pattern !== undefined) {
-        if (refKey !== ID_KEY && key !== ID_KEY) throw new Error(`generator: pattern outside ID in ${key}`);
+        if (!isIdKey(refKey) && !isIdKey(key)) throw new Error(`generator: pattern outside ID in ${key}`);
         return opts.ids === 'uuid' ? uuid(rng, rng.chance(0.1)) : looseId(rng);
       }
       const format = str(s, 'format');
@@ -295,7 +297,7 @@ export function sites(instance: Json, node: JsonObject, fileKey: string, path: P
 
 /** The ID fields of an instance (values governed by the official ID schema). */
 export function idSites(instance: Json, file: OfficialFile): Site[] {
-  return sites(instance, file.schema, file.key).filter((s) => s.schema.refKey === ID_KEY);
+  return sites(instance, file.schema, file.key).filter((s) => isIdKey(s.schema.refKey));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,7 +432,7 @@ function candidates(kind: Mutation | ValidVariant, all: Site[]): Site[] {
       case 'bad-date-time':
         return s.format === 'date-time';
       case 'bad-id':
-        return site.schema.refKey === ID_KEY;
+        return isIdKey(site.schema.refKey);
       case 'below-minimum':
         return num(s, 'minimum') !== undefined;
       case 'fractional-integer':
@@ -500,7 +502,7 @@ export function mutate(rng: Rng, file: OfficialFile, instance: JsonObject, kind:
       if (typeof first !== 'string')
         throw new Error(`generator: not-in-enum needs a string enum, got ${JSON.stringify(first)} in ${file.key}`);
       // A const is a message_type here: never swap in another real message type.
-      const taken = 'const' in s ? new Set(officialSchemas().messages.map((f) => f.stem)) : new Set<string>();
+      const taken = 'const' in s ? new Set(officialSchemas(file.version).messages.map((f) => f.stem)) : new Set<string>();
       const pool = [...NOT_IN_ENUM_EXTRA, first.toLowerCase(), `${first} `, ` ${first}`].filter(
         (x) => !allowed.includes(x) && !taken.has(x),
       );

@@ -33,7 +33,7 @@ describe('s2 conformance', () => {
     expect(await kit.exited, kit.output()).toBe(0);
     const out = kit.output();
     expect(out).toMatch(
-      /60 scenarios against the CEM at ws:\/\/127\.0\.0\.1:\d+ \(session 25, FRBC 10, instruction 25\): 60 passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/,
+      /60 scenarios against the CEM at ws:\/\/127\.0\.0\.1:\d+ in S2 0\.0\.2-beta \(session 25, FRBC 10, instruction 25\): 60 passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/,
     );
     expect(out).not.toContain('FAIL');
     const xml = fs.readFileSync(junit, 'utf8');
@@ -49,7 +49,7 @@ describe('s2 conformance', () => {
     const rm = run(['rm', '--url', url!, '--control-type', 'NOT_CONTROLABLE']);
     expect(await kit.exited, kit.output()).toBe(0);
     expect(kit.output()).toMatch(
-      /22 scenarios against the RM at ws:\/\/127\.0\.0\.1:\d+ \(discovery 1, session 21\): 22 passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/,
+      /22 scenarios against the RM at ws:\/\/127\.0\.0\.1:\d+ in S2 0\.0\.2-beta \(discovery 1, session 21\): 22 passed, 0 failed, 0 not applicable, 0 errors .* CONFORMANT/,
     );
     rm.child.kill('SIGTERM');
     await rm.exited;

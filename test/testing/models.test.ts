@@ -131,6 +131,7 @@ describe('JUnit XML', () => {
       role: 'CEM',
       target: 'ws://127.0.0.1:1',
       mode: 'dial',
+      version: '1.0.0-beta',
       results: [
         {
           scenario,
@@ -144,7 +145,9 @@ describe('JUnit XML', () => {
       durationMs: 20,
     };
     const xml = toJUnitXml(report);
-    expect(xml).toContain('tests="2" failures="1" errors="0" skipped="1"');
+    expect(xml).toContain(
+      '<testsuites name="s2 conformance: CEM at ws://127.0.0.1:1 in S2 1.0.0-beta" tests="2" failures="1" errors="0" skipped="1"',
+    );
     expect(xml).toContain('<failure type="R11, R20" message="R11, R20: ReceptionStatus &lt;INVALID_DATA&gt;">');
     expect(xml).toContain('→ {&quot;a&quot;:1}');
     expect(xml).toContain('<skipped message="n/a &quot;because&quot;"/>');

@@ -1,20 +1,28 @@
 /**
- * Every official schema (35 messages, 41 types) has a TypeBox counterpart with the same title, the
- * registry holds exactly the 35 official message types, and each TypeBox schema equals the
- * official one structurally once annotations are dropped and `$ref`s are inlined.
+ * For each S2 JSON version: every official schema (0.0.2-beta: 35 messages, 41 types; 1.0.0-beta:
+ * 36, 41) has a TypeBox counterpart with the same title, the version's registry holds exactly its
+ * official message types, and each TypeBox schema equals the official one structurally once
+ * annotations are dropped and `$ref`s are inlined. Where a title names different schemas in the two
+ * versions (DDBC_SystemDescription), each version is compared with its own: 0.0.2-beta with the
+ * public API of `s2-engine` and `s2-engine/ddbc`, 1.0.0-beta with `MESSAGES_V1` and `s2-engine/v1/ddbc`.
  *
  * Accepted, documented differences (docs/design.md): our object schemas carry
  * `"type": "object"` (the official ones do not, which lets a bare primitive validate); enums are a
  * plain `enum` with `type: string`. `required` is compared as a set.
  *
- * Needs the official schemas (S2_SPEC_DIR, see test/support/outside-material.ts): skipped without them.
+ * Needs the official schemas (S2_SPEC_DIR, S2_SPEC_V1_DIR, see test/support/outside-material.ts):
+ * each version's suite is skipped without its set.
  */
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
-import { MESSAGES } from '../../src/typebox/registry.js';
+import * as v1ddbc from '../../src/v1/ddbc.js';
+import { messagesOf, messageTypesOf } from '../../src/typebox/registry.js';
+import { S2_VERSIONS, type S2Version } from '../../src/typebox/versions.js';
 import {
-  OFFICIAL_SPEC,
+  officialFile,
   officialSchemas,
+  OFFICIAL_COUNTS,
+  OFFICIAL_SPECS,
   resolveRefKey,
   type Json,
   type JsonObject,
@@ -30,7 +38,7 @@ function normalizeOfficial(node: Json, fileKey: string): Json {
   if (node === null || typeof node !== 'object') return node;
   if (typeof node.$ref === 'string') {
     const key = resolveRefKey(fileKey, node.$ref);
-    const target = officialSchemas().byKey.get(key);
+    const target = officialFile(key);
     if (!target) throw new Error(`${fileKey}: $ref ${node.$ref} resolves to no official file`);
     const { $ref: _ref, ...siblings } = node;
     return normalizeOfficial({ ...target.schema, ...stripAnnotations(siblings) }, key);
@@ -92,8 +100,11 @@ function diff(official: Json, ours: Json, path = '#'): string[] {
   return [`${path}: official ${JSON.stringify(official)?.slice(0, 200)} ≠ ours ${JSON.stringify(ours)?.slice(0, 200)}`];
 }
 
-/** Every titled schema reachable from the public API (exports and their nested subschemas). */
-function ourTitledSchemas(): Map<string, { where: string; schema: JsonObject }[]> {
+/**
+ * Every titled schema reachable from a version's public API (exports and their nested subschemas)
+ * and from its registry.
+ */
+function ourTitledSchemas(version: S2Version): Map<string, { where: string; schema: JsonObject }[]> {
   const found = new Map<string, { where: string; schema: JsonObject }[]>();
   const seen = new Set<object>();
   const walk = (value: unknown, where: string): void => {
@@ -109,77 +120,80 @@ function ourTitledSchemas(): Map<string, { where: string; schema: JsonObject }[]
       for (const [k, sub] of Object.entries(v.properties)) walk(sub, `${where}.properties.${k}`);
     if (v.items) walk(v.items, `${where}.items`);
   };
-  for (const [name, value] of Object.entries(api)) {
-    if (name === 'MESSAGES') {
-      for (const [type, spec] of Object.entries(value as Record<string, { schema: unknown }>))
-        walk(spec.schema, `MESSAGES['${type}'].schema`);
-    } else walk(value, name);
-  }
+  for (const [type, spec] of Object.entries(messagesOf(version))) walk(spec.schema, `messagesOf('${version}')['${type}'].schema`);
+  // The root entry's DDBC names are 0.0.2-beta's; s2-engine/v1/ddbc has 1.0.0-beta's under the same names.
+  const exported: Record<string, unknown> =
+    version === '0.0.2-beta' ? api : { ...Object.fromEntries(Object.entries(api).filter(([name]) => !name.startsWith('DDBC'))), ...v1ddbc };
+  for (const [name, value] of Object.entries(exported)) walk(value, name);
   return found;
 }
-
-const ours = ourTitledSchemas();
 
 /** An official file's title; the first test checks that every file has one. */
 const titleOf = (f: OfficialFile): string => (typeof f.schema.title === 'string' ? f.schema.title : `(no title: ${f.key})`);
 
-describeWith(OFFICIAL_SPEC, 'TypeBox coverage of the official s2-ws-json schemas', () => {
-  const { messages, types } = officialSchemas();
+for (const version of S2_VERSIONS) {
+  describeWith(OFFICIAL_SPECS[version], `TypeBox coverage of the official s2-ws-json ${version} schemas`, () => {
+    const { messages, types } = officialSchemas(version);
+    const counts = OFFICIAL_COUNTS[version];
+    const ours = ourTitledSchemas(version);
+    const registry = messagesOf(version) as Record<string, { schema: { title?: unknown } }>;
 
-  it('the official folder holds 35 message and 41 type schemas, each with a title', () => {
-    expect(messages).toHaveLength(35);
-    expect(types).toHaveLength(41);
-    for (const f of [...messages, ...types]) expect(typeof f.schema.title, f.key).toBe('string');
-  });
-
-  it('[R1] every official schema has a TypeBox counterpart with the same title', () => {
-    const missing = [...messages, ...types].filter((f) => !ours.has(titleOf(f))).map((f) => `${f.key} (title ${titleOf(f)})`);
-    expect(missing, `official schemas without a TypeBox counterpart:\n${missing.join('\n')}`).toEqual([]);
-  });
-
-  it('[R1] the 35 message_type constants are exactly the keys of MESSAGES (and equal the file stems)', () => {
-    const constants = messages.map((f) => {
-      const mt = (f.schema.properties as JsonObject | undefined)?.message_type as JsonObject | undefined;
-      expect(mt?.const, `${f.key} has a message_type const`).toBeTypeOf('string');
-      expect(mt?.const, `${f.key}: file stem equals message_type`).toBe(f.stem);
-      return mt?.const as string; // checked just above
+    it(`the official folder holds ${counts.messages} message and ${counts.types} type schemas, each with a title`, () => {
+      expect(messages).toHaveLength(counts.messages);
+      expect(types).toHaveLength(counts.types);
+      for (const f of [...messages, ...types]) expect(typeof f.schema.title, f.key).toBe('string');
     });
-    expect(new Set(constants).size).toBe(35);
-    expect([...Object.keys(MESSAGES)].sort()).toEqual([...constants].sort());
-  });
 
-  it('[R1] each MESSAGES entry carries the TypeBox schema titled like its official file', () => {
-    for (const f of messages) {
-      const entry = (MESSAGES as Record<string, { schema: { title?: unknown } }>)[f.stem];
-      expect(entry?.schema.title, f.stem).toBe(f.schema.title);
-    }
-  });
+    it('[R1] every official schema has a TypeBox counterpart with the same title', () => {
+      const missing = [...messages, ...types].filter((f) => !ours.has(titleOf(f))).map((f) => `${f.key} (title ${titleOf(f)})`);
+      expect(missing, `official schemas without a TypeBox counterpart:\n${missing.join('\n')}`).toEqual([]);
+    });
 
-  const check = (f: OfficialFile) => () => {
-    const want = normalizeOfficial(f.schema, f.key);
-    const candidates = ours.get(titleOf(f)) ?? [];
-    expect(candidates.length, `no TypeBox schema titled ${titleOf(f)}`).toBeGreaterThan(0);
-    const problems: string[] = [];
-    for (const c of candidates) {
-      const lines = diff(want, normalizeOurs(c.schema));
-      if (lines.length) problems.push(`${c.where} differs from ${f.key}:\n  ${lines.join('\n  ')}`);
-    }
-    expect(problems, problems.join('\n')).toEqual([]);
-  };
+    it(`[R1] the ${counts.messages} message_type constants are exactly the keys of messagesOf('${version}') and messageTypesOf('${version}') (and equal the file stems)`, () => {
+      const constants = messages.map((f) => {
+        const mt = (f.schema.properties as JsonObject | undefined)?.message_type as JsonObject | undefined;
+        expect(mt?.const, `${f.key} has a message_type const`).toBeTypeOf('string');
+        expect(mt?.const, `${f.key}: file stem equals message_type`).toBe(f.stem);
+        return mt?.const as string; // checked just above
+      });
+      expect(new Set(constants).size).toBe(counts.messages);
+      expect([...Object.keys(registry)].sort()).toEqual([...constants].sort());
+      expect([...messageTypesOf(version)].sort()).toEqual([...constants].sort());
+    });
 
-  describe('[R5][R6][R7][R8][R53] messages equal the official schema structurally', () => {
-    for (const f of messages) it(`${f.stem} (${titleOf(f)})`, check(f));
-  });
-  describe('[R3][R5][R8][R53] types equal the official schema structurally', () => {
-    for (const f of types) it(`${f.stem} (${titleOf(f)})`, check(f));
-  });
+    it(`[R1] each messagesOf('${version}') entry carries the TypeBox schema titled like its official file`, () => {
+      for (const f of messages) {
+        const entry = registry[f.stem];
+        expect(entry?.schema.title, f.stem).toBe(f.schema.title);
+      }
+    });
 
-  it('the structural comparison detects a difference (self-test of the diff)', () => {
-    const f = messages.find((m) => m.stem === 'FRBC.Instruction') as OfficialFile;
-    const want = normalizeOfficial(f.schema, f.key) as JsonObject;
-    const tampered = JSON.parse(JSON.stringify(want)) as JsonObject;
-    ((tampered.properties as JsonObject).execution_time as JsonObject).format = 'date';
-    (tampered.required as string[]).pop();
-    expect(diff(want, tampered)).toHaveLength(2);
+    const check = (f: OfficialFile) => () => {
+      const want = normalizeOfficial(f.schema, f.key);
+      const candidates = ours.get(titleOf(f)) ?? [];
+      expect(candidates.length, `no TypeBox schema titled ${titleOf(f)}`).toBeGreaterThan(0);
+      const problems: string[] = [];
+      for (const c of candidates) {
+        const lines = diff(want, normalizeOurs(c.schema));
+        if (lines.length) problems.push(`${c.where} differs from ${f.key}:\n  ${lines.join('\n  ')}`);
+      }
+      expect(problems, problems.join('\n')).toEqual([]);
+    };
+
+    describe('[R5][R6][R7][R8][R53] messages equal the official schema structurally', () => {
+      for (const f of messages) it(`${f.stem} (${titleOf(f)})`, check(f));
+    });
+    describe('[R3][R5][R8][R53] types equal the official schema structurally', () => {
+      for (const f of types) it(`${f.stem} (${titleOf(f)})`, check(f));
+    });
+
+    it('the structural comparison detects a difference (self-test of the diff)', () => {
+      const f = messages.find((m) => m.stem === 'FRBC.Instruction') as OfficialFile;
+      const want = normalizeOfficial(f.schema, f.key) as JsonObject;
+      const tampered = JSON.parse(JSON.stringify(want)) as JsonObject;
+      ((tampered.properties as JsonObject).execution_time as JsonObject).format = 'date';
+      (tampered.required as string[]).pop();
+      expect(diff(want, tampered)).toHaveLength(2);
+    });
   });
-});
+}

@@ -17,6 +17,8 @@ export interface HttpCall {
   readonly timeoutMs?: number | undefined;
   /** Larger answers are cut off and fail; default 1 MiB. */
   readonly maxResponseBytes?: number | undefined;
+  /** Aborts the call (a held long poll when its poller stops): the socket is closed and the call rejects. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface HttpAnswer {
@@ -69,8 +71,15 @@ export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
       () => req.destroy(new HttpCallError(`${call.method} ${safe(call.url)} timed out`)),
       call.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     );
-    req.once('error', (err) => {
+    const abort = (): void => void req.destroy(new HttpCallError(`${call.method} ${safe(call.url)} aborted`));
+    if (call.signal?.aborted === true) abort();
+    else call.signal?.addEventListener('abort', abort, { once: true });
+    const settle = (): void => {
       clearTimeout(timer);
+      call.signal?.removeEventListener('abort', abort);
+    };
+    req.once('error', (err) => {
+      settle();
       reject(
         err instanceof HttpCallError ? err : new HttpCallError(`${call.method} ${safe(call.url)} failed: ${err.message}`, { cause: err }),
       );
@@ -85,7 +94,7 @@ export async function httpCall(call: HttpCall): Promise<HttpAnswer> {
         else parts.push(chunk);
       });
       res.once('end', () => {
-        clearTimeout(timer);
+        settle();
         const text = Buffer.concat(parts).toString('utf8');
         let json: unknown;
         if (text.length > 0 && /\bjson\b/i.test(res.headers['content-type'] ?? '')) {

@@ -12,6 +12,11 @@ export interface RouteRequest {
   readonly bearer: string | undefined;
   readonly remoteAddress: string;
   readonly headers: http.IncomingHttpHeaders;
+  /**
+   * Aborted when the client's connection closes before the answer was sent: a handler that holds a request (the
+   * `waitForPairing` long poll) drops it at once instead of answering a socket nobody reads.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** A route's answer. `authFailed` marks a rejected credential, which counts against the source's budget. */
@@ -180,8 +185,16 @@ export async function createConnectHttpServer(options: ConnectHttpServerOptions)
         }
       }
     }
-    const answer = await route.handle({ body, bearer, remoteAddress: source, headers: req.headers });
+    // 'close' of the response comes after it was sent, or earlier when the connection went away.
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableEnded) gone.abort();
+    });
+    const answer = await route.handle({ body, bearer, remoteAddress: source, headers: req.headers, signal: gone.signal });
+    // Counted even when the caller hung up: disconnecting early must not dodge the throttle.
     if (answer.authFailed === true) recordFailure(source);
+    // The connection is gone: nobody reads this answer (a held long poll already dropped itself).
+    if (gone.signal.aborted) return;
     send(res, answer);
   };
 

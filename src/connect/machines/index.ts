@@ -1,5 +1,6 @@
 /**
- * The S2 Connect statecharts: a pairing attempt on each side and the access-token rotation on each side. Pure
+ * The S2 Connect statecharts: a pairing attempt on each side, the access-token rotation on each side, and on a LAN
+ * the long-poll client and the server's view of a client node waiting to be paired (prepared pairing). Pure
  * XState v5 machines; the HTTP layer supplies their I/O with `machine.provide({ actors })`, their clock with the
  * actor's `clock` option, and every secret wrapped in {@link Sealed}.
  */
@@ -58,3 +59,24 @@ export {
   type TokenClientStep,
   type WebSocketDetails,
 } from './token-client.js';
+export {
+  longPollClientMachine,
+  longPollItemsOf,
+  type LongPollAnswer,
+  type LongPollClientContext,
+  type LongPollClientEmitted,
+  type LongPollClientEvent,
+  type LongPollClientInput,
+  type LongPollItem,
+  type LongPollNode,
+  type LongPollOutcome,
+  type LongPollStopReason,
+} from './long-poll-client.js';
+export {
+  preparedPairingMachine,
+  type PreparedPairingContext,
+  type PreparedPairingEvent,
+  type PreparedPairingFailure,
+  type PreparedPairingInput,
+  type PreparedPairingOutput,
+} from './prepared-pairing.js';

@@ -120,9 +120,12 @@ export const APP_JS = String.raw`(() => {
       li.dataset.key = h.key;
       li.dataset.role = h.role;
       li.dataset.state = h.session.state;
+      // The S2 version the session selected: sessions of both versions run side by side on one CEM.
+      li.dataset.version = h.version || '';
       if (h.closed) li.classList.add('closed');
       if (h.key === selected) li.classList.add('selected');
       li.append(el('span', 'role role-' + h.role, h.role), el('span', 'name', label(h)));
+      if (h.version) li.append(el('span', 'version', h.version));
       if (h.counts.refused > 0) li.append(el('span', 'badge-bad', ' ✗' + h.counts.refused));
       li.append(el('span', 'state', h.closed ? 'closed ' + h.closed.code + (h.closed.reason ? ' ' + h.closed.reason : '') : h.session.state));
       li.addEventListener('click', () => select(h.key));

@@ -18,6 +18,7 @@ code, pre, .mono { font-family: ui-monospace, monospace; font-size: 12px; }
 #sessions li.selected { border-color: var(--accent); box-shadow: 0 0 0 2px #c7cdee; }
 #sessions li.closed { opacity: 0.6; }
 #sessions .name { font-weight: 600; }
+#sessions .version { margin-left: 0.5em; padding: 0 0.3em; border: 1px solid var(--muted); border-radius: 4px; color: var(--muted); font-family: ui-monospace, monospace; font-size: 10px; }
 #sessions .state { display: block; color: var(--muted); font-family: ui-monospace, monospace; font-size: 11px; }
 .role { display: inline-block; min-width: 3em; text-align: center; border-radius: 4px; font-size: 11px; font-weight: 700; margin-right: 0.4em; color: #fff; }
 .role-CEM { background: #1f6f8b; }

@@ -1,5 +1,6 @@
 import type { Transition } from '../../typebox/common/operation-mode.js';
-import type { DDBCActuatorDescription, DDBCOperationMode, DDBCSystemDescription } from '../../typebox/ddbc/system-description.js';
+import type { NumberRange } from '../../typebox/common/primitives.js';
+import type { DDBCActuatorDescription, DDBCOperationMode } from '../../typebox/ddbc/system-description.js';
 import type { IdentifiedMessage, MessageOf } from '../../typebox/registry.js';
 import type { ControlTypeRules } from './types.js';
 
@@ -17,6 +18,9 @@ import type { ControlTypeRules } from './types.js';
  * - R71 DDBC.TimerStatus: actuator known; timer_id is a timer of that actuator.
  * - R39 DDBC.AverageDemandRateForecast before any description: the demand it forecasts is described
  *   by the SystemDescription (present_demand_rate); without one it refers to nothing.
+ * - R39, R112 DDBC.PresentDemandStatus (S2 JSON 1.0.0-beta) before any description: it is the
+ *   present demand the description's actuators are to meet; without a description in force it
+ *   refers to nothing, like a status of an actuator not described yet.
  * Left to the RM's OK + REJECTED (`rejection`, Q14, R48) — the references hold, the instruction
  * just cannot be carried out as asked right now:
  * - R50 an abnormal_condition_only mode or transition without abnormal_condition: true.
@@ -27,6 +31,11 @@ import type { ControlTypeRules } from './types.js';
  * unknown, and refusing it (R16) would only throw away data the CEM may use. Same choice as FRBC
  * makes for R74 (storage forecasts without their provides_* flag).
  *
+ * The present demand (R112) is the latest DDBC.PresentDemandStatus (1.0.0-beta) or the
+ * `present_demand_rate` of the latest description (0.0.2-beta), whichever came last. A 1.0.0-beta
+ * description has none, so it keeps the demand reported before it: the demand is the house's, not
+ * the actuators', and an RM that re-describes its actuators need not repeat it.
+ *
  * R72 / R58 / R54 (as FRBC): the description received last is in force at once (no clock here, so a
  * future valid_from cannot be honoured). A superseded description is no longer valid — revoking the
  * one in force leaves NONE in force (awaitingDescription) rather than reviving a stale one — but it
@@ -35,6 +44,8 @@ import type { ControlTypeRules } from './types.js';
  */
 
 type ActuatorStatus = MessageOf<'DDBC.ActuatorStatus'>;
+/** Either version's description (1.0.0-beta's has no present_demand_rate). */
+type DDBCSystemDescription = MessageOf<'DDBC.SystemDescription'>;
 
 /** An actuator of the description in force, indexed for reference checks. */
 interface Actuator {
@@ -54,6 +65,11 @@ export interface DdbcKnowledge {
   readonly statuses: ReadonlyMap<string, ActuatorStatus>;
   /** The latest DDBC.TimerStatus finished_at (ms since the epoch) per actuator, then timer (R71), for R64. */
   readonly timers: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /**
+   * The demand rate to meet now (R112): from the latest DDBC.PresentDemandStatus (1.0.0-beta) or
+   * the latest description's `present_demand_rate` (0.0.2-beta); undefined until either came.
+   */
+  readonly presentDemand: NumberRange | undefined;
 }
 
 const key = (id: string): string => id.toLowerCase();
@@ -64,7 +80,7 @@ const key = (id: string): string => id.toLowerCase();
  * keeping a vanished "current mode" would make R63 reject every instruction for that actuator.
  */
 function inForce(
-  k: Pick<DdbcKnowledge, 'descriptions' | 'statuses' | 'timers'>,
+  k: Pick<DdbcKnowledge, 'descriptions' | 'statuses' | 'timers' | 'presentDemand'>,
   current: DDBCSystemDescription | undefined,
 ): DdbcKnowledge {
   const actuators = new Map<string, Actuator>();
@@ -81,7 +97,7 @@ function inForce(
     const actuator = actuators.get(a);
     if (actuator) timers.set(a, new Map([...byTimer].filter(([t]) => actuator.timers.has(t))));
   }
-  return { descriptions: k.descriptions, current, actuators, statuses, timers };
+  return { descriptions: k.descriptions, current, actuators, statuses, timers, presentDemand: k.presentDemand };
 }
 
 /** R39 / R62 / R71 / R87: the actuator exists in the description in force and has that mode. */
@@ -159,7 +175,14 @@ export const ddbcRules: ControlTypeRules<DdbcKnowledge> = {
   area: 'DDBC',
   descriptions: new Set(['DDBC.SystemDescription']),
   instructions: new Set(['DDBC.Instruction']),
-  empty: () => ({ descriptions: new Map(), current: undefined, actuators: new Map(), statuses: new Map(), timers: new Map() }),
+  empty: () => ({
+    descriptions: new Map(),
+    current: undefined,
+    actuators: new Map(),
+    statuses: new Map(),
+    timers: new Map(),
+    presentDemand: undefined,
+  }),
   described: (k) => k.current !== undefined,
   refusal(k, m) {
     switch (m.message_type) {
@@ -172,6 +195,8 @@ export const ddbcRules: ControlTypeRules<DdbcKnowledge> = {
       case 'DDBC.AverageDemandRateForecast':
         // R86 needs only a description; the provides_average_demand_rate_forecast flag is not enforced (see the header).
         return k.current ? undefined : `DDBC.AverageDemandRateForecast before any DDBC.SystemDescription (R39, R86)`;
+      case 'DDBC.PresentDemandStatus':
+        return k.current ? undefined : `DDBC.PresentDemandStatus before any DDBC.SystemDescription (R39, R112)`;
       default:
         return undefined;
     }
@@ -182,8 +207,13 @@ export const ddbcRules: ControlTypeRules<DdbcKnowledge> = {
         const descriptions = new Map(k.descriptions);
         descriptions.delete(key(m.message_id)); // re-inserted last: it is the most recent (R72)
         descriptions.set(key(m.message_id), m);
-        return inForce({ ...k, descriptions }, m);
+        // 0.0.2-beta: the description carries the present demand; 1.0.0-beta: it keeps the last one reported (R112).
+        const presentDemand = 'present_demand_rate' in m ? m.present_demand_rate : k.presentDemand;
+        return inForce({ ...k, descriptions, presentDemand }, m);
       }
+      case 'DDBC.PresentDemandStatus':
+        // As for the statuses below: a sent one skipped `refusal`, so learn it only with a description in force (R39).
+        return k.current ? { ...k, presentDemand: m.present_demand_rate } : k;
       // Sent messages skip `refusal` in the statechart (direction 'out'): learn only what names the description in force.
       case 'DDBC.ActuatorStatus':
         return statusRefusal(k, m) ? k : { ...k, statuses: new Map(k.statuses).set(key(m.actuator_id), m) };

@@ -6,7 +6,9 @@
  * - FRBC: a heat pump on a buffer tank (off / on / boost; boost for abnormal conditions only;
  *   minimum run and off timers) with its ActuatorStatus and StorageStatus (R60, R73).
  * - OMBC: a combined heat-and-power unit (off / half / full / boost) and its OMBC.Status (R83).
- * - DDBC: a heat pump meeting a heat demand (low / high / emergency heater) and its ActuatorStatus (R86).
+ * - DDBC: a heat pump meeting a heat demand (low / high / emergency heater) and its ActuatorStatus (R86);
+ *   under S2 JSON 1.0.0-beta the description has no present_demand_rate and a
+ *   DDBC.PresentDemandStatus comes first among the statuses (R112).
  * - PEBC: a PV inverter whose production may be curtailed (PowerConstraints, R91–R93).
  * - PPBC: a washing machine programme (prewash, wash, rinse, spin) and its PowerProfileStatus (R99, R105).
  *
@@ -14,8 +16,10 @@
  * description supersedes (FRBC, OMBC, DDBC: R72) or joins (PEBC, PPBC: Q21) the first.
  */
 import type { RevokableObjects } from '../../typebox/common/enums.js';
+import type { DDBCActuatorDescription } from '../../typebox/ddbc/system-description.js';
 import type { ControlTypeShort } from '../../typebox/message-spec.js';
 import type { IdentifiedMessage, MessageOf } from '../../typebox/registry.js';
+import type { S2Version } from '../../typebox/versions.js';
 import { iso, newId, uuidFor } from './common.js';
 
 const MIN = 60_000;
@@ -46,8 +50,12 @@ export interface RmMessageSet {
   objectIdOf(description: IdentifiedMessage): string;
 }
 
-/** The RM-side message set of a control type; `salt` makes the ids of one session unique, `nowMs` anchors the times. */
-export function rmMessageSet(short: ControlTypeShort, salt: string, nowMs: number): RmMessageSet {
+/**
+ * The RM-side message set of a control type; `salt` makes the ids of one session unique, `nowMs`
+ * anchors the times, `version` is the session's S2 JSON version (default 0.0.2-beta; only DDBC
+ * differs).
+ */
+export function rmMessageSet(short: ControlTypeShort, salt: string, nowMs: number, version: S2Version = '0.0.2-beta'): RmMessageSet {
   const u = (label: string) => uuidFor(`${salt}:${short}:${label}`);
   const validFrom = iso(nowMs - HOUR);
   switch (short) {
@@ -56,7 +64,7 @@ export function rmMessageSet(short: ControlTypeShort, salt: string, nowMs: numbe
     case 'OMBC':
       return ombc(u, validFrom);
     case 'DDBC':
-      return ddbc(u, validFrom);
+      return ddbc(u, validFrom, version);
     case 'PEBC':
       return pebc(u, validFrom, nowMs);
     case 'PPBC':
@@ -231,7 +239,10 @@ function ombc(u: Ids, validFrom: string): RmMessageSet {
   };
 }
 
-function ddbc(u: Ids, validFrom: string): RmMessageSet {
+/** The heat demand the DDBC heat pump is to meet (its modes supply 2..9). */
+const PRESENT_DEMAND = { start_of_range: 3, end_of_range: 4 };
+
+function ddbc(u: Ids, validFrom: string, version: S2Version): RmMessageSet {
   const id = (n: number) => ({
     actuator: u(`${n}:actuator`),
     low: u(`${n}:mode:low`),
@@ -245,6 +256,12 @@ function ddbc(u: Ids, validFrom: string): RmMessageSet {
     actuator_id: id(n).actuator,
     active_operation_mode_id: mode,
     operation_mode_factor: 0.3,
+  });
+  const v1 = version === '1.0.0-beta';
+  const presentDemand = (): MessageOf<'DDBC.PresentDemandStatus'> => ({
+    message_type: 'DDBC.PresentDemandStatus',
+    message_id: newId(),
+    present_demand_rate: PRESENT_DEMAND,
   });
   return {
     short: 'DDBC',
@@ -262,54 +279,53 @@ function ddbc(u: Ids, validFrom: string): RmMessageSet {
         supply_range: { start_of_range: supply[0], end_of_range: supply[1] },
         abnormal_condition_only: abnormal,
       });
-      return {
-        message_type: 'DDBC.SystemDescription',
-        message_id: newId(),
-        valid_from: validFrom,
-        actuators: [
-          {
-            id: i.actuator,
-            diagnostic_label: 'heat pump',
-            supported_commodites: ['ELECTRICITY'], // R89: sic
-            operation_modes: [
-              mode(i.low, 'low', [500, 1500], [2, 5]),
-              mode(i.high, 'high', [1500, 3000], [5, 9]),
-              mode(i.emergency, 'emergency heater', [6000, 6000], [6, 6], true),
-            ],
-            transitions: [
-              {
-                id: u(`${n}:transition:low-high`),
-                from: i.low,
-                to: i.high,
-                start_timers: [i.antiCycle],
-                blocking_timers: [],
-                abnormal_condition_only: false,
-              },
-              {
-                id: u(`${n}:transition:high-low`),
-                from: i.high,
-                to: i.low,
-                start_timers: [],
-                blocking_timers: [i.antiCycle],
-                abnormal_condition_only: false,
-              },
-              {
-                id: u(`${n}:transition:low-emergency`),
-                from: i.low,
-                to: i.emergency,
-                start_timers: [],
-                blocking_timers: [],
-                abnormal_condition_only: true,
-              },
-            ],
-            timers: [{ id: i.antiCycle, diagnostic_label: 'anti-cycling', duration: 5 * MIN }],
-          },
-        ],
-        present_demand_rate: { start_of_range: 3, end_of_range: 4 },
-        provides_average_demand_rate_forecast: false,
-      };
+      const head = { message_type: 'DDBC.SystemDescription' as const, message_id: newId(), valid_from: validFrom };
+      const actuators: DDBCActuatorDescription[] = [
+        {
+          id: i.actuator,
+          diagnostic_label: 'heat pump',
+          supported_commodites: ['ELECTRICITY'], // R89: sic
+          operation_modes: [
+            mode(i.low, 'low', [500, 1500], [2, 5]),
+            mode(i.high, 'high', [1500, 3000], [5, 9]),
+            mode(i.emergency, 'emergency heater', [6000, 6000], [6, 6], true),
+          ],
+          transitions: [
+            {
+              id: u(`${n}:transition:low-high`),
+              from: i.low,
+              to: i.high,
+              start_timers: [i.antiCycle],
+              blocking_timers: [],
+              abnormal_condition_only: false,
+            },
+            {
+              id: u(`${n}:transition:high-low`),
+              from: i.high,
+              to: i.low,
+              start_timers: [],
+              blocking_timers: [i.antiCycle],
+              abnormal_condition_only: false,
+            },
+            {
+              id: u(`${n}:transition:low-emergency`),
+              from: i.low,
+              to: i.emergency,
+              start_timers: [],
+              blocking_timers: [],
+              abnormal_condition_only: true,
+            },
+          ],
+          timers: [{ id: i.antiCycle, diagnostic_label: 'anti-cycling', duration: 5 * MIN }],
+        },
+      ];
+      // 0.0.2-beta: the present demand is part of the description; 1.0.0-beta: DDBC.PresentDemandStatus carries it (R112).
+      return v1
+        ? { ...head, actuators, provides_average_demand_rate_forecast: false }
+        : { ...head, actuators, present_demand_rate: PRESENT_DEMAND, provides_average_demand_rate_forecast: false };
     },
-    statuses: (n) => [status(n, id(n).low)],
+    // R39, R112: under 1.0.0-beta the present demand comes first, right after the description it refers to.
+    statuses: (n) => (v1 ? [presentDemand(), status(n, id(n).low)] : [status(n, id(n).low)]),
     statusUnknown: (n) => status(n, u('mode:never-described')),
     objectIdOf: (d) => d.message_id,
   };

@@ -45,7 +45,9 @@ export type DDBCActuatorDescription = Static<typeof DDBCActuatorDescription>;
 /**
  * Sent by the RM after DDBC is selected, and again whenever the system changes, to describe the
  * actuators the CEM can use to meet a demand, the currently present demand rate, and whether a demand
- * forecast will be provided.
+ * forecast will be provided. This is the S2 JSON 0.0.2-beta shape; 1.0.0-beta's is
+ * `DDBCSystemDescriptionV1` (system-description-v1.ts), exported as `DDBCSystemDescription` by
+ * `s2-engine/v1/ddbc`.
  */
 export const DDBCSystemDescription = Type.Object(
   {
