@@ -1,7 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { LONG_LIVED_TOKEN_BYTES, formatPairingCode, parsePairingCode, randomChallenge } from '../connect/crypto.js';
+import {
+  LONG_LIVED_TOKEN_BYTES,
+  MIN_PAIRING_TOKEN_BYTES,
+  formatPairingCode,
+  parsePairingCode,
+  randomChallenge,
+} from '../connect/crypto.js';
 import { advertise, type Advertisement, type DiscoveryRole, type MdnsOptions } from '../connect/discovery.js';
 import { waitForPairing, type LongPollClient } from '../connect/lan/lan-client.js';
 import type { S2ConnectServer, S2ConnectServerEvent } from '../connect/server.js';
@@ -95,7 +101,8 @@ export function parseAccept(value: string | undefined): ReadonlyArray<{ readonly
 
 function checkCode(flag: string, code: string): void {
   try {
-    parsePairingCode(code);
+    // As short as pair() and the server accept, so that a mistyped code is a usage error, not a failed pairing later.
+    parsePairingCode(code, { minTokenBytes: MIN_PAIRING_TOKEN_BYTES });
   } catch (err) {
     throw badOption(`${flag}: ${(err as Error).message}`);
   }

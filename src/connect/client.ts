@@ -117,13 +117,14 @@ function failure(api: 'pairing' | 'session', answer: HttpAnswer): S2ConnectError
   return errorFromResponse(api, answer.status, answer.json);
 }
 
-function read<K extends BodyKind>(kind: K, answer: HttpAnswer): BodyValues[K] {
+/** The body of an answer as `kind`, or S2ConnectError `UnexpectedResponse` naming the call (`what`) and the problems. */
+export function read<K extends BodyKind>(kind: K, answer: HttpAnswer, what = `the ${kind} body`): BodyValues[K] {
   const result = readBody(kind, answer.json);
   if (!result.ok)
     throw new S2ConnectError('UnexpectedResponse', {
       httpStatus: answer.status,
       problems: result.problems,
-      additionalInfo: `the ${kind} body does not read`,
+      additionalInfo: `${what} does not read as ${kind}`,
     });
   return result.value;
 }
@@ -150,7 +151,7 @@ async function apiBase(baseUrl: string, call: (url: URL) => Promise<HttpAnswer>)
  * becomes the S2ConnectError the API promises (`TransportFailed` unless it already is one, e.g. the pin's
  * `InvalidCertificate`), the original kept as `cause`.
  */
-async function asConnectError<T>(what: string, run: () => Promise<T>): Promise<T> {
+export async function asConnectError<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {

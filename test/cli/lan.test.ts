@@ -143,6 +143,7 @@ describeWithLoopbackMulticast('s2 discover / s2 cem --advertise / s2 rm --wait-f
       [['discover', '--mdns-interface', 'lo'], /--mdns-interface takes the IPv4 address/],
       [['cem', '--advertise'], /--advertise needs --connect/],
       [['cem', '--connect', '--store', '/tmp/x', '--accept', 'abc'], /--accept takes CLIENT_NODE_ID=CODE/],
+      [['cem', '--connect', '--store', '/tmp/x', '--accept', 'abcd1234=AAAA'], /--accept: .*at least 9/],
       [['cem', '--connect', '--store', '/tmp/x', '--mdns-port', '5353'], /--mdns-port needs --advertise/],
       [
         ['rm', '--control-type', 'FRBC', '--store', '/tmp/x', '--wait-for-pairing', 'http://a/'],

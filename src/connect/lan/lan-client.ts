@@ -1,5 +1,5 @@
 import { createActor, fromPromise, toPromise } from 'xstate';
-import { pair, type S2ConnectClientOptions } from '../client.js';
+import { asConnectError, pair, read, type S2ConnectClientOptions } from '../client.js';
 import { MIN_PAIRING_TOKEN_BYTES, formatPairingCode, parsePairingCode } from '../crypto.js';
 import { bindsLeafCertificate } from '../deployment.js';
 import { S2ConnectError } from '../errors.js';
@@ -10,10 +10,7 @@ import type { LongPollClientState, LongPollOutcome } from './long-poll-types.js'
 import type { PairingRecord } from '../store/pairing-store.js';
 import {
   errorFromResponse,
-  readBody,
   writeBody,
-  type BodyKind,
-  type BodyValues,
   type ConnectionDetails,
   type Deployment,
   type EndpointDescription,
@@ -53,34 +50,21 @@ function trustOf(url: URL, ca: LanCallOptions['ca']): TlsTrust {
 }
 
 /** One LAN call; no answer at all becomes S2ConnectError `TransportFailed` (the cause kept). */
-async function lanCall(
+function lanCall(
   url: URL,
   options: LanCallOptions,
   call: { readonly method: 'GET' | 'POST'; readonly body?: unknown; readonly what: string },
 ): Promise<HttpAnswer> {
-  try {
-    return await httpCall({
+  return asConnectError(`${call.what} failed`, () =>
+    httpCall({
       url,
       method: call.method,
       ...(call.body === undefined ? {} : { body: call.body }),
       trust: trustOf(url, options.ca),
       resolve: options.resolve,
       timeoutMs: options.timeoutMs,
-    });
-  } catch (err) {
-    throw new S2ConnectError('TransportFailed', { additionalInfo: `${call.what} failed`, cause: err });
-  }
-}
-
-function readAnswer<K extends BodyKind>(kind: K, answer: HttpAnswer, what: string): BodyValues[K] {
-  const result = readBody(kind, answer.json);
-  if (!result.ok)
-    throw new S2ConnectError('UnexpectedResponse', {
-      httpStatus: answer.status,
-      problems: result.problems,
-      additionalInfo: `the ${what} answer does not read as ${kind}`,
-    });
-  return result.value;
+    }),
+  );
 }
 
 /**
@@ -91,14 +75,14 @@ function readAnswer<K extends BodyKind>(kind: K, answer: HttpAnswer, what: strin
 export async function getEndpoint(url: string, options: LanCallOptions = {}): Promise<EndpointDescription> {
   const answer = await lanCall(v1(url, 'endpoint'), options, { method: 'GET', what: 'GET /v1/endpoint' });
   if (answer.status !== 200) throw errorFromResponse('pairing', answer.status, answer.json);
-  return readAnswer('EndpointDescription', answer, 'GET /v1/endpoint');
+  return read('EndpointDescription', answer, 'the GET /v1/endpoint answer');
 }
 
 /** `GET /v1/nodes` (LAN only): every node of the other endpoint. Rejects as {@link getEndpoint} does. */
 export async function listNodes(url: string, options: LanCallOptions = {}): Promise<NodeDescription[]> {
   const answer = await lanCall(v1(url, 'nodes'), options, { method: 'GET', what: 'GET /v1/nodes' });
   if (answer.status !== 200) throw errorFromResponse('pairing', answer.status, answer.json);
-  return readAnswer('NodeList', answer, 'GET /v1/nodes');
+  return read('NodeList', answer, 'the GET /v1/nodes answer');
 }
 
 /**
@@ -233,7 +217,7 @@ export function waitForPairing(options: WaitForPairingOptions): LongPollClient {
       });
       if (answer.status !== 200) return { status: answer.status };
       // Both forms: the OAS array and RS's single object (digest §8 row 5).
-      return { status: 200, actions: readAnswer('WaitForPairingResponse', answer, 'POST /v1/waitForPairing') };
+      return { status: 200, actions: read('WaitForPairingResponse', answer, 'the POST /v1/waitForPairing answer') };
     }),
     pair: fromPromise<PairingRecord, { readonly clientNodeId: string }>(({ input }) => {
       const { node, token } = byId.get(input.clientNodeId)!;
