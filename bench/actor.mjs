@@ -48,13 +48,19 @@ const { connectSession, createMemoryPair, decode, encode } = await import('../di
 const { description, details, measurement } = frbcTraffic();
 const pmTemplate = frameTemplate(measurement);
 
-/** Runs `pump` (which calls `onAnswer` per answered message) for warm-up + rounds; rates per round. */
+/**
+ * Runs `pump` (which calls `onAnswer` per answered message) for warm-up + rounds; rates per round.
+ * `rates.cpuUs`: this process's CPU time (user + system) per answered message over the rounds —
+ * steadier than msg/s when other processes share the cores.
+ */
 async function timed(start, counter) {
   start();
   await sleep(flags.warmup * 1000);
   const rates = [];
   let last = counter();
   let lastT = performance.now();
+  const first = last;
+  const cpu0 = process.cpuUsage();
   for (let r = 0; r < flags.rounds; r++) {
     await sleep(flags['round-seconds'] * 1000);
     const now = performance.now();
@@ -63,6 +69,8 @@ async function timed(start, counter) {
     last = c;
     lastT = now;
   }
+  const cpu = process.cpuUsage(cpu0);
+  rates.cpuUs = (cpu.user + cpu.system) / Math.max(1, last - first);
   return rates;
 }
 
@@ -297,8 +305,8 @@ if (want('session')) rows.push(await rowSessions());
 
 if (rows.length) {
   const base = median(rows[0].rates);
-  const cols = ['throughput', 'msg/s', `÷ ${rows[0].name}`, 'first→last round', 'events/msg', 'events/s', 'errors'];
-  const widths = [26, 9, 22, 17, 10, 9, 6];
+  const cols = ['throughput', 'msg/s', `÷ ${rows[0].name}`, 'first→last round', 'CPU µs/msg', 'events/msg', 'events/s', 'errors'];
+  const widths = [26, 9, 22, 17, 10, 10, 9, 6];
   const row = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' ');
   console.log(row(cols));
   console.log(row(widths.map((w) => '-'.repeat(w))));
@@ -310,6 +318,7 @@ if (rows.length) {
         fmtRate(rate),
         `${((rate / base) * 100).toFixed(1)} %`,
         `${fmtRate(r.rates[0])}→${fmtRate(r.rates.at(-1))}`,
+        r.rates.cpuUs.toFixed(1),
         r.eventsPerMsg === undefined ? '-' : r.eventsPerMsg.toFixed(1),
         r.eventsPerMsg === undefined ? '-' : fmtRate(rate * r.eventsPerMsg),
         r.errors ?? 0,
@@ -334,4 +343,5 @@ if (want('memory')) {
   console.log('');
 }
 console.log('msg/s: answered messages per second (median of rounds); first→last round shows a trend within the run;');
+console.log('CPU µs/msg: CPU time of this process (all its sessions and peers) per answered message over the rounds;');
 console.log('heap / session: (heapUsed after − before) ÷ K after full GCs; RSS likewise (coarse: RSS also holds freed pages).');

@@ -401,6 +401,15 @@ async function main() {
     );
     if (r.errors) console.log(`  WARNING: ${c.name}: ${r.errors} non-OK answers, e.g. ${r.firstError.slice(0, 2).join(' | ')}`);
   }
+  // The client side's cost too (issue 13 asks for both sides); a separate line keeps the table's columns stable.
+  console.log(
+    `client µs/msg: ${configs
+      .map((c) => {
+        const r = results.get(c.name);
+        return `${c.name} ${((median(r.clientCpu) * 1e6) / median(r.rounds)).toFixed(1)}`;
+      })
+      .join(' · ')}`,
+  );
   console.log('');
   console.log('msg/s: messages answered per second (median of rounds); ÷ raw ws: that rate over the raw ws row;');
   console.log('CPU: process CPU time ÷ wall time over the measured rounds (100 % = one core; the machine has the');

@@ -5,6 +5,7 @@ import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
 import { inspectCommand } from './inspect.js';
 import { pairingsCommand, unpairCommand } from './pairings.js';
+import { proxyCommand } from './proxy.js';
 import { rmCommand } from './rm.js';
 import { statechartsCommand } from './statecharts.js';
 import { validateCommand } from './validate.js';
@@ -19,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
     unpairCommand,
     discoverCommand,
     validateCommand,
+    proxyCommand,
     inspectCommand,
     statechartsCommand,
     conformanceCommand,

@@ -1,4 +1,4 @@
-import { assign, enqueueActions, not } from 'xstate';
+import { and, assign, enqueueActions, not } from 'xstate';
 import type { ControlType } from '../typebox/common/enums.js';
 import type { MessageOf } from '../typebox/registry.js';
 import { CloseCode } from './close-codes.js';
@@ -44,12 +44,13 @@ export const cemSessionMachine = sessionSetup
         );
         enqueueClose(context, enqueue, CloseCode.PROTOCOL_ERROR, 'peer is not an RM');
       }),
+      /** INVALID_CONTENT for an RM Handshake without a version in common (R25, R27, R29). */
       refuseNoCommonVersion: enqueueActions(({ context, event, enqueue }) => {
-        const theirs = ((event as InboundEvent).message as MessageOf<'Handshake'>).supported_protocol_versions;
-        const reason = theirs?.length
-          ? `no common protocol version: RM offers ${theirs.join(', ')}, CEM supports ${context.versions.join(', ')} (R27, R29)`
-          : 'the RM Handshake must list supported_protocol_versions (R25)';
-        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', reason);
+        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', noCommonVersion(context.versions, event as InboundEvent));
+      }),
+      /** Then SessionRequest TERMINATE and close (R29, Q3); an observing CEM leaves that to the real one. */
+      terminateNoCommonVersion: enqueueActions(({ context, event, enqueue }) => {
+        const reason = noCommonVersion(context.versions, event as InboundEvent);
         enqueueSend(context, enqueue, {
           message_type: 'SessionRequest',
           message_id: context.deps.newId(),
@@ -104,24 +105,41 @@ export const cemSessionMachine = sessionSetup
     on: sharedRootHandlers,
     states: {
       handshake: {
-        entry: 'sendOwnHandshake',
+        entry: { type: 'sendOwnHandshake', params: { unless: 'observing' } },
         after: handshakeTimeout,
         on: {
           's2.Handshake': [
             { guard: not('peerRoleOk'), actions: 'refuseWrongRole', target: 'closing' },
+            // Observe mode: the real CEM answers (observed.send below); until then the RM's offer is kept.
+            { guard: and(['observing', 'peerHandshakeSeen']), actions: 'refuseSecondHandshake' },
+            { guard: and(['observing', 'hasCommonVersion']), actions: ['deliver', 'storePeerOffer'] },
+            { guard: 'observing', actions: 'refuseNoCommonVersion' },
             {
               guard: 'hasCommonVersion',
               actions: ['deliver', 'storeOfferedVersion', 'sendHandshakeResponse', 'emitHandshake'],
               target: 'connected',
             },
-            { actions: 'refuseNoCommonVersion', target: 'ending' },
+            { actions: ['refuseNoCommonVersion', 'terminateNoCommonVersion'], target: 'ending' },
+          ],
+          // Observe mode: the real CEM's Handshake and HandshakeResponse (checked by observeSent: R22, R26, R27, R30).
+          'observed.send': [
+            { guard: { type: 'observes', params: 'Handshake' }, actions: ['storeOwnHandshake', 'sendApp'] },
+            {
+              guard: { type: 'observes', params: 'HandshakeResponse' },
+              actions: ['sendApp', 'storeSelectedVersion', 'emitHandshake'],
+              target: 'connected',
+            },
           ],
         },
       },
       connected: {
         entry: { type: 'setPhase', params: 'connected' },
         on: {
-          's2.ResourceManagerDetails': { actions: ['deliver', 'storeDetails', 'emitDetails', 'applyPolicy'] },
+          's2.ResourceManagerDetails': [
+            // Observe mode: no policy; the real CEM's SelectControlType is observed instead.
+            { guard: 'observing', actions: ['deliver', 'storeDetails', 'emitDetails'] },
+            { actions: ['deliver', 'storeDetails', 'emitDetails', 'applyPolicy'] },
+          ],
           's2.PowerMeasurement': deliverFromRm,
           's2.PowerForecast': deliverFromRm,
           'app.select': { actions: 'selectByApp' },
@@ -160,3 +178,17 @@ export const cemSessionMachine = sessionSetup
       ...endingStates,
     },
   });
+
+/**
+ * How the refusal of an RM Handshake without a version in common begins: a mismatch, not a fault of
+ * either side (the checking proxy does not report it as a violation).
+ */
+export const NO_COMMON_VERSION = 'no common protocol version';
+
+/** Why an RM Handshake has no version in common with ours (R25, R27, R29). */
+function noCommonVersion(ours: readonly string[], event: InboundEvent): string {
+  const theirs = (event.message as MessageOf<'Handshake'>).supported_protocol_versions;
+  return theirs?.length
+    ? `${NO_COMMON_VERSION}: RM offers ${theirs.join(', ')}, CEM supports ${ours.join(', ')} (R27, R29)`
+    : 'the RM Handshake must list supported_protocol_versions (R25)';
+}

@@ -1,5 +1,6 @@
 import { enqueueActions, setup } from 'xstate';
 import { FINAL_STATUSES } from '../rules/instruction-status.js';
+import { emptyMap, emptySet } from '../rules/knowledge/shared-empty.js';
 import type { ControlTypeRules } from '../rules/knowledge/types.js';
 import type { InstructionStatus } from '../typebox/common/enums.js';
 import { messageSpec, type IdentifiedMessage } from '../typebox/registry.js';
@@ -69,6 +70,35 @@ export type { ControlTypeNotice, ControlTypeReply } from './types.js';
 
 /** The activation's own map, which its actions update in place (see {@link ControlTypeContext.instructions}). */
 const instructionsOf = (context: ControlTypeContext) => context.instructions as Map<string, InstructionRecord>;
+
+/** The instruction bookkeeping an activation updates in place, its own from its first instruction on. */
+interface Bookkeeping {
+  readonly instructions: Map<string, InstructionRecord>;
+  readonly finished: Set<string>;
+  readonly actors: Map<string, string>;
+  readonly freeSlots: number[];
+}
+
+const NO_SLOTS: readonly number[] = Object.freeze([]);
+
+/**
+ * Until its first instruction an activation holds the shared, read-only empties, so an activation
+ * that is never instructed keeps no hash tables of its own for them (bench/RESULTS.md §5.6 B). The
+ * in-place updates all start from an instruction's record, so they only ever reach the
+ * activation's own collections; a write into a shared one would throw (shared-empty.ts).
+ */
+const SHARED_BOOKKEEPING: Pick<ControlTypeContext, keyof Bookkeeping> = {
+  instructions: emptyMap(),
+  finished: emptySet(),
+  actors: emptyMap(),
+  freeSlots: NO_SLOTS,
+};
+
+/** New bookkeeping when the activation still holds the shared empties, else undefined. */
+const bookkeepingToOwn = (context: ControlTypeContext): Bookkeeping | undefined =>
+  context.instructions === SHARED_BOOKKEEPING.instructions
+    ? { instructions: new Map(), finished: new Set(), actors: new Map(), freeSlots: [] }
+    : undefined;
 const RM_OBJECTS_OWNER: Record<SessionRole, string> = {
   CEM: 'the CEM revokes only its instructions',
   RM: 'the RM revokes only its own descriptions and constraints',
@@ -130,6 +160,51 @@ export function controlTypeRefusal(
 }
 
 /**
+ * The last `learn` result (see `learnOnce`): a guard and the action after it, in one macrostep, ask
+ * for the same one. One entry, not a map keyed by message: knowledge holds messages (the latest
+ * statuses), so a map from message to the knowledge it was learnt from would chain every earlier
+ * knowledge to the current one and keep them all alive (the soak test caught exactly that). One
+ * entry keeps at most one earlier knowledge alive, process-wide.
+ */
+let learnt: { rules: unknown; knowledge: unknown; message: unknown; result: unknown } | undefined;
+
+/**
+ * `rules.learn`, or `rules.revoke` for a RevokeObject, computed once per (knowledge, message): the
+ * `describedAfter` guard, the `accept` action and the session's fast path (below) all need it,
+ * and for a description it builds the actuator maps (bench/RESULTS.md §5.5). Pure, so the memo
+ * cannot change an answer.
+ */
+function learnOnce(rules: ControlTypeRules<unknown>, knowledge: unknown, m: IdentifiedMessage): unknown {
+  if (learnt && learnt.message === m && learnt.rules === rules && learnt.knowledge === knowledge) return learnt.result;
+  const result = m.message_type === 'RevokeObject' ? rules.revoke(knowledge, m.object_type, m.object_id) : rules.learn(knowledge, m);
+  learnt = { rules, knowledge, message: m, result };
+  return result;
+}
+
+/**
+ * Fast path of the session (bench/RESULTS.md §5.5): the activation's verdict on a message that
+ * cannot change it — not an instruction, InstructionStatusUpdate or RevokeObject, and `learn`
+ * returns the same knowledge — computed with the functions its own transitions use (the `refused`
+ * guard, `learn`). For such a message the activation takes `refuse`, or `accept` without a state
+ * change, and its only effect is the answer it sends to the session; the session may skip the
+ * round trip. `{ refusal }` (undefined: accepted), or undefined when the activation must see it.
+ */
+export function verdictWithoutActivation(
+  rules: ControlTypeRules<unknown>,
+  ctx: ControlTypeContext,
+  message: IdentifiedMessage,
+  direction: 'in' | 'out',
+): { readonly refusal: string | undefined } | undefined {
+  const type = message.message_type;
+  if (type === 'InstructionStatusUpdate' || type === 'RevokeObject' || rules.instructions.has(type)) return undefined;
+  if (direction === 'in') {
+    const refusal = controlTypeRefusal(rules, ctx, message, ctx.role === 'CEM' ? 'RM' : 'CEM');
+    if (refusal !== undefined) return { refusal };
+  }
+  return learnOnce(rules, ctx.knowledge, message) === ctx.knowledge ? { refusal: undefined } : undefined;
+}
+
+/**
  * Builds the activation statechart of one control type (docs/rules.md#control-types, and #instructions to #ppbc): one actor
  * per active control type, on either side, holding what the RM has described and every
  * instruction (one child actor each). A received message is judged here and answered to the
@@ -164,7 +239,9 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
       accept: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'ct.message') return;
         const m = event.message;
-        enqueue.assign({ knowledge: learn(context, m) });
+        // An instruction is written into the bookkeeping below: own it first (see SHARED_BOOKKEEPING).
+        const own = isInstruction(m) ? bookkeepingToOwn(context) : undefined;
+        enqueue.assign(own ? { knowledge: learn(context, m), ...own } : { knowledge: learn(context, m) });
         if (m.message_type === 'RevokeObject' && rules.instructions.has(m.object_type)) {
           const key = m.object_id.toLowerCase();
           const record = context.instructions.get(key);
@@ -178,10 +255,10 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
           const id = (m as { id: string }).id;
           const executionMs = Date.parse((m as { execution_time: string }).execution_time);
           const key = id.toLowerCase();
-          instructionsOf(context).set(key, { messageType: m.message_type, status: undefined, revoked: false });
-          const free = context.freeSlots as number[];
-          const actor = `instruction:${free.pop() ?? context.actors.size}`;
-          (context.actors as Map<string, string>).set(key, actor);
+          const book = own ?? (context as unknown as Bookkeeping);
+          book.instructions.set(key, { messageType: m.message_type, status: undefined, revoked: false });
+          const actor = `instruction:${book.freeSlots.pop() ?? book.actors.size}`;
+          book.actors.set(key, actor);
           enqueue.spawnChild('instruction', {
             id: actor,
             input: { instructionId: id, messageType: m.message_type, role: context.role, executionMs, now: context.now },
@@ -253,10 +330,7 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
     context: ({ input }) => ({
       ...input,
       knowledge: rules.empty(),
-      instructions: new Map(),
-      finished: new Set(),
-      actors: new Map(),
-      freeSlots: [],
+      ...SHARED_BOOKKEEPING,
     }),
     initial: 'awaitingDescription',
     on: {
@@ -294,7 +368,6 @@ export function createControlTypeMachine(rules: ControlTypeRules<unknown>) {
   });
 
   function learn(context: ControlTypeContext, m: IdentifiedMessage): unknown {
-    if (m.message_type === 'RevokeObject') return rules.revoke(context.knowledge, m.object_type, m.object_id);
-    return rules.learn(context.knowledge, m);
+    return learnOnce(rules, context.knowledge, m);
   }
 }

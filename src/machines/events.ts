@@ -24,6 +24,12 @@ export type SessionEvent =
   | { readonly type: 'transport.closed'; readonly code: number; readonly reason: string }
   /** The application sends a message (already checked by `canSend`, message_id filled). */
   | { readonly type: 'app.send'; readonly message: IdentifiedMessage }
+  /**
+   * Observe mode (the checking proxy's shadows): the real side this session stands for sent this
+   * message (already checked by `observeSent`). It is applied as `app.send` would be, but nothing
+   * is put on the wire: the real side already did.
+   */
+  | { readonly type: 'observed.send'; readonly message: IdentifiedMessage }
   /** The application ends the session without a SessionRequest. */
   | { readonly type: 'app.close'; readonly code: number; readonly reason: string }
   /** The application asks the peer to reconnect or to terminate (SessionRequest), then closes. */

@@ -20,8 +20,8 @@ export interface PermissionContext {
  */
 export function refusal(sender: SessionRole, spec: MessageSpec, type: string, ctx: PermissionContext): string | undefined {
   if (spec.sender !== 'both' && spec.sender !== sender)
-    return `${type} is sent by the ${spec.sender}, never by the ${sender} (docs/rules.md#senders)`;
-  if (ctx.phase === 'closing') return `${type} is not allowed: the session is closing (docs/rules.md#phases)`;
+    return `${type} is sent by the ${spec.sender}, never by the ${sender} (Q6, docs/rules.md#senders)`;
+  if (ctx.phase === 'closing') return `${type} is not allowed: the session is closing (Q6, docs/rules.md#phases)`;
   if (ctx.phase === 'handshake') {
     if (!HANDSHAKE_PHASE_TYPES.has(type)) return `${type} is not allowed before the handshake is complete (R28)`;
     return undefined;
@@ -33,5 +33,42 @@ export function refusal(sender: SessionRole, spec: MessageSpec, type: string, ct
   if (NEEDS_CONTROL_TYPE.has(type) && ctx.activeArea === undefined) {
     return `${type} is not allowed: no control type is active (R37)`;
   }
+  return undefined;
+}
+
+/** What observe mode knows of the handshake (see `SessionContext`). */
+export interface HandshakeKnowledge extends PermissionContext {
+  /** The versions our side supports: those of its observed Handshake, or the configured ones. */
+  readonly versions: readonly string[];
+  readonly peerHandshake: boolean;
+  /** CEM: the versions the RM's Handshake offered. */
+  readonly peerVersions: readonly string[] | undefined;
+  readonly ownHandshake: boolean;
+}
+
+/** A Handshake or HandshakeResponse as far as these rules read it. */
+export type HandshakeMessage =
+  | { readonly message_type: 'Handshake'; readonly role: SessionRole; readonly supported_protocol_versions?: readonly string[] | undefined }
+  | { readonly message_type: 'HandshakeResponse'; readonly selected_protocol_version: string };
+
+/**
+ * Observe mode: why the real `sender` may not send this Handshake or HandshakeResponse now, or
+ * undefined when it may (a normal session sends its own and never lets the application send one).
+ * The phase and the sender were already checked by {@link refusal}.
+ */
+export function handshakeRefusal(sender: SessionRole, message: HandshakeMessage, ctx: HandshakeKnowledge): string | undefined {
+  if (message.message_type === 'Handshake') {
+    if (ctx.ownHandshake) return 'a second Handshake in one session (R30)';
+    if (message.role !== sender) return `Handshake.role must be ${sender}: it names the sender's role (R24)`;
+    if (sender === 'RM' && !message.supported_protocol_versions?.length)
+      return 'the RM Handshake must list supported_protocol_versions (R25)';
+    return undefined;
+  }
+  if (!ctx.peerHandshake) return "HandshakeResponse before the RM's Handshake (R26)";
+  const chosen = message.selected_protocol_version;
+  if (!ctx.peerVersions?.includes(chosen))
+    return `selected_protocol_version ${chosen} was not offered; the RM offers ${ctx.peerVersions?.join(', ') || 'nothing'} (R27)`;
+  if (!ctx.versions.includes(chosen))
+    return `selected_protocol_version ${chosen} is not in the CEM's own Handshake (${ctx.versions.join(', ')}) (R27)`;
   return undefined;
 }

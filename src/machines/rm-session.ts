@@ -12,6 +12,7 @@ import {
   enqueueSend,
   handshakeTimeout,
   initialContext,
+  isObserving,
   sessionSetup,
   type RmDetailsInput,
   sharedRootHandlers,
@@ -33,7 +34,9 @@ const asDetails = (details: RmDetailsInput): ResourceManagerDetails => ({
 export const rmSessionMachine = sessionSetup
   .extend({
     actions: {
-      sendDetails: enqueueActions(({ context, enqueue }) => {
+      /** R28: our details once connected; `unless: 'observing'` skips it in observe mode (the real RM's are observed). */
+      sendDetails: enqueueActions(({ context, enqueue }, params: { unless?: 'observing' } | undefined) => {
+        if (params?.unless === 'observing' && isObserving(context)) return;
         const details = context.rmDetails;
         if (details) enqueueSend(context, enqueue, { ...details, message_id: context.deps.newId() });
       }),
@@ -49,8 +52,11 @@ export const rmSessionMachine = sessionSetup
         );
         enqueueClose(context, enqueue, CloseCode.PROTOCOL_ERROR, 'peer is not a CEM');
       }),
-      refuseSecondHandshake: enqueueActions(({ event, enqueue }) =>
-        enqueueRefuse(enqueue, event as InboundEvent, 'INVALID_CONTENT', 'a second Handshake in one session (R30)'),
+      /** Observe mode: the details the real RM sent are its current ones (R35 judges selections against them). */
+      storeObservedDetails: assign(({ context, event }) =>
+        event.type === 'observed.send' && event.message.message_type === 'ResourceManagerDetails'
+          ? { rmDetails: event.message }
+          : { rmDetails: context.rmDetails },
       ),
       refuseVersion: enqueueActions(({ context, event, enqueue }) => {
         const chosen = ((event as InboundEvent).message as MessageOf<'HandshakeResponse'>).selected_protocol_version;
@@ -84,7 +90,7 @@ export const rmSessionMachine = sessionSetup
     on: sharedRootHandlers,
     states: {
       handshake: {
-        entry: 'sendOwnHandshake',
+        entry: { type: 'sendOwnHandshake', params: { unless: 'observing' } },
         after: handshakeTimeout,
         on: {
           's2.Handshake': [
@@ -96,11 +102,20 @@ export const rmSessionMachine = sessionSetup
             { guard: not('offeredVersion'), actions: 'refuseVersion', target: 'closing' },
             { actions: ['deliver', 'storeSelectedVersion', 'emitHandshake'], target: 'connected' },
           ],
+          // Observe mode: the real RM's own Handshake (checked by observeSent: R22, R24, R25, R30).
+          'observed.send': { guard: { type: 'observes', params: 'Handshake' }, actions: ['storeOwnHandshake', 'sendApp'] },
         },
       },
       connected: {
-        entry: [{ type: 'setPhase', params: 'connected' }, 'sendDetails'],
+        entry: [
+          { type: 'setPhase', params: 'connected' },
+          { type: 'sendDetails', params: { unless: 'observing' } },
+        ],
         on: {
+          'observed.send': {
+            guard: { type: 'observes', params: 'ResourceManagerDetails' },
+            actions: ['storeObservedDetails', 'sendApp'],
+          },
           'app.updateDetails': { actions: ['storeOwnDetails', 'sendDetails'] },
           's2.SelectControlType': [
             { guard: not('offeredControlType'), actions: 'refuseNotOffered' },

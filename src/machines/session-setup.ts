@@ -5,7 +5,8 @@ import type { MessageArea } from '../typebox/message-spec.js';
 import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageOf } from '../typebox/registry.js';
 import { CloseCode } from './close-codes.js';
 import type { InboundEvent, SessionRole, SessionEmitted, SessionEvent } from './events.js';
-import { CONTROL_TYPE_MACHINES } from './control-types.js';
+import { verdictWithoutActivation, type ControlTypeContext } from './control-type.js';
+import { CONTROL_TYPE_MACHINES, CONTROL_TYPE_RULES } from './control-types.js';
 import { IdSet } from './id-set.js';
 import { refusal, type Phase } from './permissions.js';
 import type { ControlTypePolicy, RmDetailsInput } from './types.js';
@@ -39,6 +40,26 @@ export interface SessionInput {
   readonly policy?: ControlTypePolicy;
   /** Finished instructions each activation keeps readable (default INSTRUCTION_HISTORY_DEFAULT in control-type.ts). */
   readonly instructionHistory?: number;
+  /**
+   * Given by the session's owner, it times the ReceptionStatus waits instead of one delayed
+   * `outgoing.timeout` event per sent message: one timer for all of them (they share one timeout),
+   * and it sends `outgoing.timeout` itself for a message still in `pending` when its time is up
+   * (R21; bench/RESULTS.md §5.2). Absent: the machine schedules the delayed event per message.
+   */
+  readonly receptionTimer?: ReceptionTimer;
+  /**
+   * A control-type message that cannot change the activation (see `verdictWithoutActivation`) is
+   * judged here with the activation's own functions instead of a round trip to it (two actor
+   * events fewer, bench/RESULTS.md §5.5). The session turns it off to prove both ways equivalent.
+   */
+  readonly fastPaths?: boolean;
+  /**
+   * Observe mode, for the checking proxy's shadow sessions: the session never generates a message
+   * of its own (no Handshake, HandshakeResponse, details, policy selection or TERMINATE); what the
+   * real side of its role sends arrives as `observed.send` and drives the same states. It still
+   * answers what it receives (its ReceptionStatuses are the proxy's expected answers).
+   */
+  readonly observe?: boolean;
 }
 
 export interface SessionContext extends SessionInput {
@@ -66,9 +87,15 @@ export interface SessionContext extends SessionInput {
   readonly instructionIds: IdSet;
   readonly closeCode: number | undefined;
   readonly closeReason: string | undefined;
+  /** Observe mode: our own side's Handshake has been observed (R22, R30). */
+  readonly ownHandshake: boolean;
+  /** CEM: the versions the RM's Handshake offered (observe mode checks the observed HandshakeResponse against them, R27). */
+  readonly peerVersions: readonly string[] | undefined;
 }
 
 const peerOf = (role: SessionRole): SessionRole => (role === 'CEM' ? 'RM' : 'CEM');
+/** The `observing` guard, also read by the actions that take `unless: 'observing'` (entry actions have no guards). */
+export const isObserving = (context: SessionContext): boolean => context.observe === true;
 const inbound = (event: SessionEvent) => event as InboundEvent;
 
 function rs(subject: string, status: ReceptionStatusValues, label?: string): MessageOf<'ReceptionStatus'> {
@@ -88,6 +115,44 @@ export interface Enqueue {
   assign(values: Partial<SessionContext>): void;
 }
 
+/** Times ReceptionStatus waits for the session's owner (see {@link SessionInput.receptionTimer}). */
+export interface ReceptionTimer {
+  /** A message was sent and now waits for its ReceptionStatus (`messageId` as sent). */
+  start(messageId: string, messageType: string): void;
+}
+
+/**
+ * Sent message types whose ReceptionStatus the statecharts read beyond "it was answered": the
+ * answer to a SelectControlType commits or drops the selection (R41), and the session's own
+ * messages belong to its phases. For any other message, an answer other than PERMANENT_ERROR (R18)
+ * takes the last branch of `outgoing.answered` in every state (forgetPending, emitAnswered), so the
+ * session's owner may settle it without a macrostep (bench/RESULTS.md §5.2). Unknown subjects still
+ * go to the machine (R12 report).
+ */
+export const ANSWER_READ_BY_MACHINE: ReadonlySet<string> = new Set([
+  'SelectControlType',
+  'Handshake',
+  'HandshakeResponse',
+  'ResourceManagerDetails',
+  'SessionRequest',
+]);
+
+/**
+ * With `fastPaths`: the active control type's verdict on a message that cannot change it,
+ * computed from its current context (see `verdictWithoutActivation`); undefined: send it the message.
+ */
+function verdictHere(
+  context: SessionContext,
+  self: { getSnapshot(): { children: Record<string, unknown> } },
+  message: IdentifiedMessage,
+  direction: 'in' | 'out',
+): { readonly refusal: string | undefined } | undefined {
+  if (!context.fastPaths || !context.activeArea || context.activeArea === 'common') return undefined;
+  const child = self.getSnapshot().children['controlType'] as { getSnapshot(): { context: ControlTypeContext } } | undefined;
+  if (!child) return undefined;
+  return verdictWithoutActivation(CONTROL_TYPE_RULES[context.activeArea], child.getSnapshot().context, message, direction);
+}
+
 /** The id of the delayed `outgoing.timeout` event of one sent message (cancelled by its ReceptionStatus). */
 const waitId = (lowercaseMessageId: string) => `rs-wait:${lowercaseMessageId}`;
 
@@ -99,12 +164,25 @@ const waitId = (lowercaseMessageId: string) => `rs-wait:${lowercaseMessageId}`;
  */
 export function enqueueSend(context: SessionContext, enqueue: Enqueue, message: IdentifiedMessage): void {
   enqueue.emit({ type: 'send', message });
+  enqueueTrack(context, enqueue, message);
+}
+
+/**
+ * What sending a message does to the session besides putting it on the wire: its ReceptionStatus
+ * wait (R11, R21) and, for a SelectControlType, the pending selection (R41). Observe mode applies
+ * only this to what the real side sent.
+ */
+export function enqueueTrack(context: SessionContext, enqueue: Enqueue, message: IdentifiedMessage): void {
   const id = message.message_id.toLowerCase();
   context.pending.set(id, message.message_type);
-  enqueue.raise(
-    { type: 'outgoing.timeout', messageId: message.message_id, messageType: message.message_type },
-    { delay: context.receptionTimeoutMs, id: waitId(id) },
-  );
+  if (context.receptionTimer) {
+    context.receptionTimer.start(message.message_id, message.message_type);
+  } else {
+    enqueue.raise(
+      { type: 'outgoing.timeout', messageId: message.message_id, messageType: message.message_type },
+      { delay: context.receptionTimeoutMs, id: waitId(id) },
+    );
+  }
   if (message.message_type === 'SelectControlType') {
     enqueue.assign({ pendingSelection: { messageId: message.message_id, controlType: message.control_type } });
   }
@@ -132,6 +210,10 @@ export const sessionSetup = setup({
     /** R24: the peer's Handshake names the opposite role. */
     peerRoleOk: ({ context, event }) => (inbound(event).message as MessageOf<'Handshake'>).role === peerOf(context.role),
     peerHandshakeSeen: ({ context }) => context.peerHandshake,
+    /** Observe mode: a shadow of the checking proxy, which never sends a message of its own. */
+    observing: ({ context }) => isObserving(context),
+    /** Observe mode: the real side of our role sent a message of this type (`observed.send`). */
+    observes: ({ event }, type: string) => event.type === 'observed.send' && event.message.message_type === type,
     /** R25/R27: the RM's list and ours share a version (exact string match). */
     hasCommonVersion: ({ context, event }) => {
       const theirs = (inbound(event).message as MessageOf<'Handshake'>).supported_protocol_versions ?? [];
@@ -169,18 +251,21 @@ export const sessionSetup = setup({
   actions: {
     /** Put a message on the wire and, unless it is a ReceptionStatus, wait for its status. */
     send: enqueueActions(({ context, enqueue }, message: IdentifiedMessage) => enqueueSend(context, enqueue, message)),
-    sendApp: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'app.send') return;
-      enqueueSend(context, enqueue, event.message);
+    sendApp: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'app.send' && event.type !== 'observed.send') return;
+      // Observe mode: the real side put it on the wire already; only its effects are ours.
+      if (event.type === 'observed.send') enqueueTrack(context, enqueue, event.message);
+      else enqueueSend(context, enqueue, event.message);
       const instructionId = instructionIdOf(event.message);
       if (instructionId) context.instructionIds.add(instructionId);
       // The active control type learns from what we send (descriptions, instructions, statuses).
       if (context.activeArea && concernsControlType(event.message, context.activeArea)) {
-        enqueue.sendTo('controlType', { type: 'ct.message', direction: 'out', message: event.message });
+        if (!verdictHere(context, self, event.message, 'out'))
+          enqueue.sendTo('controlType', { type: 'ct.message', direction: 'out', message: event.message });
       }
     }),
     /** A received message of the active control type: the control type judges it (R37–R58). */
-    forwardToControlType: enqueueActions(({ context, event, enqueue }) => {
+    forwardToControlType: enqueueActions(({ context, event, enqueue, self }) => {
       const message = inbound(event).message as IdentifiedMessage;
       const instructionId = instructionIdOf(message);
       if (instructionId && context.instructionIds.has(instructionId)) {
@@ -192,8 +277,12 @@ export const sessionSetup = setup({
         );
         return;
       }
+      // What cannot change the activation gets its verdict here, as `ct.refused` / `ct.accepted` would give it.
+      const verdict = verdictHere(context, self, message, 'in');
+      if (verdict?.refusal !== undefined) enqueueRefuse(enqueue, inbound(event), 'INVALID_CONTENT', verdict.refusal);
+      else if (verdict) enqueue.emit({ type: 'deliver', message });
       // The id is used only once the control type accepts the instruction: a refused one changes nothing (R16).
-      enqueue.sendTo('controlType', { type: 'ct.message', direction: 'in', message });
+      else enqueue.sendTo('controlType', { type: 'ct.message', direction: 'in', message });
     }),
     deliverAccepted: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ct.accepted') throw new Error('deliverAccepted outside ct.accepted');
@@ -211,13 +300,29 @@ export const sessionSetup = setup({
       if (event.type !== 'ct.notice') throw new Error('emitNotice outside ct.notice');
       return { type: 'notice' as const, notice: event.notice };
     }),
-    sendOwnHandshake: enqueueActions(({ context, enqueue }) =>
+    /** R22: our Handshake, at once; `unless: 'observing'` skips it in observe mode (the real side's is observed). */
+    sendOwnHandshake: enqueueActions(({ context, enqueue }, params: { unless?: 'observing' } | undefined) => {
+      if (params?.unless === 'observing' && isObserving(context)) return;
       enqueueSend(context, enqueue, {
         message_type: 'Handshake',
         message_id: context.deps.newId(),
         role: context.role,
         supported_protocol_versions: [...context.versions],
-      }),
+      });
+    }),
+    /** Observe mode: our side's own Handshake; the versions it lists are the ones we support from now on (R25, R27). */
+    storeOwnHandshake: assign(({ context, event }) => {
+      if (event.type !== 'observed.send' || event.message.message_type !== 'Handshake') return {};
+      const listed = event.message.supported_protocol_versions;
+      return { ownHandshake: true, versions: listed?.length ? [...listed] : context.versions };
+    }),
+    /** Observe mode (CEM): the RM's Handshake is in; the answer is the real CEM's HandshakeResponse, observed later. */
+    storePeerOffer: assign(({ event }) => ({
+      peerHandshake: true,
+      peerVersions: [...((inbound(event).message as MessageOf<'Handshake'>).supported_protocol_versions ?? [])],
+    })),
+    refuseSecondHandshake: enqueueActions(({ event, enqueue }) =>
+      enqueueRefuse(enqueue, inbound(event), 'INVALID_CONTENT', 'a second Handshake in one session (R30)'),
     ),
     /** Hand an accepted message to the application; roles answer it with the handler's status. */
     deliver: emit(({ event }) => ({ type: 'deliver' as const, message: inbound(event).message as IdentifiedMessage })),
@@ -229,7 +334,7 @@ export const sessionSetup = setup({
     refuseNotAllowed: enqueueActions(({ context, event, enqueue }) => {
       const ev = inbound(event);
       const type = ev.message.message_type;
-      const reason = refusal(peerOf(context.role), ev.spec, type, context) ?? `${type} is not allowed in this state of the session`;
+      const reason = refusal(peerOf(context.role), ev.spec, type, context) ?? `${type} is not allowed in this state of the session (Q6)`;
       enqueueRefuse(enqueue, ev, 'INVALID_CONTENT', reason);
     }),
     /** A frame the codec refused: send the reply it prepared (none for a ReceptionStatus, R11). */
@@ -244,7 +349,7 @@ export const sessionSetup = setup({
       const id = status.subject_message_id.toLowerCase();
       const messageType = context.pending.get(id);
       if (messageType !== undefined) {
-        enqueue.cancel(waitId(id));
+        if (!context.receptionTimer) enqueue.cancel(waitId(id));
         enqueue.raise({
           type: 'outgoing.answered',
           messageId: status.subject_message_id,
@@ -314,6 +419,10 @@ export const sessionSetup = setup({
           const req = (event.message as MessageOf<'SessionRequest'>).request;
           return { closeCode: CloseCode.NORMAL, closeReason: `peer sent SessionRequest ${req}` };
         }
+        case 'observed.send':
+          return event.message.message_type === 'SessionRequest'
+            ? { closeCode: CloseCode.NORMAL, closeReason: `sent SessionRequest ${event.message.request}` }
+            : {};
         default:
           return {};
       }
@@ -353,6 +462,11 @@ export const sharedRootHandlers = {
   // Q11, Q22: a SessionRequest is acknowledged and ends the session in any phase.
   's2.SessionRequest': { guard: 'sentByPeer', actions: ['deliver', 'setCloseFromEvent'], target: '.closing' },
   'app.send': { actions: 'sendApp' },
+  // Observe mode: what our real side sent; a SessionRequest ends the session as `app.sessionRequest` does (Q11).
+  'observed.send': [
+    { guard: { type: 'observes', params: 'SessionRequest' }, actions: ['sendApp', 'setCloseFromEvent'], target: '.ending' },
+    { actions: 'sendApp' },
+  ],
   'ct.accepted': { actions: 'deliverAccepted' },
   'ct.refused': { actions: 'refuseFromControlType' },
   'ct.notice': { actions: 'emitNotice' },
@@ -411,6 +525,8 @@ export function initialContext(input: SessionInput): SessionContext {
     instructionIds: new IdSet(),
     closeCode: undefined,
     closeReason: undefined,
+    ownHandshake: false,
+    peerVersions: undefined,
   };
 }
 

@@ -55,8 +55,10 @@ export type MachineReportKind = 'unknown-reception-status' | 'reception-status-t
  * - `internal-error`: a bug inside s2-engine ended the session (close 1011).
  * - `send-failed`: a message the application sent was not answered OK (reported by helpers such
  *   as the simulated devices; `send` itself returns the status as a value).
+ * - `violation`: on a checking proxy's shadow session only: the side this shadow stands for broke a
+ *   rule (the judge's violation text, with its rule ids).
  */
-export type ReportKind = MachineReportKind | 'instruction-rejected' | 'handler-error' | 'internal-error' | 'send-failed';
+export type ReportKind = MachineReportKind | 'instruction-rejected' | 'handler-error' | 'internal-error' | 'send-failed' | 'violation';
 
 /** What a control type tells its session (relayed to the application by the roles layer). */
 export type ControlTypeNotice =

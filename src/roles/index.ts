@@ -22,6 +22,14 @@ export {
 } from './cem-server.js';
 export { createRmClient, type DialledTransport, type RmClient, type RmClientOptions } from './rm-client.js';
 export {
+  createRmGateway,
+  type GatewayDevice,
+  type RmGateway,
+  type RmGatewayEvents,
+  type RmGatewayOptions,
+  type RmGatewayStatus,
+} from './rm-gateway.js';
+export {
   silentLogger,
   createStderrLogger,
   DEFAULT_LOG_INTERVAL_MS,

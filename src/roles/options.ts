@@ -100,7 +100,9 @@ export function checkSessionOptions(options: unknown): Problem[] {
   }
   if (o.sessionId !== undefined && (typeof o.sessionId !== 'string' || o.sessionId === ''))
     out.push(problem('sessionId', 'must be a non-empty string', o.sessionId));
-  if (o.role === 'RM') {
+  oneOf(out, o, 'observe', [true, false]);
+  // An observing RM (the checking proxy's shadow) learns its details from what the real RM sends.
+  if (o.role === 'RM' && o.observe !== true) {
     if (o.details === undefined) out.push({ path: 'details', message: 'is required for an RM: the ResourceManagerDetails it announces' });
     else out.push(...checkDetails(o.details, ID_MODES.includes(o.ids as IdMode) ? (o.ids as IdMode) : 'schema', o.rules !== false));
   }

@@ -1,14 +1,20 @@
 import { createActor, type Actor } from 'xstate';
-import { codecFor, type Codec, type CodecOptions } from '../codec/index.js';
+import { codecFor, type Codec, type CodecOptions, type DecodeFailure } from '../codec/index.js';
 import { cemSessionMachine } from '../machines/cem-session.js';
 import { CloseCode } from '../machines/close-codes.js';
 import type { SessionEmitted } from '../machines/events.js';
-import { refusal } from '../machines/permissions.js';
+import { handshakeRefusal, refusal } from '../machines/permissions.js';
 import { controlTypeRefusal, INSTRUCTION_HISTORY_DEFAULT, type ControlTypeContext } from '../machines/control-type.js';
 import { CONTROL_TYPE_RULES } from '../machines/control-types.js';
 import { statusTransitionRefusal } from '../rules/instruction-status.js';
 import { rmSessionMachine } from '../machines/rm-session.js';
-import { concernsControlType, instructionIdOf, type SessionContext, type SessionInput } from '../machines/session-setup.js';
+import {
+  ANSWER_READ_BY_MACHINE,
+  concernsControlType,
+  instructionIdOf,
+  type SessionContext,
+  type SessionInput,
+} from '../machines/session-setup.js';
 // The public types come from the XState-free modules (machines/types.ts, ./types.ts), so that this
 // file's declarations never import xstate, whose own do not compile under exactOptionalPropertyTypes
 // with skipLibCheck false (statelyai/xstate#4613).
@@ -23,7 +29,7 @@ import {
 import type { ControlType, InstructionStatus, ReceptionStatusValues, SessionRequestType } from '../typebox/common/enums.js';
 import type { ResourceManagerDetails } from '../typebox/common/resource-manager-details.js';
 import { S2Error } from '../typebox/errors.js';
-import { messageSpec, type IdentifiedMessage, type S2Message } from '../typebox/registry.js';
+import { messageSpec, type IdentifiedMessage, type MessageOf, type S2Message } from '../typebox/registry.js';
 import { DEFAULT_VERSIONS, isS2Version, type S2Version } from '../typebox/versions.js';
 import type { Transport } from '../transport/transport.js';
 import { newUuid } from './ids.js';
@@ -31,6 +37,22 @@ import { resolveLogger, type Logger } from './logger.js';
 import { checkSessionOptions, throwIfProblems } from './options.js';
 import type { SessionClock, SessionInspector } from './types.js';
 import { sessionClock } from './long-clock.js';
+import { FifoReceptionTimer } from './reception-timer.js';
+
+/** See {@link setFastPaths}. */
+let fastPathsOn = true;
+
+/**
+ * Internal, for the equivalence tests (test/roles/fast-path-equivalence.test.ts): turns every
+ * fast path of the sessions created afterwards off (`false`) or on (`true`, the default). The
+ * fast paths (bench/RESULTS.md §5.2, §5.5) settle a ReceptionStatus of an application message
+ * without a macrostep, time all ReceptionStatus waits with one timer, and judge control-type
+ * messages that change nothing in the activation without sending them to it; the tests prove
+ * that sessions behave the same either way. Not exported from the package.
+ */
+export function setFastPaths(on: boolean): void {
+  fastPathsOn = on;
+}
 
 /** Documented defaults of a session's limits. */
 export const SESSION_DEFAULTS = {
@@ -125,6 +147,15 @@ export interface SessionOptions extends Omit<CodecOptions, 'version' | 'ceilings
   readonly inspect?: SessionInspector | undefined;
   /** A name for logs and traces; default a fresh UUID. */
   readonly sessionId?: string | undefined;
+  /**
+   * Observe mode, used by the checking proxy (`s2 proxy`, src/proxy/judge.ts) for its shadow
+   * sessions: the session never generates a message of its own (no Handshake, HandshakeResponse,
+   * details, policy selection or TERMINATE) and `send` refuses; what the real side of its role
+   * sent is given to {@link S2Session.observeSent}. Received frames are judged and answered as
+   * usual: its ReceptionStatuses are what a correct peer would answer. An observing RM needs no
+   * `details` (it learns them from the observed ResourceManagerDetails). Default false.
+   */
+  readonly observe?: boolean | undefined;
 }
 
 export interface SessionEvents {
@@ -207,6 +238,12 @@ export class S2Session {
   private readonly newId: () => string;
   private readonly listeners = new Map<keyof SessionEvents, Set<Listener<never>>>();
   private readonly waiting = new Map<string, (result: SendResult) => void>();
+  /** Fast paths on (see {@link setFastPaths}); off while an inspector watches, which then sees every event. */
+  private readonly fast: boolean;
+  /** With the fast paths: the one timer of every ReceptionStatus wait (the machine's `receptionTimer`). */
+  private readonly receptionTimer: FifoReceptionTimer | undefined;
+  /** The machine's `pending` map (one Map object for the session's life, mutated in place by the machine). */
+  private readonly pending: Map<string, string>;
   private lastState: SessionStatePath | '' = '';
   private readonly handlers: MessageHandler[] = [];
   /** Messages send() has validated, so put() does not validate them again. */
@@ -239,6 +276,25 @@ export class S2Session {
     this.codec = this.codecOf(versions[0]);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     if (options.onMessage) this.handlers.push(options.onMessage);
+    this.fast = fastPathsOn && !options.inspect;
+    // Delays of any length (R43: an execution_time months ahead); the real clock also reads pending I/O before a timer's event.
+    const clock = sessionClock(options.clock);
+    const clockNow = (options.clock as { now?: () => number } | undefined)?.now;
+    // One timer needs the time line of its clock: a SimulatedClock's own, or the monotonic clock of
+    // the real timers. An injected clock that cannot tell the time keeps a timer per message.
+    const now = !options.clock ? () => performance.now() : typeof clockNow === 'function' ? () => clockNow.call(options.clock) : undefined;
+    this.receptionTimer =
+      this.fast && now
+        ? new FifoReceptionTimer({
+            clock,
+            now,
+            timeoutMs: options.receptionTimeoutMs ?? SESSION_DEFAULTS.receptionTimeoutMs,
+            isPending: (key) => this.pending.has(key),
+            onDue: (messageId, messageType) => {
+              if (!this.done) this.actor.send({ type: 'outgoing.timeout', messageId, messageType });
+            },
+          })
+        : undefined;
     const input: SessionInput = {
       role: options.role,
       deps: { newId: this.newId, now: options.now ?? Date.now },
@@ -249,14 +305,17 @@ export class S2Session {
       instructionHistory: options.instructionHistory ?? SESSION_DEFAULTS.instructionHistory,
       ...(options.details ? { details: options.details } : {}),
       ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.observe ? { observe: true } : {}),
+      ...(this.receptionTimer ? { receptionTimer: this.receptionTimer } : {}),
+      ...(this.fast ? { fastPaths: true } : {}),
     };
     const machine: SessionMachine = options.role === 'CEM' ? cemSessionMachine : rmSessionMachine;
     this.actor = createActor(machine as typeof cemSessionMachine, {
       input,
-      // Delays of any length (R43: an execution_time months ahead); the real clock also reads pending I/O before a timer's event.
-      clock: sessionClock(options.clock),
+      clock,
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
+    this.pending = this.actor.getSnapshot().context.pending;
     this.wire();
   }
 
@@ -343,13 +402,51 @@ export class S2Session {
 
   /** Why this message may not be sent now, or undefined (one permission table for both directions). */
   whyNotNow(message: IdentifiedMessage): string | undefined {
+    if (this.options.observe) return 'an observing session sends nothing of its own: give what its side sent to observeSent';
+    return this.refusalToSend(message, false);
+  }
+
+  /**
+   * Observe mode (the checking proxy's shadows): the real side of this session's role sent `text`.
+   * It is decoded with the session's codec and checked against the same permissions as `send`
+   * ({@link S2Session.whyNotNow}); when it may be sent now it is applied as `send` applies a message
+   * (its ReceptionStatus wait and timeout, instruction ids, what the control type learns, the
+   * selection, and Handshake / HandshakeResponse / ResourceManagerDetails / SessionRequest effects),
+   * without putting anything on the wire. Returns undefined when applied, the reason it may not be
+   * sent now (it names rule ids), or the codec's problems when it does not decode. `onAnswer`
+   * receives what `send` would resolve with: the peer's ReceptionStatus, TIMEOUT or CLOSED.
+   */
+  observeSent(text: string, onAnswer?: (result: SendResult) => void): string | DecodeFailure | undefined {
+    if (!this.options.observe) throw new S2Error('INVALID_STATE', 'observeSent is for sessions with the observe option');
+    const result = this.codec.decode(text);
+    if (!result.ok) return result.error;
+    if (result.message.message_type === 'ReceptionStatus') return 'a ReceptionStatus is an answer, not a message to observe (R11)';
+    const message = result.message;
+    const why = this.refusalToSend(message, true);
+    if (why) return why;
+    if (onAnswer) this.waiting.set(message.message_id.toLowerCase(), onAnswer);
+    this.actor.send({ type: 'observed.send', message });
+    return undefined;
+  }
+
+  /** Observe mode generates no message of its own (select, updateDetails, request). */
+  private ownMessagesAllowed(): void {
+    if (this.options.observe) throw new S2Error('INVALID_STATE', 'an observing session sends nothing of its own (observe mode)');
+  }
+
+  /** The one permission check of both `send` (whyNotNow) and `observeSent` (observing: the real side's own Handshake and HandshakeResponse too). */
+  private refusalToSend(message: IdentifiedMessage, observing: boolean): string | undefined {
     if (this.done) return 'the session is closed';
     const spec = messageSpec(message.message_type);
     if (!spec) return `unknown message_type ${message.message_type}`;
-    if (message.message_type === 'Handshake' || message.message_type === 'HandshakeResponse') {
-      return `${message.message_type} is sent by the session itself`;
-    }
     const ctx = this.context;
+    if (message.message_type === 'Handshake' || message.message_type === 'HandshakeResponse') {
+      if (!observing) return `${message.message_type} is sent by the session itself`;
+      return refusal(this.role, spec, message.message_type, ctx) ?? handshakeRefusal(this.role, message, ctx);
+    }
+    // R22: an observed side opens with its Handshake (a SessionRequest may still end the session first, Q22).
+    if (observing && !ctx.ownHandshake && message.message_type !== 'SessionRequest')
+      return `${message.message_type} before the ${this.role}'s own Handshake (R22)`;
     const why = refusal(this.role, spec, message.message_type, ctx);
     if (why) return why;
     if (message.message_type === 'SelectControlType' && !ctx.rmDetails) return 'SelectControlType before the RM details arrived (R34)';
@@ -390,6 +487,7 @@ export class S2Session {
 
   /** CEM: select a control type now (it takes effect when the RM answers OK, R41). */
   select(controlType: ControlType): void {
+    this.ownMessagesAllowed();
     if (this.role !== 'CEM') throw new S2Error('INVALID_STATE', 'only the CEM selects a control type');
     const details = this.context.rmDetails;
     if (!details) throw new S2Error('INVALID_STATE', 'SelectControlType before the RM details arrived (R34)');
@@ -404,6 +502,7 @@ export class S2Session {
 
   /** RM: announce changed details (docs/rules.md#control-types). */
   updateDetails(details: RmDetailsInput): void {
+    this.ownMessagesAllowed();
     if (this.role !== 'RM') throw new S2Error('INVALID_STATE', 'only the RM has details');
     this.actor.send({ type: 'app.updateDetails', details });
   }
@@ -452,6 +551,7 @@ export class S2Session {
 
   /** Asks the peer to reconnect or terminate (SessionRequest), then closes (Q11). */
   request(request: SessionRequestType, reason?: string): void {
+    this.ownMessagesAllowed();
     this.actor.send(reason === undefined ? { type: 'app.sessionRequest', request } : { type: 'app.sessionRequest', request, reason });
   }
 
@@ -481,10 +581,38 @@ export class S2Session {
     const result = this.codec.decode(frame);
     this.emitEvent('received', { frame, message: result.ok ? result.message : undefined });
     if (result.ok) {
+      if (this.fast && result.message.message_type === 'ReceptionStatus' && this.settleAtOnce(result.message)) return;
       this.actor.send({ type: `s2.${result.message.message_type}`, message: result.message, spec: result.spec });
     } else {
       this.actor.send({ type: 'frame.invalid', error: result.error });
     }
+  }
+
+  /**
+   * Fast path (bench/RESULTS.md §5.2): a ReceptionStatus whose answer the statecharts do not read
+   * (not PERMANENT_ERROR, R18; not for a message in ANSWER_READ_BY_MACHINE, e.g. SelectControlType,
+   * R41) takes the last branch of `outgoing.answered` in every state: forget it, report it
+   * answered. Done here, with the same `answered` handling, without a macrostep. Anything else —
+   * unknown subjects (R12) included — goes to the machine. R14: it reaches its message at once.
+   */
+  private settleAtOnce(status: MessageOf<'ReceptionStatus'>): boolean {
+    const key = status.subject_message_id.toLowerCase();
+    const messageType = this.pending.get(key);
+    if (messageType === undefined || status.status === 'PERMANENT_ERROR' || ANSWER_READ_BY_MACHINE.has(messageType)) return false;
+    this.pending.delete(key);
+    this.receptionTimer?.trim();
+    try {
+      this.onEmitted({
+        type: 'answered',
+        messageId: status.subject_message_id,
+        messageType,
+        status: status.status,
+        diagnosticLabel: status.diagnostic_label,
+      });
+    } catch (err) {
+      this.fail(err);
+    }
+    return true;
   }
 
   private put(message: S2Message): void {
@@ -660,6 +788,7 @@ export class S2Session {
     const close = { code: code ?? ctx.closeCode ?? CloseCode.ABNORMAL, reason: reason ?? ctx.closeReason ?? '' };
     for (const [id, resolve] of this.waiting) resolve({ messageId: id, status: 'CLOSED' });
     this.waiting.clear();
+    this.receptionTimer?.stop();
     if (this.transport.isOpen) this.transport.close(close.code, close.reason);
     this.actor.stop();
     this.emitEvent('close', close);

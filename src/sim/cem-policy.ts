@@ -15,6 +15,7 @@ import type { OMBCStatus, OMBCSystemDescription } from '../typebox/ombc/index.js
 import type { PPBCPowerProfileDefinition, PPBCPowerSequenceContainerStatus } from '../typebox/ppbc/index.js';
 import { CONTROL_TYPE_SHORT, type ControlTypeShort } from '../typebox/message-spec.js';
 import { chooseDdbc, chooseFrbc, chooseOmbc, choosePebc, choosePpbc, demandOf, key, presentDemandRate, type ModeChoice } from './choose.js';
+import { emptyMap } from '../rules/knowledge/shared-empty.js';
 import { priceLevel, simulatedPrice, type PriceLevel } from './price.js';
 
 export interface CemPolicyOptions {
@@ -124,21 +125,24 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     (id: string) =>
       timers.get(prefix + key(id));
 
+  // Per-activation collections are created at their first entry (`??=`): with thousands of
+  // sessions, ones that never report a status or a timer keep no hash tables (bench/RESULTS.md §5.6).
+
   // FRBC: decide once per description, when every actuator's status and the fill level are known.
   interface FrbcState {
     description?: FRBCSystemDescription;
-    statuses: Map<string, FRBCActuatorStatus>;
+    statuses?: Map<string, FRBCActuatorStatus>;
     fill?: number;
-    timers: Map<string, number>;
+    timers?: Map<string, number>;
     decided?: string;
   }
   const frbcStates = new WeakMap<object, FrbcState>();
-  const frbc = (ctx: CemControlContext<'FRBC'>) => stateOf(frbcStates, ctx, (): FrbcState => ({ statuses: new Map(), timers: new Map() }));
+  const frbc = (ctx: CemControlContext<'FRBC'>) => stateOf(frbcStates, ctx, (): FrbcState => ({}));
   function decideFrbc(ctx: CemControlContext<'FRBC'>): void {
     const s = frbc(ctx);
     const d = s.description;
     if (!d || s.fill === undefined || s.decided === key(d.message_id)) return;
-    const statuses = d.actuators.map((a) => s.statuses.get(key(a.id)));
+    const statuses = d.actuators.map((a) => s.statuses?.get(key(a.id)));
     if (statuses.some((st, i) => !st || !d.actuators[i]!.operation_modes.some((m) => key(m.id) === key(st.active_operation_mode_id))))
       return;
     s.decided = key(d.message_id);
@@ -153,7 +157,7 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
         d.storage,
         s.fill!,
         level,
-        timerLookup(s.timers, `${key(a.id)}/`),
+        timerLookup(s.timers ?? emptyMap(), `${key(a.id)}/`),
         now,
       );
       give(
@@ -170,7 +174,7 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
       decideFrbc(ctx);
     },
     'FRBC.ActuatorStatus'(m, ctx) {
-      frbc(ctx).statuses.set(key(m.actuator_id), m);
+      (frbc(ctx).statuses ??= new Map()).set(key(m.actuator_id), m);
       decideFrbc(ctx);
     },
     'FRBC.StorageStatus'(m, ctx) {
@@ -178,7 +182,7 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
       decideFrbc(ctx);
     },
     'FRBC.TimerStatus'(m, ctx) {
-      frbc(ctx).timers.set(`${key(m.actuator_id)}/${key(m.timer_id)}`, Date.parse(m.finished_at));
+      (frbc(ctx).timers ??= new Map()).set(`${key(m.actuator_id)}/${key(m.timer_id)}`, Date.parse(m.finished_at));
     },
   };
 
@@ -186,11 +190,11 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
   interface OmbcState {
     description?: OMBCSystemDescription;
     status?: OMBCStatus;
-    timers: Map<string, number>;
+    timers?: Map<string, number>;
     decided?: string;
   }
   const ombcStates = new WeakMap<object, OmbcState>();
-  const ombc = (ctx: CemControlContext<'OMBC'>) => stateOf(ombcStates, ctx, (): OmbcState => ({ timers: new Map() }));
+  const ombc = (ctx: CemControlContext<'OMBC'>) => stateOf(ombcStates, ctx, (): OmbcState => ({}));
   function decideOmbc(ctx: CemControlContext<'OMBC'>): void {
     const s = ombc(ctx);
     const d = s.description;
@@ -198,7 +202,7 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     const active = s.status.active_operation_mode_id;
     if (!d.operation_modes.some((m) => key(m.id) === key(active))) return;
     s.decided = key(d.message_id);
-    const c: ModeChoice = chooseOmbc(d, active, levelAt(ctx), timerLookup(s.timers), ctx.session.now().getTime());
+    const c: ModeChoice = chooseOmbc(d, active, levelAt(ctx), timerLookup(s.timers ?? emptyMap()), ctx.session.now().getTime());
     give(ctx, 'OMBC', { message_type: 'OMBC.Instruction', operation_mode_id: c.modeId, operation_mode_factor: c.factor }, c.note);
   }
   const OMBC: CemControlTypeHandler<'OMBC'> = {
@@ -211,7 +215,7 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
       decideOmbc(ctx);
     },
     'OMBC.TimerStatus'(m, ctx) {
-      ombc(ctx).timers.set(key(m.timer_id), Date.parse(m.finished_at));
+      (ombc(ctx).timers ??= new Map()).set(key(m.timer_id), Date.parse(m.finished_at));
     },
   };
 
@@ -220,12 +224,12 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     description?: MessageOf<'DDBC.SystemDescription'>;
     /** The latest present demand (R112): a 0.0.2-beta description's, or a 1.0.0-beta DDBC.PresentDemandStatus's. */
     demand?: NumberRange | undefined;
-    statuses: Map<string, DDBCActuatorStatus>;
-    timers: Map<string, number>;
+    statuses?: Map<string, DDBCActuatorStatus>;
+    timers?: Map<string, number>;
     decided?: string;
   }
   const ddbcStates = new WeakMap<object, DdbcState>();
-  const ddbc = (ctx: CemControlContext<'DDBC'>) => stateOf(ddbcStates, ctx, (): DdbcState => ({ statuses: new Map(), timers: new Map() }));
+  const ddbc = (ctx: CemControlContext<'DDBC'>) => stateOf(ddbcStates, ctx, (): DdbcState => ({}));
   function decideDdbc(ctx: CemControlContext<'DDBC'>): void {
     const s = ddbc(ctx);
     const d = s.description;
@@ -235,10 +239,16 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
     const demand = demandOf(s.demand);
     const decision = `${key(d.message_id)}/${demand}`;
     if (s.decided === decision) return;
-    const st = s.statuses.get(key(a.id));
+    const st = s.statuses?.get(key(a.id));
     if (!st || !a.operation_modes.some((m) => key(m.Id) === key(st.active_operation_mode_id))) return;
     s.decided = decision;
-    const c = chooseDdbc(a, st.active_operation_mode_id, demand, timerLookup(s.timers, `${key(a.id)}/`), ctx.session.now().getTime());
+    const c = chooseDdbc(
+      a,
+      st.active_operation_mode_id,
+      demand,
+      timerLookup(s.timers ?? emptyMap(), `${key(a.id)}/`),
+      ctx.session.now().getTime(),
+    );
     give(
       ctx,
       'DDBC',
@@ -258,11 +268,11 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
       decideDdbc(ctx);
     },
     'DDBC.ActuatorStatus'(m, ctx) {
-      ddbc(ctx).statuses.set(key(m.actuator_id), m);
+      (ddbc(ctx).statuses ??= new Map()).set(key(m.actuator_id), m);
       decideDdbc(ctx);
     },
     'DDBC.TimerStatus'(m, ctx) {
-      ddbc(ctx).timers.set(`${key(m.actuator_id)}/${key(m.timer_id)}`, Date.parse(m.finished_at));
+      (ddbc(ctx).timers ??= new Map()).set(`${key(m.actuator_id)}/${key(m.timer_id)}`, Date.parse(m.finished_at));
     },
   };
 
@@ -303,12 +313,12 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
   interface PpbcState {
     definitions: Map<string, PPBCPowerProfileDefinition>;
     decided: Set<string>;
-    interrupted: Set<string>;
-    resumed: Set<string>;
+    interrupted?: Set<string>;
+    resumed?: Set<string>;
   }
   const ppbcStates = new WeakMap<object, PpbcState>();
   const ppbc = (ctx: CemControlContext<'PPBC'>) =>
-    stateOf(ppbcStates, ctx, (): PpbcState => ({ definitions: new Map(), decided: new Set(), interrupted: new Set(), resumed: new Set() }));
+    stateOf(ppbcStates, ctx, (): PpbcState => ({ definitions: new Map(), decided: new Set() }));
   const PPBC: CemControlTypeHandler<'PPBC'> = {
     'PPBC.PowerProfileDefinition'(m, ctx) {
       const s = ppbc(ctx);
@@ -350,11 +360,11 @@ export function createCemPolicy(options: CemPolicyOptions = {}): CemPolicy {
           if (!st || !sequence?.is_interruptible) continue;
           const path = { power_profile_id: d.id, sequence_container_id: c.id, power_sequence_id: sequence.id } as const;
           const id = `${p}/${key(c.id)}`;
-          if (st.status === 'EXECUTING' && !s.interrupted.has(id)) {
-            s.interrupted.add(id);
+          if (st.status === 'EXECUTING' && !s.interrupted?.has(id)) {
+            (s.interrupted ??= new Set()).add(id);
             give(ctx, 'PPBC', { message_type: 'PPBC.StartInterruptionInstruction', ...path }, `pause ${c.id}`);
-          } else if (st.status === 'INTERRUPTED' && s.interrupted.has(id) && !s.resumed.has(id)) {
-            s.resumed.add(id);
+          } else if (st.status === 'INTERRUPTED' && s.interrupted?.has(id) && !s.resumed?.has(id)) {
+            (s.resumed ??= new Set()).add(id);
             give(
               ctx,
               'PPBC',

@@ -29,8 +29,21 @@ import { CONFIGS } from './session-models.js';
 const coverage = new TransitionCoverage(cemSessionMachine);
 setInspectionListener(coverage.listener);
 
-/** Transitions of cemSessionMachine no path can take, label → reason. None so far. */
-const UNREACHABLE: Readonly<Record<string, string>> = {};
+/** Observe mode (cemSessionMachine's `observing` guard and `observed.send` event) is judged by test/proxy/judge.test.ts. */
+const OBSERVE_ONLY =
+  "observe mode only (the checking proxy's shadow sessions), which this normal-mode model never enables: taken by test/proxy/judge.test.ts";
+
+/** Transitions of cemSessionMachine no path of this model can take, label → reason. */
+const UNREACHABLE: Readonly<Record<string, string>> = {
+  'cemSession ── observed.send #0 [observes(SessionRequest)] → cemSession.ending': OBSERVE_ONLY,
+  'cemSession ── observed.send #1 → (stay)': OBSERVE_ONLY,
+  'cemSession.handshake ── s2.Handshake #1 [not(observing,peerHandshakeSeen)] → (stay)': OBSERVE_ONLY,
+  'cemSession.handshake ── s2.Handshake #2 [not(observing,hasCommonVersion)] → (stay)': OBSERVE_ONLY,
+  'cemSession.handshake ── s2.Handshake #3 [observing] → (stay)': OBSERVE_ONLY,
+  'cemSession.handshake ── observed.send #0 [observes(Handshake)] → (stay)': OBSERVE_ONLY,
+  'cemSession.handshake ── observed.send #1 [observes(HandshakeResponse)] → cemSession.connected': OBSERVE_ONLY,
+  'cemSession.connected ── s2.ResourceManagerDetails #0 [observing] → (stay)': OBSERVE_ONLY,
+};
 
 const suites = CONFIGS.map((cfg) => definePathTests('CEM', cfg, 'cemSessionMachine'));
 const pathCount = suites.reduce((n, s) => n + s.pathCount, 0);

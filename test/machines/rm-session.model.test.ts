@@ -29,8 +29,17 @@ import { CONFIGS } from './session-models.js';
 const coverage = new TransitionCoverage(rmSessionMachine);
 setInspectionListener(coverage.listener);
 
-/** Transitions of rmSessionMachine no path can take, label → reason. None so far. */
-const UNREACHABLE: Readonly<Record<string, string>> = {};
+/** Observe mode (rmSessionMachine's `observing` guard and `observed.send` event) is judged by test/proxy/judge.test.ts. */
+const OBSERVE_ONLY =
+  "observe mode only (the checking proxy's shadow sessions), which this normal-mode model never enables: taken by test/proxy/judge.test.ts";
+
+/** Transitions of rmSessionMachine no path of this model can take, label → reason. */
+const UNREACHABLE: Readonly<Record<string, string>> = {
+  'rmSession ── observed.send #0 [observes(SessionRequest)] → rmSession.ending': OBSERVE_ONLY,
+  'rmSession ── observed.send #1 → (stay)': OBSERVE_ONLY,
+  'rmSession.handshake ── observed.send [observes(Handshake)] → (stay)': OBSERVE_ONLY,
+  'rmSession.connected ── observed.send [observes(ResourceManagerDetails)] → (stay)': OBSERVE_ONLY,
+};
 
 const suites = CONFIGS.map((cfg) => definePathTests('RM', cfg, 'rmSessionMachine'));
 const pathCount = suites.reduce((n, s) => n + s.pathCount, 0);

@@ -180,7 +180,7 @@ export const APP_JS = String.raw`(() => {
     }
     const reports = $('#reports');
     reports.textContent = '';
-    for (const r of h.reports) reports.append(el('li', null, time(r.at) + ' ' + r.kind + ': ' + r.detail));
+    for (const r of h.reports) reports.append(el('li', r.kind === 'violation' ? 'badge-bad' : null, time(r.at) + ' ' + r.kind + ': ' + r.detail));
   }
 
   function chartSvg(name) {

@@ -2,6 +2,7 @@ import type { Transition } from '../../typebox/common/operation-mode.js';
 import type { NumberRange } from '../../typebox/common/primitives.js';
 import type { DDBCActuatorDescription, DDBCOperationMode } from '../../typebox/ddbc/system-description.js';
 import type { IdentifiedMessage, MessageOf } from '../../typebox/registry.js';
+import { emptyMap, shareEmpty } from './shared-empty.js';
 import type { ControlTypeRules } from './types.js';
 
 /**
@@ -97,8 +98,25 @@ function inForce(
     const actuator = actuators.get(a);
     if (actuator) timers.set(a, new Map([...byTimer].filter(([t]) => actuator.timers.has(t))));
   }
-  return { descriptions: k.descriptions, current, actuators, statuses, timers, presentDemand: k.presentDemand };
+  return {
+    descriptions: k.descriptions,
+    current,
+    actuators: shareEmpty(actuators),
+    statuses: shareEmpty(statuses),
+    timers: shareEmpty(timers),
+    presentDemand: k.presentDemand,
+  };
 }
+
+/** What an activation knows before any DDBC message: one frozen value for all (copy-on-write). */
+const EMPTY: DdbcKnowledge = Object.freeze({
+  descriptions: emptyMap<string, DDBCSystemDescription>(),
+  current: undefined,
+  actuators: emptyMap<string, Actuator>(),
+  statuses: emptyMap<string, ActuatorStatus>(),
+  timers: emptyMap<string, ReadonlyMap<string, number>>(),
+  presentDemand: undefined,
+});
 
 /** R39 / R62 / R71 / R87: the actuator exists in the description in force and has that mode. */
 function actuatorRefusal(k: DdbcKnowledge, actuatorId: string, modeId: string | undefined, rule: string): string | undefined {
@@ -175,14 +193,8 @@ export const ddbcRules: ControlTypeRules<DdbcKnowledge> = {
   area: 'DDBC',
   descriptions: new Set(['DDBC.SystemDescription']),
   instructions: new Set(['DDBC.Instruction']),
-  empty: () => ({
-    descriptions: new Map(),
-    current: undefined,
-    actuators: new Map(),
-    statuses: new Map(),
-    timers: new Map(),
-    presentDemand: undefined,
-  }),
+  // Shared by every activation (bench/RESULTS.md §5.6 B): `learn` and `revoke` never write into k.
+  empty: () => EMPTY,
   described: (k) => k.current !== undefined,
   refusal(k, m) {
     switch (m.message_type) {

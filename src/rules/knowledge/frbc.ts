@@ -1,6 +1,7 @@
 import type { Transition } from '../../typebox/common/operation-mode.js';
 import type { FRBCOperationMode, FRBCSystemDescription } from '../../typebox/frbc/system-description.js';
 import type { IdentifiedMessage, MessageOf } from '../../typebox/registry.js';
+import { emptyMap, emptySet, shareEmpty } from './shared-empty.js';
 import type { ControlTypeRules } from './types.js';
 
 /**
@@ -53,8 +54,13 @@ export interface FrbcKnowledge {
   readonly current: FRBCSystemDescription | undefined;
   /** The actuators of `current`, by lowercased id. */
   readonly actuators: ReadonlyMap<string, Actuator>;
-  /** Every mode id each actuator had in any description so far (revoked ones too), for previous_operation_mode_id (R62). */
-  readonly everModes: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Every mode id each actuator had in a description no longer in force (superseded or revoked).
+   * With the modes of `actuators` these are all the modes it ever had, for previous_operation_mode_id
+   * (R62). The modes in force are not copied here: a session with one description keeps no second
+   * index of them (bench/RESULTS.md §5.6).
+   */
+  readonly pastModes: ReadonlyMap<string, ReadonlySet<string>>;
   /** The latest FRBC.ActuatorStatus per actuator (R59, R60): the active mode R63 starts from. */
   readonly statuses: ReadonlyMap<string, ActuatorStatus>;
   /** The latest finished_at (ms since the epoch) per actuator, then timer (R71), for R64. */
@@ -71,11 +77,16 @@ const key = (id: string): string => id.toLowerCase();
  */
 function inForce(k: FrbcKnowledge, current: FRBCSystemDescription | undefined): FrbcKnowledge {
   const actuators = new Map<string, Actuator>();
-  const everModes = new Map(k.everModes);
   for (const a of current?.actuators ?? []) {
     const modes = new Map(a.operation_modes.map((m) => [key(m.id), m]));
     actuators.set(key(a.id), { modes, timers: new Set(a.timers.map((t) => key(t.id))), transitions: a.transitions });
-    everModes.set(key(a.id), new Set([...(everModes.get(key(a.id)) ?? []), ...modes.keys()]));
+  }
+  // The description leaving force hands its modes to pastModes.
+  let pastModes = k.pastModes;
+  if (k.actuators.size > 0) {
+    const past = new Map(pastModes);
+    for (const [id, a] of k.actuators) past.set(id, new Set([...(past.get(id) ?? []), ...a.modes.keys()]));
+    pastModes = past;
   }
   const statuses = new Map([...k.statuses].filter(([a, s]) => actuators.get(a)?.modes.has(key(s.active_operation_mode_id))));
   const timers = new Map<string, ReadonlyMap<string, number>>();
@@ -83,8 +94,18 @@ function inForce(k: FrbcKnowledge, current: FRBCSystemDescription | undefined): 
     const actuator = actuators.get(a);
     if (actuator) timers.set(a, new Map([...byTimer].filter(([t]) => actuator.timers.has(t))));
   }
-  return { ...k, current, actuators, everModes, statuses, timers };
+  return { ...k, current, actuators: shareEmpty(actuators), pastModes, statuses: shareEmpty(statuses), timers: shareEmpty(timers) };
 }
+
+/** What an activation knows before any FRBC message: one frozen value for all (copy-on-write). */
+const EMPTY: FrbcKnowledge = Object.freeze({
+  sent: emptySet<string>(),
+  current: undefined,
+  actuators: emptyMap<string, Actuator>(),
+  pastModes: emptyMap<string, ReadonlySet<string>>(),
+  statuses: emptyMap<string, ActuatorStatus>(),
+  timers: emptyMap<string, ReadonlyMap<string, number>>(),
+});
 
 /** R39 + R62 / R71 / R75: the actuator exists in the description in force and has that mode. */
 function actuatorRefusal(k: FrbcKnowledge, actuatorId: string, modeId: string | undefined, rule: string): string | undefined {
@@ -136,14 +157,8 @@ export const frbcRules: ControlTypeRules<FrbcKnowledge> = {
   area: 'FRBC',
   descriptions: new Set(['FRBC.SystemDescription']),
   instructions: new Set(['FRBC.Instruction']),
-  empty: () => ({
-    sent: new Set(),
-    current: undefined,
-    actuators: new Map(),
-    everModes: new Map(),
-    statuses: new Map(),
-    timers: new Map(),
-  }),
+  // Shared by every activation (bench/RESULTS.md §5.6 B): `learn` and `revoke` never write into k.
+  empty: () => EMPTY,
   described: (k) => k.current !== undefined,
   refusal(k, m) {
     switch (m.message_type) {
@@ -152,7 +167,9 @@ export const frbcRules: ControlTypeRules<FrbcKnowledge> = {
       case 'FRBC.ActuatorStatus': {
         const previous = m.previous_operation_mode_id;
         const why = actuatorRefusal(k, m.actuator_id, m.active_operation_mode_id, 'R62');
-        if (why || previous === undefined || k.everModes.get(key(m.actuator_id))?.has(key(previous))) return why;
+        if (why || previous === undefined) return why;
+        const a = key(m.actuator_id);
+        if (k.actuators.get(a)!.modes.has(key(previous)) || k.pastModes.get(a)?.has(key(previous))) return undefined;
         return `unknown previous_operation_mode_id ${previous}: actuator ${m.actuator_id} had no such mode in any FRBC.SystemDescription (R62)`;
       }
       case 'FRBC.TimerStatus':

@@ -2,6 +2,7 @@ import type { Transition } from '../../typebox/common/operation-mode.js';
 import type { OMBCStatus } from '../../typebox/ombc/status.js';
 import type { OMBCSystemDescription } from '../../typebox/ombc/system-description.js';
 import type { IdentifiedMessage } from '../../typebox/registry.js';
+import { emptyMap, emptySet } from './shared-empty.js';
 import type { ControlTypeRules } from './types.js';
 
 /**
@@ -127,19 +128,23 @@ function rejection(k: OmbcKnowledge, m: IdentifiedMessage): string | undefined {
   return transitionRejection(k, k.current, active, target, m.abnormal_condition, at);
 }
 
+/** What an activation knows before any OMBC message: one frozen value for all (copy-on-write). */
+const EMPTY: OmbcKnowledge = Object.freeze({
+  descriptions: emptyMap<string, SystemDescription>(),
+  current: undefined,
+  sessionModes: emptySet<string>(),
+  status: undefined,
+  timerFinish: emptyMap<string, number>(),
+  pending: emptyMap<string, number>(),
+});
+
 /** OMBC (docs/rules.md#operation-modes, #ombc): references of statuses and instructions to the current description. */
 export const ombcRules: ControlTypeRules<OmbcKnowledge> = {
   area: 'OMBC',
   descriptions: new Set(['OMBC.SystemDescription']),
   instructions: new Set(['OMBC.Instruction']),
-  empty: () => ({
-    descriptions: new Map(),
-    current: undefined,
-    sessionModes: new Set(),
-    status: undefined,
-    timerFinish: new Map(),
-    pending: new Map(),
-  }),
+  // Shared by every activation (bench/RESULTS.md §5.6 B): `learn` and `revoke` never write into k.
+  empty: () => EMPTY,
   described: (k) => k.current !== undefined,
   refusal(k, m: IdentifiedMessage) {
     switch (m.message_type) {
@@ -187,7 +192,7 @@ export const ombcRules: ControlTypeRules<OmbcKnowledge> = {
         return { ...k, descriptions, current, sessionModes, timerFinish };
       }
       case 'OMBC.Status':
-        return { ...k, status: m, pending: new Map() };
+        return { ...k, status: m, pending: emptyMap<string, number>() };
       case 'OMBC.Instruction': {
         if (rejection(k, m) !== undefined) return k;
         const pending = new Map(k.pending);

@@ -2,6 +2,7 @@ import type { PEBCEnergyConstraint } from '../../typebox/pebc/energy-constraint.
 import type { PEBCInstruction, PEBCPowerEnvelope } from '../../typebox/pebc/instruction.js';
 import type { PEBCAllowedLimitRange, PEBCPowerConstraints, PEBCPowerEnvelopeLimitType } from '../../typebox/pebc/power-constraints.js';
 import type { IdentifiedMessage } from '../../typebox/registry.js';
+import { emptyMap, emptySet } from './shared-empty.js';
 import type { ControlTypeRules } from './types.js';
 
 /**
@@ -98,6 +99,14 @@ function windowRejection(c: PEBCPowerConstraints, m: PEBCInstruction): string | 
   return undefined;
 }
 
+/** What an activation knows before any PEBC message: one frozen value for all (copy-on-write). */
+const EMPTY: PebcKnowledge = Object.freeze({
+  powerConstraints: emptyMap<string, PEBCPowerConstraints>(),
+  energyConstraints: emptyMap<string, PEBCEnergyConstraint>(),
+  revokedConstraints: emptySet<string>(),
+  envelopeIds: emptySet<string>(),
+});
+
 /**
  * PEBC (docs/rules.md#pebc): PowerConstraints describe the flexibility (R91), instructions name
  * one of them and place their envelopes inside its allowed limit ranges.
@@ -121,7 +130,8 @@ export const pebcRules: ControlTypeRules<PebcKnowledge> = {
   area: 'PEBC',
   descriptions: new Set(['PEBC.PowerConstraints']),
   instructions: new Set(['PEBC.Instruction']),
-  empty: () => ({ powerConstraints: new Map(), energyConstraints: new Map(), revokedConstraints: new Set(), envelopeIds: new Set() }),
+  // Shared by every activation (bench/RESULTS.md §5.6 B): `learn` and `revoke` never write into k.
+  empty: () => EMPTY,
   // R91, R39: PowerConstraints are what the CEM instructs against; an EnergyConstraint alone is not enough.
   described: (k) => k.powerConstraints.size > 0,
   refusal(k, m: IdentifiedMessage) {

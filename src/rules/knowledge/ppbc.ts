@@ -1,5 +1,6 @@
 import type { PPBCPowerProfileDefinition, PPBCPowerSequenceStatus } from '../../typebox/ppbc/index.js';
 import type { IdentifiedMessage, MessageOf } from '../../typebox/registry.js';
+import { emptyMap, emptySet } from './shared-empty.js';
 import type { ControlTypeRules } from './types.js';
 
 /*
@@ -167,12 +168,16 @@ function scheduleRejection(d: PPBCPowerProfileDefinition, c: Container, s: Seque
   return undefined;
 }
 
+/** What an activation knows before any PPBC message: one frozen value for all (copy-on-write). */
+const EMPTY: PpbcKnowledge = Object.freeze({ profiles: emptyMap<string, Profile>(), revoked: emptySet<string>() });
+
 /** PPBC (docs/rules.md#ppbc): references to the RM's power profile definitions and their state. */
 export const ppbcRules: ControlTypeRules<PpbcKnowledge> = {
   area: 'PPBC',
   descriptions: new Set(['PPBC.PowerProfileDefinition']),
   instructions: new Set(['PPBC.ScheduleInstruction', 'PPBC.StartInterruptionInstruction', 'PPBC.EndInterruptionInstruction']),
-  empty: () => ({ profiles: new Map(), revoked: new Set() }),
+  // Shared by every activation (bench/RESULTS.md §5.6 B): `learn` and `revoke` never write into k.
+  empty: () => EMPTY,
   // R39: the CEM may instruct once at least one definition is known.
   described: (k) => k.profiles.size > 0,
   refusal(k, m) {
