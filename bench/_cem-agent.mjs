@@ -6,31 +6,13 @@
 // { benchAgent: { type: 'baseline' | 'status' | 'snapshot' | 'loop-reset' | 'latencies' | 'stop', id } }.
 
 import cluster from 'node:cluster';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { gcPauses, memory, settleHeap } from './_lib.mjs';
 
-const gc = { count: 0, ms: 0, max: 0 };
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gc.count++;
-    gc.ms += e.duration;
-    gc.max = Math.max(gc.max, e.duration);
-  }
-}).observe({ entryTypes: ['gc'] });
+const gc = gcPauses();
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 let baseline;
-
-async function settleHeap() {
-  if (typeof globalThis.gc !== 'function') return;
-  for (let i = 0; i < 4; i++) {
-    globalThis.gc();
-    await new Promise((r) => setImmediate(r));
-  }
-}
-const memory = () => {
-  const m = process.memoryUsage();
-  return { heapUsed: m.heapUsed, rss: m.rss, external: m.external };
-};
 
 /** This process's answer to one request. */
 async function part(type) {

@@ -32,7 +32,7 @@
 import cluster from 'node:cluster';
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import {
@@ -41,6 +41,7 @@ import {
   fmtRate,
   frameTemplate,
   frbcTraffic,
+  gcPauses,
   machineHeader,
   memory,
   newId,
@@ -137,14 +138,7 @@ async function cemWorker(port, reply) {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   // GC pauses, for the latency tail: count, total and longest, since the last reset.
-  const gc = { count: 0, ms: 0, max: 0 };
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gc.count++;
-      gc.ms += e.duration;
-      gc.max = Math.max(gc.max, e.duration);
-    }
-  }).observe({ entryTypes: ['gc'] });
+  const gc = gcPauses();
 
   return {
     port: server.port,

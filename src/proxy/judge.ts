@@ -183,33 +183,31 @@ interface Shadow {
   refusal: { status: ReceptionStatusValues; reason: string } | undefined;
 }
 
-const readRs = (text: string): { subject: string; status: ReceptionStatusValues; label?: string } | undefined => {
-  try {
-    const v = JSON.parse(text) as { subject_message_id?: unknown; status?: unknown; diagnostic_label?: unknown };
-    if (typeof v.subject_message_id !== 'string' || typeof v.status !== 'string') return undefined;
-    return {
-      subject: v.subject_message_id,
-      status: v.status as ReceptionStatusValues,
-      ...(typeof v.diagnostic_label === 'string' ? { label: v.diagnostic_label } : {}),
-    };
-  } catch {
-    return undefined;
-  }
-};
+/** What the judge reads off a frame's text before the shadows decode it: one JSON.parse per frame. */
+interface Peeked {
+  readonly type?: string;
+  readonly id?: string;
+  /** A ReceptionStatus's subject, status and label, when it has them. */
+  readonly rs?: { readonly subject: string; readonly status: ReceptionStatusValues; readonly label?: string };
+}
 
-/** message_type and message_id as far as the text says (for verdicts of frames that do not decode). */
-function peek(text: string): { type?: string; id?: string; subject?: string } {
+/** message_type, message_id and a ReceptionStatus's fields as far as the text says (frames that do not decode included). */
+function peek(text: string): Peeked {
+  let v: Record<string, unknown> | null;
   try {
-    const v = JSON.parse(text) as Record<string, unknown> | null;
-    if (!v || typeof v !== 'object') return {};
-    return {
-      ...(typeof v.message_type === 'string' ? { type: v.message_type } : {}),
-      ...(typeof v.message_id === 'string' ? { id: v.message_id } : {}),
-      ...(typeof v.subject_message_id === 'string' ? { subject: v.subject_message_id } : {}),
-    };
+    v = JSON.parse(text) as Record<string, unknown> | null;
   } catch {
     return {};
   }
+  if (!v || typeof v !== 'object') return {};
+  const { message_type: type, message_id: id, subject_message_id: subject, status, diagnostic_label: label } = v;
+  return {
+    ...(typeof type === 'string' ? { type } : {}),
+    ...(typeof id === 'string' ? { id } : {}),
+    ...(typeof subject === 'string' && typeof status === 'string'
+      ? { rs: { subject, status: status as ReceptionStatusValues, ...(typeof label === 'string' ? { label } : {}) } }
+      : {}),
+  };
 }
 
 let judges = 0;
@@ -300,11 +298,11 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
   /** Phases in which a shadow no longer judges: it, or a correct peer of it, is ending the session. */
   const ending = (s: Shadow) => s.session.isClosed || s.sink.closeAsked !== undefined || /^(ending|closing|closed)/.test(s.session.state);
 
-  function judgeMessage(from: Side, text: string, clipped: string, n: number): FrameVerdict {
+  function judgeMessage(from: Side, text: string, peeked: Peeked, clipped: string, n: number): FrameVerdict {
     const to = other(from);
     const own = shadows[from];
     const peer = shadows[to];
-    const { type, id: messageId } = peek(text);
+    const { type, id: messageId } = peeked;
     const base = { from, seq: n, ...(type ? { messageType: type } : {}), ...(messageId ? { messageId } : {}) };
     if (ending(own) || ending(peer)) {
       // One side is closing the session: what still crosses is not judged (it may have been on its way).
@@ -316,7 +314,7 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
     peer.refusal = undefined;
     peer.sink.receive(text);
     const answers = peer.sink.drain();
-    const answer = answers.length ? readRs(answers[0]!) : undefined;
+    const answer = answers.length ? peek(answers[0]!).rs : undefined;
     const peerRefusal = peer.refusal as Shadow['refusal'];
     const violations: Violation[] = [];
     const where = { ...(type ? { messageType: type } : {}), ...(messageId ? { messageId } : {}), frame: clipped };
@@ -376,11 +374,10 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
     return { ...base, violations, reply };
   }
 
-  function judgeReceptionStatus(from: Side, text: string, clipped: string, n: number): FrameVerdict {
+  function judgeReceptionStatus(from: Side, text: string, peeked: Peeked, clipped: string, n: number): FrameVerdict {
     const to = other(from);
     const peer = shadows[to];
-    const rs = readRs(text);
-    const subject = rs?.subject ?? peek(text).subject;
+    const rs = peeked.rs;
     const base = { from, seq: n, messageType: 'ReceptionStatus' };
     peer.refusal = undefined;
     peer.sink.receive(text);
@@ -420,10 +417,10 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
           side: from,
           rules: ['R12'],
           text: twice
-            ? `${from} sent two ReceptionStatuses for one message ${subject ?? ''} (R12)`
-            : `${from} sent a ReceptionStatus ${rs.status} for ${subject ?? ''}, which is no message of ${to} awaiting an answer (R12)`,
+            ? `${from} sent two ReceptionStatuses for one message ${rs.subject} (R12)`
+            : `${from} sent a ReceptionStatus ${rs.status} for ${rs.subject}, which is no message of ${to} awaiting an answer (R12)`,
           expected: 'exactly one ReceptionStatus per received message, and none for anything else',
-          messageId: subject ?? '',
+          messageId: rs.subject,
           ...where,
         }),
       );
@@ -437,9 +434,9 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
         report({
           side: from,
           rules,
-          text: `${from} answered OK to ${to}'s ${expected.messageType} ${subject ?? ''}, which a correct ${from} refuses: ${expected.reason ?? expected.status}`,
+          text: `${from} answered OK to ${to}'s ${expected.messageType} ${rs.subject}, which a correct ${from} refuses: ${expected.reason ?? expected.status}`,
           expected: `answer ${expected.status}${expected.reason ? ` (${expected.reason})` : ''} and change nothing (R16)`,
-          messageId: subject ?? '',
+          messageId: rs.subject,
           ...where,
         }),
       );
@@ -448,9 +445,9 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
         report({
           side: from,
           rules: ['R15'],
-          text: `${from} answered ${rs.status} to a valid ${expected.messageType} ${subject ?? ''}${rs.label ? `: ${rs.label}` : ''} (R15)`,
+          text: `${from} answered ${rs.status} to a valid ${expected.messageType} ${rs.subject}${rs.label ? `: ${rs.label}` : ''} (R15)`,
           expected: `answer OK (or TEMPORARY_ERROR / PERMANENT_ERROR when it cannot process it) (R15)`,
-          messageId: subject ?? '',
+          messageId: rs.subject,
           ...where,
         }),
       );
@@ -466,7 +463,10 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
       frames[from]++;
       if (stopped) return { from, seq: n, violations: [] };
       const clipped = text.length > FRAME_CLIP ? text.slice(0, FRAME_CLIP) : text;
-      return peek(text).type === 'ReceptionStatus' ? judgeReceptionStatus(from, text, clipped, n) : judgeMessage(from, text, clipped, n);
+      const peeked = peek(text);
+      return peeked.type === 'ReceptionStatus'
+        ? judgeReceptionStatus(from, text, peeked, clipped, n)
+        : judgeMessage(from, text, peeked, clipped, n);
     },
     closed(by, code, reason) {
       closeInfo ??= { by, code, reason };

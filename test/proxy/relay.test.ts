@@ -9,6 +9,7 @@ import type { S2Session } from '../../src/roles/session.js';
 import type { Inspector } from '../../src/inspect/inspector.js';
 import { createProxy, type Proxy } from '../../src/proxy/relay.js';
 import type { ProxyRecord } from '../../src/proxy/report.js';
+import { waitFor } from '../transport/helpers.js';
 
 /** Everything a test opened, closed after it. */
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -90,13 +91,8 @@ async function client(url: string, protocols: string[] = [], headers: Record<str
   return { ws, frames, closed };
 }
 
-async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Polls `check` (the shared test helper) with this file's patience. */
+const until = (check: () => boolean, what: string, ms = 3000): Promise<void> => waitFor(check, ms, what);
 
 /** Texts a re-encoding relay would change: spacing, key order, escapes, non-ASCII, broken JSON. */
 const AWKWARD = [

@@ -26,6 +26,7 @@ import { runConformance, formatReport, type ConformanceReport, type Scenario } f
 import { connectWs } from '../../src/transport/ws-client.js';
 import type { ControlTypeShort } from '../../src/typebox/message-spec.js';
 import { cemServer, peek, ShimTransport, type ShimHooks } from '../testing/peers.js';
+import { waitFor } from '../transport/helpers.js';
 
 const TYPES: readonly ControlTypeShort[] = ['FRBC', 'PPBC', 'OMBC', 'PEBC', 'DDBC'];
 
@@ -35,13 +36,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Polls `check` (the shared test helper) with this file's patience. */
+const until = (check: () => boolean, what: string, ms = 5_000): Promise<void> => waitFor(check, ms, what);
 
 const describeViolations = (vs: readonly Violation[]) => vs.map((v) => `${v.side} ${v.rules.join(',')}: ${v.text}`).join('\n');
 
