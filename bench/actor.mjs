@@ -20,6 +20,7 @@
 //   CEM session            scripted RM peers, so only the CEM side's objects are counted
 //   CEM session + descr.   the same after each RM sent FRBC.SystemDescription.json (3.6 kB)
 //   RM + CEM pair          both sessions of each pair
+// and the CPU time of bringing them there ÷ K: a handshake's cost without sockets.
 // Never exits non-zero because of a result.
 
 import {
@@ -246,11 +247,19 @@ async function memoryRow(name, make) {
   await settleHeap();
   const before = memory();
   const keep = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < flags.k; i++) keep.push(await make());
+  const cpu = process.cpuUsage(cpu0);
   await sleep(50);
   await settleHeap();
   const after = memory();
-  const row = { name, k: flags.k, heap: (after.heapUsed - before.heapUsed) / flags.k, rss: (after.rss - before.rss) / flags.k };
+  const row = {
+    name,
+    k: flags.k,
+    heap: (after.heapUsed - before.heapUsed) / flags.k,
+    rss: (after.rss - before.rss) / flags.k,
+    cpuUs: (cpu.user + cpu.system) / flags.k,
+  };
   for (const s of keep) for (const x of s) x.close?.();
   await sleep(50);
   return row;
@@ -334,14 +343,15 @@ if (want('memory')) {
   mem.push(await memoryRow('CEM session', () => idleCem(false)));
   mem.push(await memoryRow('CEM session + descr.', () => idleCem(true)));
   mem.push(await memoryRow('RM + CEM pair', idlePair));
-  const cols = ['idle at active FRBC', 'K', 'heap / session', 'RSS / session'];
-  const widths = [26, 7, 15, 15];
+  const cols = ['idle at active FRBC', 'K', 'heap / session', 'RSS / session', 'CPU / session'];
+  const widths = [26, 7, 15, 15, 13];
   const row = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' ');
   console.log(row(cols));
   console.log(row(widths.map((w) => '-'.repeat(w))));
-  for (const m of mem) console.log(row([m.name, m.k, fmtBytes(m.heap), fmtBytes(m.rss)]));
+  for (const m of mem) console.log(row([m.name, m.k, fmtBytes(m.heap), fmtBytes(m.rss), `${Math.round(m.cpuUs)} µs`]));
   console.log('');
 }
 console.log('msg/s: answered messages per second (median of rounds); first→last round shows a trend within the run;');
 console.log('CPU µs/msg: CPU time of this process (all its sessions and peers) per answered message over the rounds;');
-console.log('heap / session: (heapUsed after − before) ÷ K after full GCs; RSS likewise (coarse: RSS also holds freed pages).');
+console.log('heap / session: (heapUsed after − before) ÷ K after full GCs; RSS likewise (coarse: RSS also holds freed pages);');
+console.log('CPU / session: CPU of this process bringing one session (and its scripted or s2 peer) to active FRBC, no sockets.');

@@ -8,6 +8,8 @@
 //   node bench/sessions.mjs --n 20000 --cem cli --workers 2 --generators 4 --client raw
 //                                             (the CEM is the real `s2 cem --workers 2 --quiet`)
 //   node bench/sessions.mjs --client raw      (scripted RMs instead of createRmClient: cheaper load)
+//   node bench/sessions.mjs --client raw --cem raw
+//                                             (the floor: a plain ws CEM with canned replies, no S2 engine)
 //   node bench/sessions.mjs --quick           (N = 20, short phases: a smoke run)
 //   node bench/sessions.mjs --heap-snapshot /tmp/snap   (CEM heap snapshots before and after: bench/heap-summary.mjs)
 //
@@ -48,6 +50,7 @@ import {
   nextMessage,
   parseArgs,
   percentile,
+  receptionStatusText,
   scriptedRm,
   settleHeap,
   sleep,
@@ -109,27 +112,40 @@ async function cemWorker(port, reply) {
   let measurements = 0;
   let lastActiveAt = 0;
   let firstAcceptAt = 0;
-  const server = await createCemServer({
-    port,
-    host: '127.0.0.1',
-    onSession(session) {
-      const t0 = performance.now();
-      if (!accepted++) firstAcceptAt = Date.now();
-      session.on('controlType', ({ controlType }) => {
-        if (controlType !== 'FILL_RATE_BASED_CONTROL') return;
+  // What both servers report: a connection accepted, FRBC active, closed; a measurement received.
+  const accept = () => {
+    const t0 = performance.now();
+    if (!accepted++) firstAcceptAt = Date.now();
+    let isActive = false;
+    return {
+      active() {
         latencies.push(performance.now() - t0);
         active++;
+        isActive = true;
         lastActiveAt = Date.now();
-      });
-      session.on('close', () => {
+      },
+      closed() {
         closed++;
-        if (session.controlType === 'FILL_RATE_BASED_CONTROL') active--;
-      });
-    },
-    onMessage(message) {
-      if (message.message_type === 'PowerMeasurement') measurements++;
-    },
-  });
+        if (isActive) active--;
+      },
+    };
+  };
+  const measured = () => measurements++;
+  const server =
+    flags.cem === 'raw'
+      ? await rawCemServer(port, accept, measured)
+      : await createCemServer({
+          port,
+          host: '127.0.0.1',
+          onSession(session) {
+            const s = accept();
+            session.on('controlType', ({ controlType }) => controlType === 'FILL_RATE_BASED_CONTROL' && s.active());
+            session.on('close', () => s.closed());
+          },
+          onMessage(message) {
+            if (message.message_type === 'PowerMeasurement') measured();
+          },
+        });
   await settleHeap();
   const baseline = memory();
   // With --heap-snapshot the base snapshot is taken here (after the baseline reading: writing it
@@ -178,6 +194,54 @@ async function cemWorker(port, reply) {
           return setTimeout(() => process.exit(0), 20);
       }
     },
+  };
+}
+
+/**
+ * `--cem raw`, the floor under CPU per handshake: a plain `ws` server sending the frames an s2 CEM
+ * sends — its Handshake, a ReceptionStatus for each message, HandshakeResponse, SelectControlType
+ * FRBC — canned, after a JSON.parse of each frame, with no validation, statechart or session; its
+ * writes corked per tick as the s2 transport's are. Active when SelectControlType is answered.
+ */
+async function rawCemServer(port, accept, measured) {
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({ port, host: '127.0.0.1', perMessageDeflate: false });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const handshake = frameTemplate({ message_type: 'Handshake', role: 'CEM', supported_protocol_versions: ['0.0.2-beta'] });
+  const response = frameTemplate({ message_type: 'HandshakeResponse', selected_protocol_version: '0.0.2-beta' });
+  const select = frameTemplate({ message_type: 'SelectControlType', control_type: 'FILL_RATE_BASED_CONTROL' });
+  wss.on('connection', (ws) => {
+    const s = accept();
+    let selection;
+    const send = (text) => {
+      if (!ws._socket.writableCorked) {
+        ws._socket.cork();
+        process.nextTick(() => ws._socket.uncork());
+      }
+      ws.send(text);
+    };
+    send(handshake.make(newId()));
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString('utf8'));
+      if (m.message_type === 'ReceptionStatus') {
+        if (m.subject_message_id === selection && m.status === 'OK') s.active();
+        return;
+      }
+      send(receptionStatusText(m.message_id));
+      if (m.message_type === 'Handshake') send(response.make(newId()));
+      else if (m.message_type === 'ResourceManagerDetails') send(select.make((selection = newId())));
+      else if (m.message_type === 'PowerMeasurement') measured();
+    });
+    ws.on('close', () => s.closed());
+  });
+  return {
+    port: wss.address().port,
+    sessions: {
+      get size() {
+        return wss.clients.size;
+      },
+    },
+    close: () => new Promise((resolve) => wss.close(resolve)),
   };
 }
 
@@ -422,7 +486,7 @@ async function main() {
       `         then FRBC.SystemDescription once and a PowerMeasurement every ${flags.interval} s per session`,
       CLI
         ? `cem      s2 cem --workers ${flags.workers} --quiet (the CLI: built-in policy; bench/_cem-agent.mjs reads memory/CPU; --expose-gc)`
-        : `cem      ${flags.workers > 1 ? `cluster primary + ${flags.workers} workers sharing one port` : 'one process'} (createCemServer, default options, --expose-gc)`,
+        : `cem      ${flags.workers > 1 ? `cluster primary + ${flags.workers} workers sharing one port` : 'one process'} (${flags.cem === 'raw' ? 'raw ws with canned replies, no S2 engine: the floor' : 'createCemServer, default options'}, --expose-gc)`,
       `limits   open files ${fds} per process (needs > N ÷ workers + ~50 in a CEM process, > N ÷ G in a generator); ephemeral ports ${readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().replace(/\s+/, '–')}`,
     ]),
   );
@@ -437,6 +501,7 @@ async function main() {
     'cem',
     '--workers',
     String(flags.workers),
+    ...(flags.cem === 'raw' ? ['--cem', 'raw'] : []),
     ...(flags['heap-snapshot'] ? ['--heap-snapshot', flags['heap-snapshot']] : []),
   ];
   const cemFlags = flags['cem-flags'] ? flags['cem-flags'].split(/\s+/) : [];

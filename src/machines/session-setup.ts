@@ -5,7 +5,7 @@ import type { MessageArea } from '../typebox/message-spec.js';
 import { messageSpec, shortOfControlType, type IdentifiedMessage, type MessageOf } from '../typebox/registry.js';
 import { CloseCode } from './close-codes.js';
 import type { InboundEvent, SessionRole, SessionEmitted, SessionEvent } from './events.js';
-import { verdictWithoutActivation, type ControlTypeContext } from './control-type.js';
+import { verdictWithoutActivation, type ControlTypeContext, type ControlTypeEvent } from './control-type.js';
 import { CONTROL_TYPE_MACHINES, CONTROL_TYPE_RULES } from './control-types.js';
 import { IdSet } from './id-set.js';
 import { refusal, type Phase } from './permissions.js';
@@ -186,6 +186,39 @@ export function enqueueTrack(context: SessionContext, enqueue: Enqueue, message:
   if (message.message_type === 'SelectControlType') {
     enqueue.assign({ pendingSelection: { messageId: message.message_id, controlType: message.control_type } });
   }
+}
+
+/**
+ * `app.send` has one handler, at the root (`sendApp`), whatever the state, and for every message
+ * but a SelectControlType (whose pending selection is an assign, R41) it changes the context only
+ * in place: the message's ReceptionStatus wait (R11, R21) and instruction id (R42); it emits the
+ * message and, when the active control type must learn from it (see `verdictWithoutActivation`),
+ * tells the control type. With `fastPaths` and a `receptionTimer` this does the same without a
+ * macrostep of the session (bench/RESULTS.md §9.8) — the control type's own statechart still runs —
+ * and returns true; false: nothing was done, send the machine `app.send`. For an idle actor only:
+ * inside a macrostep an event waits its turn in the mailbox.
+ */
+export function sendInPlace(
+  context: SessionContext,
+  self: { getSnapshot(): { children: Record<string, unknown> } },
+  message: IdentifiedMessage,
+  put: (message: IdentifiedMessage) => void,
+): boolean {
+  if (!context.fastPaths || !context.receptionTimer || context.observe || message.message_type === 'SelectControlType') return false;
+  const tell =
+    context.activeArea !== undefined &&
+    concernsControlType(message, context.activeArea) &&
+    verdictHere(context, self, message, 'out') === undefined
+      ? (self.getSnapshot().children['controlType'] as { send(event: ControlTypeEvent): void } | undefined)
+      : undefined;
+  context.pending.set(message.message_id.toLowerCase(), message.message_type);
+  context.receptionTimer.start(message.message_id, message.message_type);
+  const instructionId = instructionIdOf(message);
+  if (instructionId) context.instructionIds.add(instructionId);
+  // As the machine's deferred actions run: the emitted message first, then the control type's event.
+  put(message);
+  tell?.send({ type: 'ct.message', direction: 'out', message });
+  return true;
 }
 
 export function enqueueRefuse(enqueue: Enqueue, event: InboundEvent, status: ReceptionStatusValues, reason: string): void {

@@ -12,6 +12,7 @@ import {
   ANSWER_READ_BY_MACHINE,
   concernsControlType,
   instructionIdOf,
+  sendInPlace,
   type SessionContext,
   type SessionInput,
 } from '../machines/session-setup.js';
@@ -208,10 +209,10 @@ export type Outgoing<M extends IdentifiedMessage = IdentifiedMessage> = M extend
 export function statePath(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object') {
-    const [key, sub] = Object.entries(value)[0] ?? [];
-    if (key === undefined) return '';
-    const rest = statePath(sub);
-    return rest ? `${key}.${rest}` : key;
+    for (const key in value) {
+      const rest = statePath((value as Record<string, unknown>)[key]);
+      return rest ? `${key}.${rest}` : key;
+    }
   }
   return '';
 }
@@ -249,6 +250,13 @@ export class S2Session {
   /** Messages send() has validated, so put() does not validate them again. */
   private readonly checked = new WeakSet<object>();
   private receivedRequest: SessionRequestType | undefined;
+  /**
+   * > 0 while the actor delivers a snapshot or an emitted event: the application's code then runs
+   * inside a macrostep, and a message it sends queues in the actor's mailbox (see `dispatchSend`).
+   */
+  private inActor = 0;
+  /** While `dispatchSend` puts messages itself: the later ones, in order, as the actor's mailbox would queue them. */
+  private sendQueue: IdentifiedMessage[] | undefined;
   /** > 0 while reportError emits: a listener failing then is logged, not raised again. */
   private raising = 0;
   private done = false;
@@ -396,9 +404,39 @@ export class S2Session {
     if (why) throw new S2Error('INVALID_STATE', why);
     this.checked.add(message);
     const result = new Promise<SendResult>((resolve) => this.waiting.set(message.message_id.toLowerCase(), resolve));
-    this.actor.send({ type: 'app.send', message });
+    this.dispatchSend(message);
     return result;
   }
+
+  /**
+   * Fast path (bench/RESULTS.md §9.8): `sendInPlace` does what `app.send` would, without a
+   * macrostep of the session, when the actor is idle (inside a macrostep the event queues behind
+   * it, so it goes to the machine). Messages sent meanwhile (from a `sent` listener) wait their
+   * turn, as in the actor's mailbox.
+   */
+  private dispatchSend(message: IdentifiedMessage): void {
+    if (this.sendQueue) {
+      this.sendQueue.push(message);
+      return;
+    }
+    if (!this.fast || this.inActor > 0) {
+      this.actor.send({ type: 'app.send', message });
+      return;
+    }
+    const queue = (this.sendQueue = [message]);
+    try {
+      for (let i = 0; i < queue.length && !this.done; i++) {
+        const next = queue[i]!;
+        if (!sendInPlace(this.context, this.actor, next, this.putMessage)) this.actor.send({ type: 'app.send', message: next });
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.sendQueue = undefined;
+    }
+  }
+
+  private readonly putMessage = (message: S2Message): void => this.put(message);
 
   /** Why this message may not be sent now, or undefined (one permission table for both directions). */
   whyNotNow(message: IdentifiedMessage): string | undefined {
@@ -615,18 +653,21 @@ export class S2Session {
     return true;
   }
 
-  private put(message: S2Message): void {
+  /** `valid`: built here from validated parts, so not validated again. */
+  private put(message: S2Message, valid = false): void {
     // Application messages were validated in send(); the engine's own are validated here.
-    const text = this.checked.delete(message) ? JSON.stringify(message) : this.codec.encode(message);
+    const text = valid || this.checked.delete(message) ? JSON.stringify(message) : this.codec.encode(message);
     this.transport.send(text);
     this.emitEvent('sent', { message });
   }
 
-  private reply(subject: string, status: ReceptionStatusValues, label?: string): void {
+  /** The answer to a delivered message: its id was read by the codec, the status is one of HANDLER_STATUSES, the label ours. */
+  private reply(subject: string, status: HandlerStatus, label?: string): void {
     this.put(
       label === undefined
         ? { message_type: 'ReceptionStatus', subject_message_id: subject, status }
         : { message_type: 'ReceptionStatus', subject_message_id: subject, status, diagnostic_label: label },
+      true,
     );
   }
 
@@ -754,20 +795,28 @@ export class S2Session {
     // One listener for every emitted event (onEmitted dispatches): a listener per type cost a Set
     // and a bound function each, ~3 KiB per session (bench/RESULTS.md §5.6).
     this.actor.on('*', (e) => {
+      this.inActor++;
       try {
         this.onEmitted(e);
       } catch (err) {
         this.fail(err);
+      } finally {
+        this.inActor--;
       }
     });
     this.actor.subscribe({
       next: (snapshot) => {
-        const path = statePath(snapshot.value) as SessionStatePath;
-        if (path !== this.lastState) {
-          this.lastState = path;
-          this.emitEvent('state', { state: path });
+        this.inActor++;
+        try {
+          const path = statePath(snapshot.value) as SessionStatePath;
+          if (path !== this.lastState) {
+            this.lastState = path;
+            this.emitEvent('state', { state: path });
+          }
+          if (snapshot.status === 'done') this.finish();
+        } finally {
+          this.inActor--;
         }
-        if (snapshot.status === 'done') this.finish();
       },
       // The root error subscriber: an exception inside the session ends this session only.
       error: (err) => this.fail(err),

@@ -22,7 +22,7 @@ describe('bench/actor.mjs --quick (needs `npm run build` first)', () => {
     expect(r.stdout).toMatch(/^raw RM → CEM session .*\s[\d.]+\s+[\d.]+[kM]?\s+0$/m);
     expect(r.stdout).toMatch(/^RM session → CEM session .*\s[\d.]+\s+[\d.]+[kM]?\s+0$/m);
     for (const name of ['CEM session', 'CEM session \\+ descr\\.', 'RM \\+ CEM pair']) {
-      expect(r.stdout).toMatch(new RegExp(`^${name}\\s+\\d+\\s+-?[\\d.]+ (B|KiB|MiB)`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${name}\\s+\\d+\\s+-?[\\d.]+ (B|KiB|MiB)\\s+-?[\\d.]+ (B|KiB|MiB)\\s+\\d+ µs$`, 'm'));
     }
     expect(r.stdout).not.toMatch(/WARNING/);
   });

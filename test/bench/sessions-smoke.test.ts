@@ -37,6 +37,20 @@ describe('bench/sessions.mjs --quick (needs `npm run build` first)', () => {
     expect(r.stdout).toMatch(/^\s+problems\s+0$/m);
   });
 
+  it(
+    '--cem raw --client raw: the floor, a plain ws CEM with canned replies, takes every session to FRBC active',
+    { timeout: 30_000 },
+    async () => {
+      const r = await bench(['--cem', 'raw', '--client', 'raw']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/raw ws with canned replies, no S2 engine: the floor/);
+      expect(r.stdout).toMatch(/sessions in FRBC active\s+20 \/ 20/);
+      expect(r.stdout).toMatch(/CEM CPU per handshake \(connect phase\)\s+\d+ µs/);
+      expect(r.stdout).toMatch(/^\s+problems\s+0$/m);
+    },
+  );
+
   it('--cem cli --workers 2 --client raw: the real `s2 cem --workers 2`, read by bench/_cem-agent.mjs', { timeout: 30_000 }, async () => {
     const r = await bench(['--cem', 'cli', '--workers', '2', '--client', 'raw']);
     expect(r.stderr).toBe('');

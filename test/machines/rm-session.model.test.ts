@@ -8,7 +8,7 @@
  * The bugs these paths found (BUG-CEM-1..3, BUG-SESSION-1..3) are fixed; a new one would be listed
  * in session-drivers.ts and its paths registered with it.fails until fixed.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type * as XState from 'xstate';
 
 // S2Session has no option for an inspector: give one to every actor it creates.
@@ -21,6 +21,7 @@ vi.mock('xstate', async (importOriginal) => {
 });
 
 import { rmSessionMachine } from '../../src/machines/rm-session.js';
+import { setFastPaths } from '../../src/roles/session.js';
 import { setInspectionListener } from './inspection-hook.js';
 import { TransitionCoverage } from './model-kit.js';
 import { definePathTests } from './path-tests.js';
@@ -28,6 +29,11 @@ import { CONFIGS } from './session-models.js';
 
 const coverage = new TransitionCoverage(rmSessionMachine);
 setInspectionListener(coverage.listener);
+// What is covered is the machine: here every decision goes through it. The session's fast paths,
+// which take some of them without a macrostep, are proven equivalent over these same generated
+// paths by test/roles/fast-path-equivalence.test.ts.
+setFastPaths(false);
+afterAll(() => setFastPaths(true));
 
 /** Observe mode (rmSessionMachine's `observing` guard and `observed.send` event) is judged by test/proxy/judge.test.ts. */
 const OBSERVE_ONLY =

@@ -155,9 +155,10 @@ async function answerAll(h: SessionHarness, turn: { n: number }): Promise<void> 
  * with answers of every kind, measurements in between, a reception timeout, a duplicate
  * ReceptionStatus, an unknown one, and finally PERMANENT_ERROR (R18).
  */
-async function traffic(role: 'CEM' | 'RM', short: ControlTypeShort): Promise<void> {
+async function traffic(role: 'CEM' | 'RM', short: ControlTypeShort, sendFromInside = false): Promise<void> {
   const wire = WIRE[short];
   const h = role === 'CEM' ? new SessionHarness('CEM') : new SessionHarness('RM', { details: rmDetailsBody([wire]) });
+  if (sendFromInside) sendFromListeners(h);
   const turn = { n: 0 };
   const peerId = () => h.nextPeerId();
   try {
@@ -214,6 +215,36 @@ async function traffic(role: 'CEM' | 'RM', short: ControlTypeShort): Promise<voi
   }
 }
 
+/**
+ * The RM's application sends PowerMeasurements from inside the session: from a handler (inside the
+ * macrostep that delivers a message), from a `state` listener (after a macrostep), and from a `sent`
+ * listener (inside the put of another message) — where the actor's mailbox orders what is sent.
+ */
+function sendFromListeners(h: SessionHarness): void {
+  let n = 0;
+  const trySend = () => {
+    if (n >= 60) return;
+    try {
+      void h.session.send(powerMeasurement(`c0000000-0000-4000-8000-${String(++n).padStart(12, '0')}`));
+    } catch {
+      // recorded as send-refused
+    }
+  };
+  h.session.use(() => {
+    trySend();
+    return undefined;
+  });
+  h.session.on('state', trySend);
+  h.session.on('sent', ({ message }) => {
+    // After each of the test's own measurements (ids not ours): a send from inside that put.
+    if (message.message_type === 'PowerMeasurement' && !message.message_id.startsWith('c')) trySend();
+  });
+  // A listener after the sending one: it must see this message's `sent` before the next message goes out.
+  h.session.on('sent', ({ message }) =>
+    record('sent, last listener', message.message_type === 'ReceptionStatus' ? message.subject_message_id : message.message_id),
+  );
+}
+
 describe('fast paths on vs off: realistic traffic of all five control types', () => {
   for (const role of ['CEM', 'RM'] as const) {
     for (const short of SHORTS) {
@@ -224,4 +255,76 @@ describe('fast paths on vs off: realistic traffic of all five control types', ()
       });
     }
   }
+  for (const short of SHORTS) {
+    it(`[R11, R14, R42] RM, ${short}, sending from a handler, a state listener and a sent listener: identical traces`, async () => {
+      const length = await expectEquivalent(() => traffic('RM', short, true));
+      expect(length).toBeGreaterThan(50);
+    });
+  }
+});
+
+// ---------------------------------------------------------------- the fast paths are taken -------
+
+describe('the send fast path is taken (so the traces above compare two different ways)', () => {
+  it('[R41] a CEM application sends its own SelectControlType: identical traces (its pending selection is the machine’s)', async () => {
+    const length = await expectEquivalent(async () => {
+      const h = new SessionHarness('CEM');
+      try {
+        await h.flush();
+        h.peerSends(handshake(h.nextPeerId(), 'RM'));
+        await h.flush();
+        h.peerSends(rmDetails(h.nextPeerId(), [WIRE.FRBC, WIRE.DDBC]));
+        await answerAll(h, { n: 0 });
+        void h.session.send(selectControlType('a2000000-0000-4000-8000-000000000001', WIRE.DDBC));
+        await answerAll(h, { n: 0 });
+        record('state after', h.session.state);
+      } finally {
+        await h.dispose();
+      }
+    });
+    expect(length).toBeGreaterThan(10);
+  });
+
+  /** Event types delivered inside the session's actor system from now on (XState routes every one through `system._relay`). */
+  function actorEvents(h: SessionHarness): string[] {
+    const events: string[] = [];
+    const system = (h.session as unknown as { actor: { system: { _relay(...args: unknown[]): void } } }).actor.system;
+    const relay = system._relay.bind(system);
+    system._relay = (...args: unknown[]) => {
+      events.push((args[2] as { type: string }).type);
+      relay(...args);
+    };
+    return events;
+  }
+
+  it('[R11, R21] an RM in FRBC active sends a measurement with no actor event, a description with only its control type’s', async () => {
+    const h = new SessionHarness('RM', { details: rmDetailsBody([WIRE.FRBC]) });
+    try {
+      await h.flush();
+      h.peerSends(handshake(h.nextPeerId(), 'CEM'));
+      h.peerSends(handshakeResponse(h.nextPeerId()));
+      await h.flush();
+      h.peerSends(selectControlType(h.nextPeerId(), WIRE.FRBC));
+      await answerAll(h, { n: 0 });
+      expect(h.session.state).toBe('connected.active.FRBC');
+      const events = actorEvents(h);
+      const measurement = h.session.send(powerMeasurement('a1000000-0000-4000-8000-000000000001'));
+      expect(events).toEqual([]);
+      expect(h.session.pendingCount).toBe(1);
+      // A description changes what the activation knows: its statechart learns it, the session's takes no event.
+      void h.session.send(catalogue(MESSAGE_SETS.FRBC)[0]!);
+      expect(events).toEqual(['ct.message']);
+      // Its answer is settled without an event too (§5.2).
+      await h.flush();
+      h.peer.send(receptionStatus('a1000000-0000-4000-8000-000000000001', 'OK'));
+      await expect(measurement).resolves.toMatchObject({ status: 'OK' });
+      expect(events).toEqual(['ct.message']);
+      setFastPaths(false);
+      void h.session.send(powerMeasurement('a1000000-0000-4000-8000-000000000002'));
+      expect(events).toEqual(['ct.message']); // a session keeps the mode it started with
+    } finally {
+      setFastPaths(true);
+      await h.dispose();
+    }
+  });
 });
