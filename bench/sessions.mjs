@@ -731,6 +731,10 @@ async function main() {
       : '',
   );
   console.log('');
+  if (flags.cem === 'raw') {
+    console.log('goals: not judged for --cem raw (a floor to compare with, not an S2 CEM)');
+    return;
+  }
   const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
   console.log(
     `goal: ${GOALS.sessions} sessions on this machine — ${N >= GOALS.sessions ? `${activeAll} active — ${verdict(activeAll >= GOALS.sessions)}` : `not tried (N = ${N}; run --n ${GOALS.sessions})`}`,

@@ -48,6 +48,8 @@ describe('bench/sessions.mjs --quick (needs `npm run build` first)', () => {
       expect(r.stdout).toMatch(/sessions in FRBC active\s+20 \/ 20/);
       expect(r.stdout).toMatch(/CEM CPU per handshake \(connect phase\)\s+\d+ µs/);
       expect(r.stdout).toMatch(/^\s+problems\s+0$/m);
+      expect(r.stdout).toMatch(/^goals: not judged for --cem raw/m);
+      expect(r.stdout).not.toMatch(/^goal:/m);
     },
   );
 
