@@ -130,6 +130,19 @@ export function memory() {
   return { heapUsed: m.heapUsed, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
+/**
+ * Runs this process's part: `roles[role]` (`main` orchestrates, the others are forked children). A
+ * child whose orchestrator is gone has nothing left to do and exits 1; an unknown role exits 2.
+ */
+export async function runRole(script, role, roles) {
+  if (role !== 'main') process.on('disconnect', () => process.exit(1));
+  if (!Object.hasOwn(roles, role)) {
+    console.error(`${script}: unknown --role ${role}`);
+    process.exit(2);
+  }
+  await roles[role]();
+}
+
 /** Parses `--name value` / `--name=value` flags; `spec` maps a name to its default (booleans: false). */
 export function parseArgs(argv, spec, script) {
   const out = { ...spec };

@@ -20,7 +20,19 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
-import { exited, fmtBytes, frbcTraffic, machineHeader, memory, newId, nextMessage, parseArgs, settleHeap, sleep } from './_lib.mjs';
+import {
+  exited,
+  fmtBytes,
+  frbcTraffic,
+  machineHeader,
+  memory,
+  newId,
+  nextMessage,
+  parseArgs,
+  runRole,
+  settleHeap,
+  sleep,
+} from './_lib.mjs';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const { flags } = parseArgs(
@@ -222,18 +234,4 @@ async function main() {
   }
 }
 
-if (flags.role !== 'main') process.on('disconnect', () => process.exit(1));
-switch (flags.role) {
-  case 'main':
-    await main();
-    break;
-  case 'cem':
-    await cemProcess();
-    break;
-  case 'rm':
-    await rmProcess();
-    break;
-  default:
-    console.error(`bench/gateway.mjs: unknown --role ${flags.role}`);
-    process.exit(2);
-}
+await runRole('bench/gateway.mjs', flags.role, { main, cem: cemProcess, rm: rmProcess });

@@ -49,6 +49,7 @@ import {
   newId,
   nextMessage,
   parseArgs,
+  runRole,
   percentile,
   receptionStatusText,
   scriptedRm,
@@ -747,20 +748,4 @@ async function main() {
   );
 }
 
-// A child whose orchestrator is gone has nothing left to do.
-if (flags.role !== 'main') process.on('disconnect', () => process.exit(1));
-
-switch (flags.role) {
-  case 'main':
-    await main();
-    break;
-  case 'cem':
-    await cemProcess();
-    break;
-  case 'gen':
-    await generator();
-    break;
-  default:
-    console.error(`bench/sessions.mjs: unknown --role ${flags.role}`);
-    process.exit(2);
-}
+await runRole('bench/sessions.mjs', flags.role, { main, cem: cemProcess, gen: generator });

@@ -35,6 +35,7 @@ import {
   newId,
   nextMessage,
   parseArgs,
+  runRole,
   receptionStatusText,
   scriptedRm,
 } from './_lib.mjs';
@@ -419,23 +420,4 @@ async function main() {
   );
 }
 
-// A child whose orchestrator is gone has nothing left to do.
-if (flags.role !== 'main') process.on('disconnect', () => process.exit(1));
-
-switch (flags.role) {
-  case 'main':
-    await main();
-    break;
-  case 'server-raw':
-    await serverRaw();
-    break;
-  case 'server-s2':
-    await serverS2();
-    break;
-  case 'client':
-    await client();
-    break;
-  default:
-    console.error(`bench/throughput.mjs: unknown --role ${flags.role}`);
-    process.exit(2);
-}
+await runRole('bench/throughput.mjs', flags.role, { main, 'server-raw': serverRaw, 'server-s2': serverS2, client });

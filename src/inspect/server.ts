@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -180,13 +181,9 @@ export async function startInspectorServer(options: InspectorServerOptions): Pro
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  // Rejects on an 'error' (a port in use) before 'listening'.
+  server.listen(options.port ?? 0, host);
+  await once(server, 'listening');
   port = (server.address() as AddressInfo).port;
   const shownHost = wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -511,13 +512,9 @@ export async function createProxy(options: ProxyOptions): Promise<Proxy> {
     res.writeHead(426, { Upgrade: 'websocket', Connection: 'close' }).end();
   });
   server.on('clientError', answerClientError);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  // Rejects on an 'error' (a port in use) before 'listening'.
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
   server.on('error', (err: Error) => report(err));
 
   const address = (): AddressInfo => server.address() as AddressInfo;

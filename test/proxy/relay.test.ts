@@ -187,6 +187,17 @@ describe('s2 proxy relay', () => {
     expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('ECONNREFUSED')]);
   });
 
+  it('refuses to start on a port already in use (the listen error, not a hang)', async () => {
+    const first = await createProxy({ upstream: 'ws://127.0.0.1:9' });
+    try {
+      await expect(createProxy({ upstream: 'ws://127.0.0.1:9', port: Number(new URL(first.url).port) })).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+      });
+    } finally {
+      await first.close();
+    }
+  });
+
   it('an upstream that accepts TCP but never answers the upgrade: 504 after handshakeTimeoutMs', async () => {
     const sockets: net.Socket[] = [];
     const silent = net.createServer((c) => sockets.push(c));

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -215,13 +216,9 @@ export async function createConnectHttpServer(options: ConnectHttpServerOptions)
   });
   // Unparseable requests (a head above maxHeaderBytes, a slow one) get an answer, then the close.
   server.on('clientError', answerClientError);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  // Rejects on an 'error' (a port in use) before 'listening'.
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
   server.on('error', (err) => options.onError?.(err));
   const address = server.address() as AddressInfo;
   const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address;

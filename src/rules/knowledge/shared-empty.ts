@@ -1,3 +1,8 @@
+/** Every write to a shared empty value throws this. */
+function readOnly(kind: 'Map' | 'Set'): never {
+  throw new TypeError(`the shared empty ${kind} of the control-type knowledge is read only (copy it first)`);
+}
+
 /**
  * A Map that refuses every write. Knowledge is copy-on-write (each change builds a new Map or Set
  * from the old one), so one empty instance can stand for "nothing known" in every session: an
@@ -7,26 +12,26 @@
  */
 class SealedEmptyMap<K, V> extends Map<K, V> {
   override set(): this {
-    throw new TypeError('the shared empty Map of the control-type knowledge is read only (copy it first)');
+    return readOnly('Map');
   }
   override delete(): boolean {
-    throw new TypeError('the shared empty Map of the control-type knowledge is read only (copy it first)');
+    return readOnly('Map');
   }
   override clear(): void {
-    throw new TypeError('the shared empty Map of the control-type knowledge is read only (copy it first)');
+    return readOnly('Map');
   }
 }
 
 /** The Set counterpart of {@link SealedEmptyMap}. */
 class SealedEmptySet<T> extends Set<T> {
   override add(): this {
-    throw new TypeError('the shared empty Set of the control-type knowledge is read only (copy it first)');
+    return readOnly('Set');
   }
   override delete(): boolean {
-    throw new TypeError('the shared empty Set of the control-type knowledge is read only (copy it first)');
+    return readOnly('Set');
   }
   override clear(): void {
-    throw new TypeError('the shared empty Set of the control-type knowledge is read only (copy it first)');
+    return readOnly('Set');
   }
 }
 
