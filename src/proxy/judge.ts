@@ -212,6 +212,15 @@ function peek(text: string): Peeked {
 
 let judges = 0;
 
+/** How many answered (and timed-out) ids each side's judge remembers. */
+const RECENT_IDS = 4096;
+
+/** Adds `key`, forgetting the oldest beyond RECENT_IDS (a Set keeps insertion order). */
+function remember(set: Set<string>, key: string): void {
+  set.add(key);
+  if (set.size > RECENT_IDS) set.delete(set.values().next().value!);
+}
+
 /**
  * Creates the judge of one proxied session: a CEM shadow and an RM shadow (S2Sessions in observe
  * mode on sink transports). A side's own frames go to its shadow (`observeSent`: may it send this
@@ -232,7 +241,11 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
   const awaiting: Record<Side, Map<string, Expected>> = { CEM: new Map(), RM: new Map() };
   /** Per side: frames without a readable message_id it has to answer with the nil UUID (R20). */
   const nilAwaiting: Record<Side, Expected[]> = { CEM: [], RM: [] };
-  /** Per side: ids it answered, and ids whose answer timed out (R12, R21). */
+  /**
+   * Per side: the latest RECENT_IDS ids it answered, and whose answer timed out (R12, R21). They only
+   * tell a second answer from an unknown one, and a late answer from an unknown one; bounded, so a
+   * proxied session of months holds no more than a session of minutes.
+   */
   const answered: Record<Side, Set<string>> = { CEM: new Set(), RM: new Set() };
   const timedOut: Record<Side, Set<string>> = { CEM: new Set(), RM: new Set() };
 
@@ -284,7 +297,7 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
     }
     const key = messageId.toLowerCase();
     awaiting[to].delete(key);
-    timedOut[to].add(key);
+    remember(timedOut[to], key);
     report({
       side: to,
       rules: ['R21'],
@@ -408,7 +421,7 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
     if (!expected) {
       if (timedOut[from].delete(key)) {
         // Late, and already reported as missing (R21).
-        answered[from].add(key);
+        remember(answered[from], key);
         return { ...base, violations };
       }
       const twice = answered[from].has(key);
@@ -427,7 +440,7 @@ export function createSessionJudge(options: JudgeOptions = {}): SessionJudge {
       return { ...base, violations };
     }
     count('R12', true);
-    if (key !== NIL_UUID) answered[from].add(key);
+    if (key !== NIL_UUID) remember(answered[from], key);
     if (rs.status === 'OK' && REFUSALS.has(expected.status)) {
       const rules = rulesOf(expected.reason ?? '');
       violations.push(

@@ -17,6 +17,7 @@ import {
   instructionFor,
   instructionStatusUpdate,
   newId,
+  powerMeasurement,
   receptionStatus,
   rmDetails,
   rmMessageSet,
@@ -188,6 +189,18 @@ describe('judge: each deliberate fault is caught with the side at fault and its 
     const fault = only(s.seen);
     expect(fault).toMatchObject({ side: 'CEM', rules: ['R12'], messageId: description.message_id });
     expect(fault.text).toContain('two ReceptionStatuses');
+  });
+
+  it("[R12] each side's answered ids are remembered in a bounded window: after 4,096 newer ones a second answer reads as unknown", () => {
+    const s = script();
+    s.open('FRBC');
+    const sent = Array.from({ length: 4097 }, () => powerMeasurement(Date.now()));
+    for (const m of sent) s.exchange('RM', m);
+    s.answer('CEM', sent[0]!.message_id, 'OK');
+    s.answer('CEM', sent[4096]!.message_id, 'OK');
+    expect(s.seen.map((v) => v.rules)).toEqual([['R12'], ['R12']]);
+    expect(s.seen[0]!.text).toContain('which is no message of RM awaiting an answer');
+    expect(s.seen[1]!.text).toContain('two ReceptionStatuses');
   });
 
   it('[R12] a ReceptionStatus for an id nobody sent', () => {
